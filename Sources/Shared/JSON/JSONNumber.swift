@@ -39,11 +39,10 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         return Int64(d)
     }
 
-    /// Numeric comparison: exact for integers that fit in 64 bits, else by `Double`.
+    /// Numeric comparison: exact for integer literals of any length (ids and amounts beyond 2^53
+    /// must not compare equal because `Double` rounds them), else by `Double`.
     public func compare(_ other: JSONNumber) -> Int {
-        if let a = Int64(text), let b = Int64(other.text) {
-            return a < b ? -1 : (a == b ? 0 : 1)
-        }
+        if let a = IntegerLiteral(text), let b = IntegerLiteral(other.text) { return a.compare(b) }
         let a = doubleValue, b = other.doubleValue
         return a < b ? -1 : (a == b ? 0 : 1)
     }
@@ -51,5 +50,30 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     /// Numbers are equal by value, so `1`, `1.0` and `1e0` match in policy conditions.
     public func numericallyEquals(_ other: JSONNumber) -> Bool {
         text == other.text || compare(other) == 0
+    }
+}
+
+/// An integer literal as sign and digits; JSON forbids leading zeros, so longer means larger.
+private struct IntegerLiteral {
+    let negative: Bool
+    let digits: Substring.UTF8View
+
+    init?(_ text: String) {
+        guard !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) else {
+            return nil
+        }
+        let body = text.hasPrefix("-") ? text.dropFirst() : text[...]
+        // "-0" is zero, not a negative number.
+        negative = text.hasPrefix("-") && body != "0"
+        digits = body.utf8
+    }
+
+    func compare(_ other: IntegerLiteral) -> Int {
+        if negative != other.negative { return negative ? -1 : 1 }
+        var magnitude = digits.count == other.digits.count
+            ? (digits.elementsEqual(other.digits) ? 0 : (digits.lexicographicallyPrecedes(other.digits) ? -1 : 1))
+            : (digits.count < other.digits.count ? -1 : 1)
+        if negative { magnitude = -magnitude }
+        return magnitude
     }
 }

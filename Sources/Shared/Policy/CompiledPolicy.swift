@@ -1,0 +1,62 @@
+/// A validated policy document compiled for deciding calls (SPEC 4).
+///
+/// Immutable and `Sendable`: a worker builds it once per snapshot, off the hot path, and shares it
+/// between all threads. Exact tool names sit in a dictionary, so the common decision costs one hash
+/// lookup however many rules there are; glob entries are consulted only when no exact name matches,
+/// most specific first, so the first glob that matches is the one that wins.
+public struct CompiledPolicy: Sendable {
+    public enum DefaultDecision: String, Sendable, CaseIterable { case allow, deny }
+    public enum PinMode: String, Sendable, CaseIterable { case block, warn, off }
+    public enum AuditArguments: String, Sendable, CaseIterable { case keys, redacted, full }
+
+    /// The rules of one `tools` entry, or of `all_tools`.
+    struct ToolRules: Sendable {
+        let pointer: String
+        let require: [PolicyRule]
+        let denyIf: [PolicyRule]
+        let limits: [PolicyLimit]
+        let approval: ApprovalRule?
+    }
+
+    public let defaultDecision: DefaultDecision
+    public let pin: PinMode
+    public let auditArguments: AuditArguments
+    public let auditResults: Bool
+    /// The document as written, for snapshots and the admin API.
+    public let document: JSONValue
+
+    let allTools: ToolRules
+    let exactTools: [String: ToolRules]
+    /// Sorted by specificity, most literal characters first; ties keep document order.
+    let globTools: [(glob: ToolNameGlob, rules: ToolRules)]
+    let hiddenNames: Set<String>
+    let hiddenGlobs: [ToolNameGlob]
+    /// Indexed by `RiskClass.allCases` order.
+    let riskActions: [RiskAction?]
+
+    /// The entry that governs `tool`: the exact key, else the most specific matching glob.
+    func rules(for tool: String) -> ToolRules? {
+        if let exact = exactTools[tool] { return exact }
+        guard !globTools.isEmpty else { return nil }
+        var name = tool
+        return name.withUTF8 { bytes in globTools.first { $0.glob.matches(bytes: bytes) }?.rules }
+    }
+
+    public func riskAction(for riskClass: RiskClass?) -> RiskAction? {
+        guard let riskClass else { return nil }
+        return riskActions[RiskClass.allCases.firstIndex(of: riskClass)!]
+    }
+
+    /// Hidden by `hide`, or by `risk: hide` for a tool without an entry (SPEC 4 step 2).
+    public func isHidden(tool: String, riskClass: RiskClass?) -> Bool {
+        if hiddenNames.contains(tool) { return true }
+        if !hiddenGlobs.isEmpty, hiddenGlobs.contains(where: { $0.matches(tool) }) { return true }
+        return riskAction(for: riskClass) == .hide && rules(for: tool) == nil
+    }
+
+    /// Whether `tools/list` shows the tool (SPEC 5.2): hidden tools and, under `pin: block`, tools
+    /// whose definition is not approved are removed.
+    public func isListed(tool: String, riskClass: RiskClass?, definitionApproved: Bool) -> Bool {
+        !isHidden(tool: tool, riskClass: riskClass) && (definitionApproved || pin != .block)
+    }
+}

@@ -1,0 +1,68 @@
+/// One counter the gateway must reserve before forwarding a call: the key parts, the amount, and
+/// what to answer if the window is exhausted. The engine only plans; the gateway's counter store
+/// reserves all of a call's reservations atomically and releases them all on any failure.
+public struct CounterReservation: Sendable, Equatable {
+    public let counter: String
+    public let scope: CounterScope
+    public let accountID: String
+    /// The grant, identity, server, account or session id the scope names.
+    public let scopeID: String
+    public let window: CounterWindow
+    public let windowStart: PolicyTime
+    public let windowEnd: PolicyTime
+    public let amount: Double
+    public let max: Double
+    public let fail: CounterFailMode
+    /// The limit's JSON Pointer, e.g. `/tools/stop-pod/limits/0`.
+    public let rule: String
+    public let onDeny: String?
+
+    /// One string naming the bucket: limits with the same counter name and scope build the same
+    /// key for the same owner and window, which is how they share it across tools (SPEC 4).
+    public var storageKey: String {
+        "\(accountID)|\(scope.rawValue)|\(scopeID)|\(counter)|\(window.rawValue)|\(windowStart.millisecondsSince1970)"
+    }
+
+    /// The answer when the store says the window is full.
+    public func exhaustedDenial(now: PolicyTime) -> PolicyDenial {
+        let retry = window.secondsUntilReset(from: now)
+        return PolicyDenial(
+            code: .rateLimited, rule: rule,
+            message: onDeny ?? PolicyMessages.rateLimited(max: max, window: window, counter: counter, retryAfterSeconds: retry),
+            retryAfterSeconds: retry)
+    }
+
+    /// The answer under `fail: closed` when the counter store is unreachable (SPEC 5.5).
+    public func storeUnavailableDenial() -> PolicyDenial {
+        PolicyDenial(code: .rateLimited, rule: rule, message: PolicyMessages.counterStoreUnavailable(counter: counter))
+    }
+}
+
+extension PolicyLimit {
+    /// Plans this limit for a call, or returns the denial when `increment_from` names an argument
+    /// that is missing or not a non-negative number: counting it as 0 would let a caller skip the
+    /// quota by leaving the argument out.
+    func reservation(for call: PolicyCall, now: PolicyTime) -> Result<CounterReservation, PolicyDenial> {
+        var amount = 1.0
+        if let path = incrementFrom {
+            guard case .number(let number)? = path.resolve(in: call), number.doubleValue >= 0, number.doubleValue.isFinite else {
+                return .failure(PolicyDenial(
+                    code: .requireFailed, rule: pointer,
+                    message: PolicyMessages.badIncrement(path: path.description, counter: counter)))
+            }
+            amount = number.doubleValue
+        }
+        let scopeID: String = switch scope {
+        case .grant: call.owner.grantID
+        case .identity: call.owner.identityID
+        case .server: call.owner.serverID
+        case .account: call.owner.accountID
+        // Protocol eras without sessions (MCP 2026-07-28) share one bucket per grant instead.
+        case .session: call.sessionID.map { "session:" + $0 } ?? "grant:" + call.owner.grantID
+        }
+        return .success(CounterReservation(
+            counter: counter, scope: scope, accountID: call.owner.accountID, scopeID: scopeID,
+            window: window, windowStart: window.start(containing: now), windowEnd: window.end(containing: now),
+            amount: amount, max: max, fail: fail, rule: pointer, onDeny: onDeny))
+    }
+}
