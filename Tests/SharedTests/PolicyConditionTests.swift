@@ -49,6 +49,9 @@ import Testing
         Case(path: "args.i", op: "regex", value: #""^gin""#, arguments: #"{"i": "nginx"}"#, holds: false),
         Case(path: "args.i", op: "regex", value: #""^\\d+$""#, arguments: #"{"i": 42}"#, holds: false),
         Case(path: "args.i", op: "regex", value: #""^.$""#, arguments: #"{"i": "é"}"#, holds: true),
+        Case(path: "args.i", op: "regex", value: #""^nginx$""#, arguments: #"{"i": "nginx"}"#, holds: true),
+        Case(path: "args.i", op: "regex", value: #""^nginx$""#, arguments: #"{"i": "nginx2"}"#, holds: false),
+        Case(path: "args.i", op: "regex", value: #""(?i)^NGINX""#, arguments: #"{"i": "nginx"}"#, holds: true),
         // contains: substring, or element of a list.
         Case(path: "args.s", op: "contains", value: #""prod""#, arguments: #"{"s": "my-prod-db"}"#, holds: true),
         Case(path: "args.s", op: "contains", value: #""prod""#, arguments: #"{"s": "staging"}"#, holds: false),
@@ -99,5 +102,20 @@ import Testing
           {"path": "args.missing", "op": "exists", "value": false}]}]}}
         """)
         #expect(existsFalse.decide(Fixture.call("t"), now: Fixture.now).denial?.code == .denyIf)
+    }
+
+    /// Plain-text patterns skip the regex engine; they must agree with it on every input.
+    @Test func literalPatternsMatchExactlyLikeTheRegexEngine() throws {
+        var random = SeededRandom(seed: 23)
+        let alphabet: [Character] = ["a", "b", ":", "-", "é", "e\u{301}"]
+        func text(_ length: Int) -> String { String((0..<length).map { _ in random.pick(alphabet) }) }
+        for _ in 0..<2_000 {
+            let body = text(random.int(0...3))
+            let pattern = (random.int(0...1) == 0 ? "^" : "") + body + (random.int(0...1) == 0 ? "$" : "")
+            let subject = text(random.int(0...6))
+            let engine = try Regex(pattern).matchingSemantics(.unicodeScalar)
+            let expected = (try engine.firstMatch(in: subject)) != nil
+            #expect(try PolicyRegex(pattern).matches(subject) == expected, "\(pattern) on \(subject)")
+        }
     }
 }

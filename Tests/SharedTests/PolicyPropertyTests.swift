@@ -111,4 +111,21 @@ import Testing
         }
         return .object(object)
     }
+
+    /// The glob index must pick what a plain scan in priority order would pick.
+    @Test func globIndexAgreesWithALinearScan() {
+        var random = SeededRandom(seed: 29)
+        let alphabet: [Character] = ["a", "b", "-", "é", "*"]
+        func text(_ length: Int) -> String { String((0..<length).map { _ in random.pick(alphabet) }) }
+        for seed in 0..<300 {
+            let globs = (0..<random.int(1...12)).map { _ in ToolNameGlob(text(random.int(0...4)) + "*" + text(random.int(0...4))) }
+            let ordered = globs.enumerated().sorted { ($0.element.specificity, -$0.offset) > ($1.element.specificity, -$1.offset) }
+            let index = ToolGlobIndex(ordered.map { ($0.element, $0.offset) })
+            for _ in 0..<20 {
+                let name = text(random.int(0...7)).replacingAll("*", with: "x")
+                let expected = ordered.first { $0.element.matches(name) }?.offset
+                #expect(index.first(matching: name) == expected, "seed \(seed): \(name) in \(globs.map(\.pattern))")
+            }
+        }
+    }
 }

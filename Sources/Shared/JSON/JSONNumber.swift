@@ -42,9 +42,30 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     /// Numeric comparison: exact for integer literals of any length (ids and amounts beyond 2^53
     /// must not compare equal because `Double` rounds them), else by `Double`.
     public func compare(_ other: JSONNumber) -> Int {
+        // Policy bounds and arguments are almost always small integers: compare them without
+        // building any intermediate value.
+        if let a = Self.smallInteger(text), let b = Self.smallInteger(other.text) { return a < b ? -1 : (a == b ? 0 : 1) }
         if let a = IntegerLiteral(text), let b = IntegerLiteral(other.text) { return a.compare(b) }
         let a = doubleValue, b = other.doubleValue
         return a < b ? -1 : (a == b ? 0 : 1)
+    }
+
+    /// The value of an integer literal of at most 18 digits (always fits in `Int64`), else nil.
+    private static func smallInteger(_ text: String) -> Int64? {
+        var value: Int64 = 0
+        var negative = false
+        var digits = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "-"), digits == 0, !negative {
+                negative = true
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 else { return nil }
+            value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        return negative ? -value : value
     }
 
     /// Numbers are equal by value, so `1`, `1.0` and `1e0` match in policy conditions.

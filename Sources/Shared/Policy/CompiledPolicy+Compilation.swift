@@ -68,9 +68,9 @@ extension PolicyDocumentReader {
         guard problems.isEmpty, let defaultDecision, let pin, let auditArguments, let auditResults else { return nil }
         return CompiledPolicy(
             defaultDecision: defaultDecision, pin: pin, auditArguments: auditArguments, auditResults: auditResults,
-            document: document, allTools: allTools, exactTools: exact, globTools: orderedGlobs,
+            document: document, allTools: allTools, exactTools: exact, globTools: ToolGlobIndex(orderedGlobs.map { ($0.glob, $0.rules) }),
             hiddenNames: Set(hidden.filter { !ToolNameGlob.isGlob($0) }),
-            hiddenGlobs: hidden.filter(ToolNameGlob.isGlob).map(ToolNameGlob.init),
+            hiddenGlobs: ToolGlobIndex(hidden.filter(ToolNameGlob.isGlob).map { (ToolNameGlob($0), true) }),
             riskActions: riskActions)
     }
 

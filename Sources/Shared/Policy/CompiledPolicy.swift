@@ -3,7 +3,7 @@
 /// Immutable and `Sendable`: a worker builds it once per snapshot, off the hot path, and shares it
 /// between all threads. Exact tool names sit in a dictionary, so the common decision costs one hash
 /// lookup however many rules there are; glob entries are consulted only when no exact name matches,
-/// most specific first, so the first glob that matches is the one that wins.
+/// through an index whose cost depends on the name's length, not on the number of globs.
 public struct CompiledPolicy: Sendable {
     public enum DefaultDecision: String, Sendable, CaseIterable { case allow, deny }
     public enum PinMode: String, Sendable, CaseIterable { case block, warn, off }
@@ -27,19 +27,16 @@ public struct CompiledPolicy: Sendable {
 
     let allTools: ToolRules
     let exactTools: [String: ToolRules]
-    /// Sorted by specificity, most literal characters first; ties keep document order.
-    let globTools: [(glob: ToolNameGlob, rules: ToolRules)]
+    /// Glob entries in priority order: most literal characters first, ties in document order.
+    let globTools: ToolGlobIndex<ToolRules>
     let hiddenNames: Set<String>
-    let hiddenGlobs: [ToolNameGlob]
+    let hiddenGlobs: ToolGlobIndex<Bool>
     /// Indexed by `RiskClass.allCases` order.
     let riskActions: [RiskAction?]
 
     /// The entry that governs `tool`: the exact key, else the most specific matching glob.
     func rules(for tool: String) -> ToolRules? {
-        if let exact = exactTools[tool] { return exact }
-        guard !globTools.isEmpty else { return nil }
-        var name = tool
-        return name.withUTF8 { bytes in globTools.first { $0.glob.matches(bytes: bytes) }?.rules }
+        exactTools[tool] ?? globTools.first(matching: tool)
     }
 
     public func riskAction(for riskClass: RiskClass?) -> RiskAction? {
@@ -50,7 +47,7 @@ public struct CompiledPolicy: Sendable {
     /// Hidden by `hide`, or by `risk: hide` for a tool without an entry (SPEC 4 step 2).
     public func isHidden(tool: String, riskClass: RiskClass?) -> Bool {
         if hiddenNames.contains(tool) { return true }
-        if !hiddenGlobs.isEmpty, hiddenGlobs.contains(where: { $0.matches(tool) }) { return true }
+        if hiddenGlobs.first(matching: tool) != nil { return true }
         return riskAction(for: riskClass) == .hide && rules(for: tool) == nil
     }
 

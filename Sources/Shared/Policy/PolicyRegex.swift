@@ -9,6 +9,9 @@ public struct PolicyRegex: @unchecked Sendable {
     // `Regex` holds an immutable compiled program; it is never mutated after `init`, which is why
     // sharing it between threads is safe even where the standard library does not mark it Sendable.
     private let regex: Regex<AnyRegexOutput>
+    /// Set when the pattern is plain text with optional `^`/`$` anchors (`:latest$`), the common
+    /// case in policies; it is then matched without running the regex engine.
+    private let literal: (text: String, anchoredStart: Bool, anchoredEnd: Bool)?
     public let pattern: String
 
     public init(_ pattern: String) throws(PolicyRegexError) {
@@ -21,10 +24,30 @@ public struct PolicyRegex: @unchecked Sendable {
             throw PolicyRegexError(message: "is not a valid regular expression: \(error)")
         }
         self.pattern = pattern
+        literal = Self.literal(in: pattern)
     }
 
     public func matches(_ text: String) -> Bool {
-        (try? regex.firstMatch(in: text)) != nil
+        guard let literal else { return (try? regex.firstMatch(in: text)) != nil }
+        let haystack = text.unicodeScalars, needle = literal.text.unicodeScalars
+        switch (literal.anchoredStart, literal.anchoredEnd) {
+        case (true, true): return haystack.elementsEqual(needle)
+        case (true, false): return haystack.starts(with: needle)
+        case (false, true): return haystack.reversed().starts(with: needle.reversed())
+        case (false, false): return needle.isEmpty || text.unicodeScalars.firstRange(of: needle) != nil
+        }
+    }
+
+    /// The pattern's text when it has no metacharacters besides a leading `^` and a trailing `$`.
+    private static func literal(in pattern: String) -> (text: String, anchoredStart: Bool, anchoredEnd: Bool)? {
+        var body = Substring(pattern)
+        let anchoredStart = body.hasPrefix("^")
+        if anchoredStart { body = body.dropFirst() }
+        let anchoredEnd = body.hasSuffix("$")
+        if anchoredEnd { body = body.dropLast() }
+        let metacharacters = Set("\\.^$|?*+()[]{}".unicodeScalars)
+        guard !body.unicodeScalars.contains(where: metacharacters.contains) else { return nil }
+        return (String(body), anchoredStart, anchoredEnd)
     }
 
     /// Scans the pattern outside character classes and escapes for constructs RE2 lacks.
