@@ -26,7 +26,8 @@ public struct JSONObject: Sendable, Equatable {
 
     public subscript(key: String) -> JSONValue? {
         get {
-            for member in members where member.key == key { return member.value }
+            // Indexing instead of iterating avoids copying (and retaining) every member passed over.
+            for index in members.indices where members[index].key == key { return members[index].value }
             return nil
         }
         set {
