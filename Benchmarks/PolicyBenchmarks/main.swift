@@ -1,7 +1,11 @@
 import Shared
 
 // Policy engine benchmark (docs/performance.md): JSON parsing of tools/call bodies and decision
-// time as the number of rules grows. Run: swift run -c release PolicyBenchmarks
+// time as the number of rules grows. Run: swift run -c release PolicyBenchmarks [name filter]
+
+/// Only cases whose name contains this text run (all when absent), e.g. for profiling one case.
+let filter = CommandLine.arguments.dropFirst().first
+func selected(_ name: String) -> Bool { filter.map(name.contains) ?? true }
 
 let owner = CounterOwner(accountID: "acc_1", grantID: "grt_1", identityID: "idn_1", serverID: "srv_1")
 let now = PolicyTime(secondsSince1970: 1_773_483_343)
@@ -70,15 +74,19 @@ while size < 65_536 - 200 {
 }
 let largeBody = Array(#"{"jsonrpc":"2.0","id":43,"method":"tools/call","params":{"name":"run-endpoint","arguments":{"endpointId":"ep_1","input":{"documents":[\#(documents.joined(separator: ","))]}}}}"#.utf8)
 let parser = JSONParser()
-report(Measurement.run("JSON parse tools/call \(smallBody.count) B", samples: 200_000) { blackHole(try! parser.parse(smallBody)) }, rules: "-")
-report(Measurement.run("JSON parse tools/call \(largeBody.count / 1024) KiB", samples: 3_000) { blackHole(try! parser.parse(largeBody)) }, rules: "-")
+if selected("JSON parse") {
+    report(Measurement.run("JSON parse tools/call \(smallBody.count) B", samples: 200_000) { blackHole(try! parser.parse(smallBody)) }, rules: "-")
+    report(Measurement.run("JSON parse tools/call \(largeBody.count / 1024) KiB", samples: 3_000) { blackHole(try! parser.parse(largeBody)) }, rules: "-")
+}
 
 let seed = compile(#"{"version": "1", "default": "deny", "tools": {"stop-pod": {"limits": [{"counter": "stop-pod_rate", "window": "minute", "max": 10, "scope": "grant"}]}}}"#)
 let stopPod = call("stop-pod")
-report(Measurement.run("seed policy, stop-pod (1 counter)", samples: 200_000) { blackHole(seed.decide(stopPod, now: now)) }, rules: "1")
+if selected("seed policy") {
+    report(Measurement.run("seed policy, stop-pod (1 counter)", samples: 200_000) { blackHole(seed.decide(stopPod, now: now)) }, rules: "1")
+}
 
 var ratios: [String] = []
-for family in families {
+for family in families where selected("decide: \(family.name)") {
     var results: [Int: Measurement] = [:]
     for n in [1, 100, 10_000] {
         let (policy, call) = family.build(n)
@@ -90,9 +98,11 @@ for family in families {
     let p99 = results[10_000]!.p99 / max(1, results[1]!.p99)
     ratios.append("| \(family.name) | \(String(format: p50)) | \(String(format: p99)) |")
 }
-print("\n| family | t(10k)/t(1) p50 | t(10k)/t(1) p99 |")
-print("|---|---:|---:|")
-for line in ratios { print(line) }
+if !ratios.isEmpty {
+    print("\n| family | t(10k)/t(1) p50 | t(10k)/t(1) p99 |")
+    print("|---|---:|---:|")
+    for line in ratios { print(line) }
+}
 
 func String(format value: Double) -> String {
     let hundredths = Int((value * 100).rounded())

@@ -9,13 +9,22 @@ public struct CompiledPolicy: Sendable {
     public enum PinMode: String, Sendable, CaseIterable { case block, warn, off }
     public enum AuditArguments: String, Sendable, CaseIterable { case keys, redacted, full }
 
-    /// The rules of one `tools` entry, or of `all_tools`.
-    struct ToolRules: Sendable {
+    /// The rules of one `tools` entry, or of `all_tools`. A class so finding an entry hands back
+    /// one reference instead of copying (and retaining) each of its lists; it is never mutated.
+    final class ToolRules: Sendable {
         let pointer: String
         let require: [PolicyRule]
         let denyIf: [PolicyRule]
         let limits: [PolicyLimit]
         let approval: ApprovalRule?
+
+        init(pointer: String, require: [PolicyRule], denyIf: [PolicyRule], limits: [PolicyLimit], approval: ApprovalRule?) {
+            self.pointer = pointer
+            self.require = require
+            self.denyIf = denyIf
+            self.limits = limits
+            self.approval = approval
+        }
     }
 
     public let defaultDecision: DefaultDecision

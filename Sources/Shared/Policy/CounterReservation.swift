@@ -2,20 +2,28 @@
 /// what to answer if the window is exhausted. The engine only plans; the gateway's counter store
 /// reserves all of a call's reservations atomically and releases them all on any failure.
 public struct CounterReservation: Sendable, Equatable {
-    public let counter: String
-    public let scope: CounterScope
+    /// The limit this reservation is for; its fields are exposed below.
+    public let limit: PolicyLimit
     public let accountID: String
     /// The grant, identity, server, account or session id the scope names.
     public let scopeID: String
-    public let window: CounterWindow
     public let windowStart: PolicyTime
-    public let windowEnd: PolicyTime
     public let amount: Double
-    public let max: Double
-    public let fail: CounterFailMode
+
+    public var counter: String { limit.counter }
+    public var scope: CounterScope { limit.scope }
+    public var window: CounterWindow { limit.window }
+    public var windowEnd: PolicyTime { window.end(containing: windowStart) }
+    public var max: Double { limit.max }
+    public var fail: CounterFailMode { limit.fail }
     /// The limit's JSON Pointer, e.g. `/tools/stop-pod/limits/0`.
-    public let rule: String
-    public let onDeny: String?
+    public var rule: String { limit.pointer }
+    public var onDeny: String? { limit.onDeny }
+
+    public static func == (lhs: CounterReservation, rhs: CounterReservation) -> Bool {
+        lhs.limit === rhs.limit && lhs.accountID == rhs.accountID && lhs.scopeID == rhs.scopeID
+            && lhs.windowStart == rhs.windowStart && lhs.amount == rhs.amount
+    }
 
     /// One string naming the bucket: limits with the same counter name and scope build the same
     /// key for the same owner and window, which is how they share it across tools (SPEC 4).
@@ -61,8 +69,6 @@ extension PolicyLimit {
         case .session: call.sessionID.map { "session:" + $0 } ?? "grant:" + call.owner.grantID
         }
         return .success(CounterReservation(
-            counter: counter, scope: scope, accountID: call.owner.accountID, scopeID: scopeID,
-            window: window, windowStart: window.start(containing: now), windowEnd: window.end(containing: now),
-            amount: amount, max: max, fail: fail, rule: pointer, onDeny: onDeny))
+            limit: self, accountID: call.owner.accountID, scopeID: scopeID, windowStart: window.start(containing: now), amount: amount))
     }
 }

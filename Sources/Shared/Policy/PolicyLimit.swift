@@ -11,8 +11,9 @@ public enum CounterFailMode: String, Sendable, CaseIterable {
     case open
 }
 
-/// A compiled `limits` entry.
-public struct PolicyLimit: Sendable {
+/// A compiled `limits` entry. A class, immutable, so a counter reservation can point at its limit
+/// instead of copying each field on every planned call.
+public final class PolicyLimit: Sendable {
     public let counter: String
     public let window: CounterWindow
     /// Limits are numbers, not only integers, so value quotas (`increment_from`) can be fractional.
@@ -23,6 +24,18 @@ public struct PolicyLimit: Sendable {
     public let onDeny: String?
     public let fail: CounterFailMode
     public let pointer: String
+
+    init(counter: String, window: CounterWindow, max: Double, scope: CounterScope, incrementFrom: PolicyPath?,
+         onDeny: String?, fail: CounterFailMode, pointer: String) {
+        self.counter = counter
+        self.window = window
+        self.max = max
+        self.scope = scope
+        self.incrementFrom = incrementFrom
+        self.onDeny = onDeny
+        self.fail = fail
+        self.pointer = pointer
+    }
 }
 
 /// The ids a call's counters are keyed by. Every key includes the account, so no counter is ever

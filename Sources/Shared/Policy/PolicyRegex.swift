@@ -5,7 +5,11 @@
 /// "RE2-like" as SPEC 4 says. Backreferences, lookaround, atomic groups and possessive quantifiers
 /// are refused at validation: RE2 has none of them, so a document using them would not be portable
 /// back to PolicyLayer, and they are the usual source of catastrophic backtracking.
-public struct PolicyRegex: @unchecked Sendable {
+///
+/// A final class rather than a struct: `Regex` comes from a resilient module, so any value type
+/// holding it inline has a layout unknown at compile time, and every copy of a condition would go
+/// through runtime value witnesses. Behind a reference, conditions copy as one pointer.
+public final class PolicyRegex: @unchecked Sendable {
     // `Regex` holds an immutable compiled program; it is never mutated after `init`, which is why
     // sharing it between threads is safe even where the standard library does not mark it Sendable.
     private let regex: Regex<AnyRegexOutput>

@@ -19,7 +19,7 @@ public struct PolicyRule: Sendable {
     func denial(for call: PolicyCall) -> PolicyDenial? {
         switch kind {
         case .require:
-            guard let failed = conditions.first(where: { !$0.holds(for: call) }) else { return nil }
+            guard let failed = conditions.firstIndex(where: { !$0.holds(for: call) }).map({ conditions[$0] }) else { return nil }
             return PolicyDenial(
                 code: .requireFailed, rule: pointer,
                 message: onDeny ?? PolicyMessages.requireFailed(tool: call.tool, rule: name ?? pointer, condition: failed.summary))
