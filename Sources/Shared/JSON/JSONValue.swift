@@ -3,6 +3,9 @@
 /// Numbers keep the exact text they were written with (`JSONNumber`) so a 20-digit id or a
 /// price like `0.10` reaches the upstream and the audit hash unchanged; objects keep their
 /// members in document order so a message we forward serializes as it was judged.
+///
+/// Equality is structural: objects compare regardless of member order, numbers by their written
+/// text (`1` and `1.0` differ here; policy conditions compare numbers by value instead).
 public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
