@@ -1,0 +1,24 @@
+import ArgumentParser
+import Shared
+
+/// Settings of the control plane beyond `CommonOptions`; each help text names its environment variable.
+struct ControlPlaneOptions: ParsableArguments {
+    @Option(help: "Address to listen on. Env: PORTCULLIS_HOST.")
+    var host: String = EnvironmentVariables.string("PORTCULLIS_HOST") ?? "127.0.0.1"
+
+    @Option(help: "Port to listen on. Env: PORTCULLIS_PORT.")
+    var port: Int = EnvironmentVariables.int("PORTCULLIS_PORT") ?? 8080
+
+    @Option(help: "Worker tokens (pcs_wk_...) accepted from gateway workers, comma-separated. Env: PORTCULLIS_WORKER_TOKENS.")
+    var workerTokens: String = EnvironmentVariables.string("PORTCULLIS_WORKER_TOKENS") ?? ""
+
+    @Option(help: "Public base URL of the gateway, used in the URLs handed out with grants. Env: PORTCULLIS_PUBLIC_GATEWAY_URL.")
+    var publicGatewayURL: String = EnvironmentVariables.string("PORTCULLIS_PUBLIC_GATEWAY_URL") ?? "http://127.0.0.1:8081"
+
+    @Option(help: "Whether anyone may sign up (open) or only existing admins add members (closed). Env: PORTCULLIS_SIGNUP.")
+    var signup: SignupMode = EnvironmentVariables.string("PORTCULLIS_SIGNUP").flatMap(SignupMode.init(rawValue:)) ?? .open
+}
+
+enum SignupMode: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case open, closed
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Logging
+import Shared
+
+/// `controlplane migrate`: applies pending migrations and exits.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply pending database migrations (also done at start-up), then exit."
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        bootstrapLogging(format: common.logFormat, level: common.logLevel)
+        let logger = Logger(label: "portcullis.controlplane")
+        let database = try common.openDatabase(logger: logger)
+        do {
+            let applied = try await MigrationRunner(database: database, migrations: Migration.bundled()).apply(logger: logger)
+            logger.info("schema is current", metadata: ["migrations.applied": "\(applied.count)"])
+            await database.close()
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Hummingbird
+import Logging
+import Shared
+
+/// `gateway serve`: serves the MCP endpoint until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the MCP endpoint, enforcing the policies of the latest snapshot."
+    )
+
+    @OptionGroup var options: GatewayOptions
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if options.counters == .postgres, common.databaseURL == nil {
+            throw ValidationError(
+                "--counters postgres needs --database-url (or PORTCULLIS_DATABASE_URL); use --counters memory for a single worker without a database"
+            )
+        }
+    }
+
+    func run() async throws {
+        bootstrapLogging(format: common.logFormat, level: common.logLevel)
+        var logger = Logger(label: "portcullis.gateway")
+        logger[metadataKey: "worker.id"] = "\(options.workerID)"
+        let app = try buildApplication(options: options, common: common, metrics: bootstrapMetrics(), logger: logger)
+        try await app.runService()
+    }
+}

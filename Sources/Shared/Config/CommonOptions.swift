@@ -1,0 +1,45 @@
+import ArgumentParser
+import Logging
+
+/// Options both binaries take. Each help text names its environment variable.
+public struct CommonOptions: ParsableArguments, Sendable {
+    @Option(help: "PostgreSQL connection: a libpq conninfo string or postgresql:// URL, passed to libpq untouched (multi-host failover, .pgpass and sslmode work). Env: PORTCULLIS_DATABASE_URL.")
+    public var databaseURL: String? = EnvironmentVariables.string("PORTCULLIS_DATABASE_URL")
+
+    @Option(help: "Number of PostgreSQL connections in the pool. Env: PORTCULLIS_DATABASE_POOL_SIZE.")
+    public var databasePoolSize: Int = EnvironmentVariables.int("PORTCULLIS_DATABASE_POOL_SIZE") ?? 8
+
+    @Option(help: "Secret keys as v2:BASE64,v1:BASE64 (32-byte keys, the first is active; older ones still decrypt). Env: PORTCULLIS_SECRET_KEYS.")
+    public var secretKeys: String? = EnvironmentVariables.string("PORTCULLIS_SECRET_KEYS")
+
+    @Option(help: "Upstream address ranges allowed despite the SSRF guard (repeatable, CIDR). Env: PORTCULLIS_ALLOW_UPSTREAM_CIDRS (comma-separated).")
+    public var allowUpstreamCIDR: [String] = EnvironmentVariables.list("PORTCULLIS_ALLOW_UPSTREAM_CIDRS")
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: PORTCULLIS_LOG_LEVEL.")
+    public var logLevel: Logger.Level = EnvironmentVariables.string("PORTCULLIS_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+
+    @Option(help: "Log format: json (one object per line) or text. Env: PORTCULLIS_LOG_FORMAT.")
+    public var logFormat: LogFormat = EnvironmentVariables.string("PORTCULLIS_LOG_FORMAT").flatMap(LogFormat.init(rawValue:)) ?? .text
+
+    public init() {}
+
+    public func validate() throws {
+        guard databasePoolSize > 0 else { throw ValidationError("--database-pool-size must be at least 1") }
+        if let secretKeys { _ = try SecretKeyRing(parsing: secretKeys) }
+    }
+
+    /// The database pool; its `run()` closes it when the service group shuts down.
+    public func openDatabase(logger: Logger) throws -> Database {
+        guard let databaseURL else {
+            throw ValidationError("a database is required: pass --database-url or set PORTCULLIS_DATABASE_URL")
+        }
+        return Database(conninfo: databaseURL, poolSize: databasePoolSize, logger: logger)
+    }
+
+    /// The key ring, or nil when no keys were given.
+    public func keyRing() throws -> SecretKeyRing? {
+        try secretKeys.map(SecretKeyRing.init(parsing:))
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,94 @@
+import NIOConcurrencyHelpers
+import NIOPosix
+
+/// A fixed number of connections, each leased to one caller at a time. Callers beyond the pool
+/// size wait in line (first come, first served); a cancelled waiter leaves the line.
+final class ConnectionPool: Sendable {
+    private struct Waiter {
+        let id: Int
+        let continuation: CheckedContinuation<PostgresConnection, any Error>
+    }
+
+    private struct State {
+        var idle: [PostgresConnection]
+        var waiters: [Waiter] = []
+        var nextWaiterID = 0
+        var isClosed = false
+    }
+
+    /// Every blocking libpq call runs here: one thread per connection, so a leased connection
+    /// never waits for a thread, and no event loop or cooperative thread ever blocks.
+    let threadPool: NIOThreadPool
+    private let state: NIOLockedValueBox<State>
+
+    init(conninfo: String, size: Int) {
+        precondition(size > 0, "a pool needs at least one connection")
+        threadPool = NIOThreadPool(numberOfThreads: size)
+        threadPool.start()
+        state = NIOLockedValueBox(State(idle: (0..<size).map { _ in PostgresConnection(conninfo: conninfo) }))
+    }
+
+    /// Runs `body` with a connection made ready (opened, or reopened if its backend died).
+    func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await lease()
+        defer { release(connection) }
+        try await threadPool.runIfActive { try connection.ensureReady() }
+        return try await body(connection)
+    }
+
+    private func lease() async throws -> PostgresConnection {
+        enum Outcome { case leased(PostgresConnection), wait(Int), closed }
+        let outcome: Outcome = state.withLockedValue { state in
+            if state.isClosed { return .closed }
+            if let connection = state.idle.popLast() { return .leased(connection) }
+            state.nextWaiterID += 1
+            return .wait(state.nextWaiterID)
+        }
+        switch outcome {
+        case .leased(let connection): return connection
+        case .closed: throw DatabaseError(.poolClosed, detail: "the database pool is shut down")
+        case .wait(let id):
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    let enqueued = state.withLockedValue { state -> Bool in
+                        guard !state.isClosed, !Task.isCancelled else { return false }
+                        state.waiters.append(Waiter(id: id, continuation: continuation))
+                        return true
+                    }
+                    if !enqueued { continuation.resume(throwing: CancellationError()) }
+                }
+            } onCancel: {
+                let cancelled = state.withLockedValue { state -> Waiter? in
+                    guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                    return state.waiters.remove(at: index)
+                }
+                cancelled?.continuation.resume(throwing: CancellationError())
+            }
+        }
+    }
+
+    private func release(_ connection: PostgresConnection) {
+        let waiter: Waiter? = state.withLockedValue { state in
+            if state.isClosed { return nil }
+            if state.waiters.isEmpty {
+                state.idle.append(connection)
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        waiter?.continuation.resume(returning: connection)
+    }
+
+    /// Fails every waiter, closes idle connections, and stops the threads once leased
+    /// connections have come back (their last call finishes first).
+    func close() async {
+        let (waiters, idle) = state.withLockedValue { state in
+            state.isClosed = true
+            defer { state.waiters = []; state.idle = [] }
+            return (state.waiters, state.idle)
+        }
+        waiters.forEach { $0.continuation.resume(throwing: DatabaseError(.poolClosed, detail: "the database pool is shut down")) }
+        _ = try? await threadPool.runIfActive { idle.forEach { $0.close() } }
+        try? await threadPool.shutdownGracefully()
+    }
+}

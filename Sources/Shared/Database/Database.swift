@@ -1,0 +1,107 @@
+import NIOPosix
+import Logging
+import ServiceLifecycle
+
+/// The project's only door to PostgreSQL: a fixed pool of libpq connections whose blocking calls
+/// run on a dedicated thread pool. It is a `Service`, so the application's `ServiceGroup` closes
+/// it after the servers that use it have stopped.
+public final class Database: Sendable, Service {
+    private let pool: ConnectionPool
+    public let conninfo: String
+    let logger: Logger
+
+    /// - Parameter conninfo: a libpq connection string or URL, handed to libpq untouched.
+    public init(conninfo: String, poolSize: Int = 8, logger: Logger) {
+        self.conninfo = conninfo
+        self.pool = ConnectionPool(conninfo: conninfo, size: poolSize)
+        self.logger = logger
+    }
+
+    /// Runs one statement on a pooled connection and returns its rows.
+    @discardableResult
+    public func query(_ query: SQLQuery) async throws -> [Row] {
+        try await execute(query).rows
+    }
+
+    /// Runs one statement on a pooled connection.
+    @discardableResult
+    public func execute(_ query: SQLQuery) async throws -> QueryResult {
+        try await withSession { try await $0.execute(query) }
+    }
+
+    /// Runs `body` on one connection, outside any transaction.
+    public func withSession<T>(_ body: (DatabaseSession) async throws -> T) async throws -> T {
+        try await pool.withConnection { connection in
+            try await body(DatabaseSession(connection: connection, threadPool: pool.threadPool))
+        }
+    }
+
+    /// Runs `body` in a transaction on one connection: committed when `body` returns, rolled back
+    /// when it throws (the error is rethrown).
+    public func transaction<T>(
+        isolation: IsolationLevel = .readCommitted,
+        _ body: (DatabaseSession) async throws -> T
+    ) async throws -> T {
+        try await withSession { session in
+            try await session.execute(SQLQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.rawValue)"))
+            let value: T
+            do {
+                value = try await body(session)
+            } catch {
+                do {
+                    try await session.execute("ROLLBACK")
+                } catch let rollbackError {
+                    // The connection is broken; the pool reopens it on next use.
+                    logger.warning("rollback failed", metadata: ["db.error": "\(rollbackError)"])
+                }
+                throw error
+            }
+            try await session.execute("COMMIT")
+            return value
+        }
+    }
+
+    /// Sends `NOTIFY channel, payload`; listeners on any connection receive it after commit.
+    public func notify(channel: String, payload: String) async throws {
+        try await execute("SELECT pg_notify(\(channel), \(payload))")
+    }
+
+    /// A sequence of notifications on `channels`, on a connection of its own (see `NotificationListener`).
+    public func listen(to channels: [String]) -> NotificationListener {
+        NotificationListener(conninfo: conninfo, channels: channels, logger: logger)
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    public func close() async {
+        await pool.close()
+    }
+
+    public enum IsolationLevel: String, Sendable {
+        case readCommitted = "READ COMMITTED"
+        case repeatableRead = "REPEATABLE READ"
+        case serializable = "SERIALIZABLE"
+    }
+}
+
+/// One connection lent to a caller: inside `Database.withSession` or `Database.transaction`.
+public struct DatabaseSession: Sendable {
+    let connection: PostgresConnection
+    let threadPool: NIOThreadPool
+
+    @discardableResult
+    public func execute(_ query: SQLQuery) async throws -> QueryResult {
+        try await threadPool.runIfActive { try connection.execute(query) }
+    }
+
+    @discardableResult
+    public func query(_ query: SQLQuery) async throws -> [Row] {
+        try await execute(query).rows
+    }
+
+    /// The server process id of this connection (for `pg_terminate_backend` in tests, and logs).
+    public var backendPID: Int32 { connection.backendPID }
+}
