@@ -71,11 +71,20 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Shared"],
+            dependencies: ["Shared", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
-        .testTarget(name: "DatabaseTests", dependencies: ["Shared", "TestSupport"]),
+        .testTarget(
+            name: "DatabaseTests",
+            dependencies: [
+                "Shared", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [

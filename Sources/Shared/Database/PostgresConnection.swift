@@ -28,9 +28,11 @@ final class PostgresConnection: @unchecked Sendable {
     /// and reconnects, and rolls back a transaction a previous holder left open.
     func ensureReady() throws {
         guard let handle else { return try open() }
+        // An idle pooled connection has nothing to read unless the server is going away (a
+        // terminated backend sends its FATAL message, then closes): reopen rather than wait for
+        // the next statement to fail.
         var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        if poll(&descriptor, 1, 0) > 0 { _ = PQconsumeInput(handle) }
-        guard PQstatus(handle) == CONNECTION_OK else {
+        if poll(&descriptor, 1, 0) != 0 || PQstatus(handle) != CONNECTION_OK {
             close()
             return try open()
         }
