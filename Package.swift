@@ -71,7 +71,11 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Shared", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Shared",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),

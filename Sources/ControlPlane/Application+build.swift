@@ -15,6 +15,8 @@ func buildApplication(
     do {
         try await MigrationRunner(database: database, migrations: Migration.bundled()).apply(logger: logger)
     } catch {
+        // At start-up the detail (libpq's reason, the failing migration) is what the operator needs.
+        logger.critical("cannot prepare the database", metadata: ["error": "\(String(reflecting: error))"])
         await database.close()
         throw error
     }

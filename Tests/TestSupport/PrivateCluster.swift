@@ -38,31 +38,8 @@ enum PrivateCluster {
         throw ClusterError(message: "PostgreSQL server binaries (initdb, pg_ctl) not found: run `make test`, which installs them")
     }
 
-    /// Runs a tool to completion with posix_spawn and waitpid. Foundation's `Process` is avoided:
-    /// on Linux its `waitUntilExit` can miss the exit of a child whose own child (the server that
-    /// pg_ctl forks) lives on. Output goes to a file, since the server would hold a pipe open.
     static func run(_ tool: String, _ arguments: [String], asPostgres: Bool = false) throws {
-        let argv = asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", tool] + arguments : [tool] + arguments
-        let outputPath = NSTemporaryDirectory() + "portcullis-\(UUID().uuidString).out"
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var cArguments = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ)
-        guard spawned == 0 else { throw ClusterError(message: "cannot start \(argv[0]): errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        // WIFEXITED and WEXITSTATUS are macros Swift cannot import.
-        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
-            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-            throw ClusterError(message: "\(tool) failed (status \(status)): \(text)")
-        }
+        try ChildProcess.run(asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", tool] + arguments : [tool] + arguments)
     }
 
     struct ClusterError: Error, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import Logging
 
 /// One libpq connection. Every method blocks: callers run them on the database thread pool only.
 ///
@@ -52,8 +53,14 @@ final class PostgresConnection: @unchecked Sendable {
             throw DatabaseError(.connectionFailed, detail: message)
         }
         handle = opened
+        // libpq prints server notices to stderr by default, which would break JSON logs.
+        PQsetNoticeProcessor(opened, { _, message in
+            guard let message else { return }
+            let text = String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
+            Logger(label: "portcullis.postgres").notice("server notice", metadata: ["db.notice": "\(text)"])
+        }, nil)
         // Fixed session settings make decoding independent of the server's configuration.
-        try execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3")
+        try execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; SET client_min_messages = warning")
     }
 
     var backendPID: Int32 { handle.map(PQbackendPID) ?? 0 }

@@ -1,0 +1,59 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The `controlplane` binary as an operator runs it.
+@Suite(.timeLimit(.minutes(2)))
+struct ControlPlaneProcessTests {
+    @Test func helpDocumentsEveryOptionWithItsEnvironmentVariable() throws {
+        let expected = [
+            ("--host", "PORTCULLIS_HOST"), ("--port", "PORTCULLIS_PORT"), ("--database-url", "PORTCULLIS_DATABASE_URL"),
+            ("--secret-keys", "PORTCULLIS_SECRET_KEYS"), ("--worker-tokens", "PORTCULLIS_WORKER_TOKENS"),
+            ("--public-gateway-url", "PORTCULLIS_PUBLIC_GATEWAY_URL"), ("--allow-upstream-cidr", "PORTCULLIS_ALLOW_UPSTREAM_CIDRS"),
+            ("--signup", "PORTCULLIS_SIGNUP"), ("--log-level", "PORTCULLIS_LOG_LEVEL"), ("--log-format", "PORTCULLIS_LOG_FORMAT"),
+        ]
+        let help = try ChildProcess.run(["\(builtProductsFolder())/controlplane", "serve", "--help"])
+        for (flag, variable) in expected {
+            #expect(help.contains(flag), "help lacks \(flag)")
+            #expect(help.contains(variable), "help lacks \(variable)")
+        }
+        let top = try ChildProcess.run(["\(builtProductsFolder())/controlplane", "--help"])
+        #expect(top.contains("serve") && top.contains("migrate"))
+    }
+
+    @Test func servesHealthReadinessAndMetricsThenExitsCleanlyOnSIGTERM() async throws {
+        try await withTestDatabase { _, conninfo in
+            let server = try await RunningServer.start("controlplane", ["--database-url", conninfo, "--log-format", "json"])
+            defer { server.process.removeOutput() }
+            #expect(try await server.get("/readyz").status == 200)
+            #expect(try await server.get("/metrics").body.contains("hb_requests"))
+            server.process.signal(SIGTERM)
+            let status = try await server.process.waitForExit(timeout: .seconds(15))
+            #expect(status == .exited(0), "output: \(server.process.output)")
+            // Logs are one JSON object per line.
+            let lines = server.process.output.split(separator: "\n")
+            #expect(!lines.isEmpty)
+            for line in lines {
+                #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "not JSON: \(line)")
+            }
+        }
+    }
+
+    @Test func migrateAppliesTheSchemaAndExits() async throws {
+        try await withTestDatabase { db, conninfo in
+            let output = try ChildProcess.run(["\(builtProductsFolder())/controlplane", "migrate", "--database-url", conninfo])
+            #expect(output.contains("schema is current"))
+        }
+    }
+
+    @Test func unreachableDatabaseIsAClearStartUpError() async throws {
+        let child = try ChildProcess.spawn([
+            "\(builtProductsFolder())/controlplane", "serve", "--port", "\(try freeLoopbackPort())",
+            "--database-url", "host=/nonexistent port=1",
+        ])
+        defer { child.removeOutput() }
+        let status = try await child.waitForExit(timeout: .seconds(20))
+        #expect(status != nil && status != .exited(0))
+        #expect(child.output.contains("connectionFailed"))
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The `gateway` binary as an operator runs it.
+@Suite(.timeLimit(.minutes(2)))
+struct GatewayProcessTests {
+    @Test func helpDocumentsEveryOptionWithItsEnvironmentVariable() throws {
+        let expected = [
+            ("--host", "PORTCULLIS_HOST"), ("--port", "PORTCULLIS_PORT"), ("--database-url", "PORTCULLIS_DATABASE_URL"),
+            ("--secret-keys", "PORTCULLIS_SECRET_KEYS"), ("--worker-token", "PORTCULLIS_WORKER_TOKEN"),
+            ("--control-plane-url", "PORTCULLIS_CONTROL_PLANE_URL"), ("--allow-upstream-cidr", "PORTCULLIS_ALLOW_UPSTREAM_CIDRS"),
+            ("--counters", "PORTCULLIS_COUNTERS"), ("--audit-spool-dir", "PORTCULLIS_AUDIT_SPOOL_DIR"),
+            ("--worker-id", "PORTCULLIS_WORKER_ID"), ("--log-level", "PORTCULLIS_LOG_LEVEL"), ("--log-format", "PORTCULLIS_LOG_FORMAT"),
+        ]
+        let help = try ChildProcess.run(["\(builtProductsFolder())/gateway", "serve", "--help"])
+        for (flag, variable) in expected {
+            #expect(help.contains(flag), "help lacks \(flag)")
+            #expect(help.contains(variable), "help lacks \(variable)")
+        }
+    }
+
+    @Test func withoutASnapshotTheWorkerIsAliveButNotReadyAndExitsCleanlyOnSIGTERM() async throws {
+        let server = try await RunningServer.start("gateway", ["--counters", "memory"])
+        defer { server.process.removeOutput() }
+        #expect(try await server.get("/healthz").status == 200)
+        let ready = try await server.get("/readyz")
+        #expect(ready.status == 503)
+        #expect(ready.body.contains("no policy snapshot"))
+        server.process.signal(SIGTERM)
+        #expect(try await server.process.waitForExit(timeout: .seconds(15)) == .exited(0))
+    }
+
+    @Test func environmentVariablesConfigureTheWorkerAndFlagsOverrideThem() async throws {
+        let server = try await RunningServer.start("gateway", ["--counters", "memory"], environment: [
+            "PORTCULLIS_PORT": "1",  // overridden by the --port flag RunningServer passes
+            "PORTCULLIS_LOG_FORMAT": "json",
+        ])
+        defer { server.process.removeOutput() }
+        server.process.signal(SIGINT)
+        #expect(try await server.process.waitForExit(timeout: .seconds(15)) == .exited(0))
+        let firstLine = try #require(server.process.output.split(separator: "\n").first)
+        #expect((try? JSONSerialization.jsonObject(with: Data(firstLine.utf8))) is [String: Any])
+    }
+
+    @Test func postgresCountersWithoutADatabaseIsRefusedAtStartUp() throws {
+        let error = #expect(throws: ChildProcessError.self) {
+            try ChildProcess.run(["\(builtProductsFolder())/gateway", "serve", "--counters", "postgres", "--port", "\(try freeLoopbackPort())"])
+        }
+        #expect(error?.description.contains("--counters memory") == true)
+    }
+}
