@@ -13,8 +13,9 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Base URL of the control plane, where snapshots come from. Env: PORTCULLIS_CONTROL_PLANE_URL.")
     var controlPlaneURL: String = EnvironmentVariables.string("PORTCULLIS_CONTROL_PLANE_URL") ?? "http://127.0.0.1:8080"
 
-    @Option(help: "Worker token (pcs_wk_...) presented to the control plane. Env: PORTCULLIS_WORKER_TOKEN.")
-    var workerToken: String? = EnvironmentVariables.string("PORTCULLIS_WORKER_TOKEN")
+    @Option(name: .customLong("worker-token"), help: "Worker token (pcs_wk_...) presented to the control plane. Env: PORTCULLIS_WORKER_TOKEN.")
+    var workerTokenFlag: String?
+    var workerToken: String? { workerTokenFlag ?? EnvironmentVariables.string("PORTCULLIS_WORKER_TOKEN") }
 
     @Option(help: "Where rate-limit counters live: postgres (shared by all workers) or memory (one worker, no database). Env: PORTCULLIS_COUNTERS.")
     var counters: CounterStoreKind = EnvironmentVariables.string("PORTCULLIS_COUNTERS").flatMap(CounterStoreKind.init(rawValue:)) ?? .postgres

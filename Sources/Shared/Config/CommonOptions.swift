@@ -3,14 +3,14 @@ import Logging
 
 /// Options both binaries take. Each help text names its environment variable.
 public struct CommonOptions: ParsableArguments, Sendable {
-    @Option(help: "PostgreSQL connection: a libpq conninfo string or postgresql:// URL, passed to libpq untouched (multi-host failover, .pgpass and sslmode work). Env: PORTCULLIS_DATABASE_URL.")
-    public var databaseURL: String? = EnvironmentVariables.string("PORTCULLIS_DATABASE_URL")
+    @Option(name: .customLong("database-url"), help: "PostgreSQL connection: a libpq conninfo string or postgresql:// URL, passed to libpq untouched (multi-host failover, .pgpass and sslmode work). Env: PORTCULLIS_DATABASE_URL.")
+    var databaseURLFlag: String?
 
     @Option(help: "Number of PostgreSQL connections in the pool. Env: PORTCULLIS_DATABASE_POOL_SIZE.")
     public var databasePoolSize: Int = EnvironmentVariables.int("PORTCULLIS_DATABASE_POOL_SIZE") ?? 8
 
-    @Option(help: "Secret keys as v2:BASE64,v1:BASE64 (32-byte keys, the first is active; older ones still decrypt). Env: PORTCULLIS_SECRET_KEYS.")
-    public var secretKeys: String? = EnvironmentVariables.string("PORTCULLIS_SECRET_KEYS")
+    @Option(name: .customLong("secret-keys"), help: "Secret keys as v2:BASE64,v1:BASE64 (32-byte keys, the first is active; older ones still decrypt). Env: PORTCULLIS_SECRET_KEYS.")
+    var secretKeysFlag: String?
 
     @Option(help: "Upstream address ranges allowed despite the SSRF guard (repeatable, CIDR). Env: PORTCULLIS_ALLOW_UPSTREAM_CIDRS (comma-separated).")
     public var allowUpstreamCIDR: [String] = EnvironmentVariables.list("PORTCULLIS_ALLOW_UPSTREAM_CIDRS")
@@ -22,6 +22,11 @@ public struct CommonOptions: ParsableArguments, Sendable {
     public var logFormat: LogFormat = EnvironmentVariables.string("PORTCULLIS_LOG_FORMAT").flatMap(LogFormat.init(rawValue:)) ?? .text
 
     public init() {}
+
+    // Optional settings cannot carry their environment fallback as an option default
+    // (ArgumentParser deprecates optional options with defaults), so they resolve here.
+    public var databaseURL: String? { databaseURLFlag ?? EnvironmentVariables.string("PORTCULLIS_DATABASE_URL") }
+    public var secretKeys: String? { secretKeysFlag ?? EnvironmentVariables.string("PORTCULLIS_SECRET_KEYS") }
 
     public func validate() throws {
         guard databasePoolSize > 0 else { throw ValidationError("--database-pool-size must be at least 1") }

@@ -38,6 +38,7 @@ public final class Database: Sendable, Service {
 
     /// Runs `body` in a transaction on one connection: committed when `body` returns, rolled back
     /// when it throws (the error is rethrown).
+    @discardableResult
     public func transaction<T>(
         isolation: IsolationLevel = .readCommitted,
         _ body: (DatabaseSession) async throws -> T
