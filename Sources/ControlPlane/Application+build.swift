@@ -20,7 +20,7 @@ func buildApplication(
         await database.close()
         throw error
     }
-    let router = buildRouter(database: database, metrics: metrics)
+    let router = buildRouter(database: database, metrics: metrics, configuration: APIConfiguration(signup: options.signup))
     return Application(
         router: router,
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portcullis-controlplane"),
@@ -29,9 +29,17 @@ func buildApplication(
     )
 }
 
-func buildRouter(database: Database, metrics: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
-    let router = Router()
+/// The operational routes, the unauthenticated `/v1/signup` and `/v1/login`, and every
+/// authenticated `/v1` resource. A new resource is a controller whose `addRoutes(to:)` takes the
+/// `v1` group below: its handlers receive a `MemberRequestContext`, so none can run unauthenticated.
+func buildRouter(
+    database: Database,
+    metrics: PrometheusCollectorRegistry,
+    configuration: APIConfiguration = APIConfiguration()
+) -> Router<APIRequestContext> {
+    let router = Router(context: APIRequestContext.self)
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ProblemMiddleware())
     OperationalRoutes(registry: metrics) {
         do {
             try await database.query("SELECT 1 FROM schema_migrations LIMIT 1")
@@ -40,5 +48,19 @@ func buildRouter(database: Database, metrics: PrometheusCollectorRegistry) -> Ro
             return .notReady("database unavailable")
         }
     }.add(to: router)
+
+    let tenants = TenantDatabase(database: database)
+    let rateLimiter = ClientRateLimiter(rate: configuration.authenticationRate)
+    SignupController(tenants: tenants, configuration: configuration, rateLimiter: rateLimiter).addRoutes(to: router)
+    LoginController(tenants: tenants, configuration: configuration, rateLimiter: rateLimiter).addRoutes(to: router)
+
+    let v1 = router.group("/v1")
+        .add(middleware: APIKeyAuthenticator(tenants: tenants))
+        .group(context: MemberRequestContext.self)
+    AccountController(tenants: tenants).addRoutes(to: v1)
+    MembersController(tenants: tenants, passwordHasher: configuration.passwordHasher).addRoutes(to: v1)
+    APIKeysController(tenants: tenants).addRoutes(to: v1)
+    IdentitiesController(tenants: tenants).addRoutes(to: v1)
+    AdminAuditController(tenants: tenants).addRoutes(to: v1)
     return router
 }

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Checks shared by several endpoints, in the shape `JSONBodyReader` takes: nil when the value is
+/// acceptable, else the message for its pointer.
+enum FieldRules {
+    static func email(_ value: String) -> String? {
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        guard value.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+              !value.contains(where: \.isWhitespace)
+        else { return "must be an email address" }
+        return nil
+    }
+
+    /// Long enough to resist guessing, short enough that hashing it stays cheap.
+    static func password(_ value: String) -> String? {
+        (10...1024).contains(value.count) ? nil : "must be 10 to 1024 characters long"
+    }
+
+    /// A name or label: 1 to 200 characters, as the schema's checks require.
+    static func name(_ value: String) -> String? {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        return (1...200).contains(trimmed.count) && trimmed.count == value.count ? nil : "must be 1 to 200 characters without surrounding spaces"
+    }
+
+    static func future(_ value: Date) -> String? {
+        value > Date() ? nil : "must be in the future"
+    }
+
+    /// Where approval requests are POSTed (SPEC 5.6): an absolute http(s) URL.
+    static func webhookURL(_ value: String) -> String? {
+        guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), ["https", "http"].contains(scheme),
+              let host = url.host, !host.isEmpty, value.count <= 2048
+        else { return "must be an absolute https:// or http:// URL" }
+        return nil
+    }
+}

@@ -1,0 +1,13 @@
+import Shared
+
+/// Settings of the admin API that tests and operators vary.
+struct APIConfiguration: Sendable {
+    /// `--signup open|closed`.
+    var signup: SignupMode = .open
+    var passwordHasher = PasswordHasher()
+    /// Shared by signup and login, per client address.
+    var authenticationRate: ClientRateLimiter.Rate = .signupAndLogin
+    /// Keys made by `POST /v1/login` are for a console session and expire; keys made through
+    /// `POST /v1/api-keys` live until revoked unless the caller sets `expires_at`.
+    var loginKeyLifetime: Duration = .seconds(12 * 3600)
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Shared
+
+/// An account (tenant) as the API shows it.
+struct Account: JSONRepresentable {
+    let id: UUID
+    let name: String
+    let slug: String
+    let approvalWebhookURL: String?
+    let createdAt: Date
+    let updatedAt: Date
+
+    static let columns = "id, name, slug, approval_webhook_url, created_at, updated_at"
+
+    init(row: Row) throws {
+        id = try row.decode("id")
+        name = try row.decode("name")
+        slug = try row.decode("slug")
+        approvalWebhookURL = try row.decode("approval_webhook_url")
+        createdAt = try row.decode("created_at")
+        updatedAt = try row.decode("updated_at")
+    }
+
+    var json: JSONValue {
+        [
+            "id": .uuid(id), "name": .string(name), "slug": .string(slug),
+            "approval_webhook_url": .string(approvalWebhookURL),
+            "created_at": .timestamp(createdAt), "updated_at": .timestamp(updatedAt),
+        ]
+    }
+}
+
+/// The `accounts` table, seen from inside one account.
+struct AccountStore {
+    let tx: TenantTransaction
+
+    /// Creates the transaction's own account (RLS lets an account row in only under its own id).
+    func create(name: String, slug: String) async throws -> Account {
+        let row = try await tx.query("""
+            INSERT INTO accounts (id, name, slug) VALUES (\(tx.account), \(name), \(slug))
+            RETURNING \(unsafeSQL: Account.columns)
+            """)
+        return try Account(row: row[0])
+    }
+
+    func current() async throws -> Account {
+        guard let row = try await tx.query("SELECT \(unsafeSQL: Account.columns) FROM accounts WHERE id = \(tx.account)").first else {
+            throw ProblemError.notFound("Account")
+        }
+        return try Account(row: row)
+    }
+
+    struct Changes {
+        var name: String?
+        var approvalWebhookURL: PatchValue<String> = .unchanged
+    }
+
+    func update(_ changes: Changes) async throws -> Account {
+        let row = try await tx.query("""
+            UPDATE accounts SET
+                name = coalesce(\(changes.name), name),
+                approval_webhook_url = CASE WHEN \(changes.approvalWebhookURL.isSet) THEN \(changes.approvalWebhookURL.newValue) ELSE approval_webhook_url END,
+                updated_at = now()
+            WHERE id = \(tx.account)
+            RETURNING \(unsafeSQL: Account.columns)
+            """)
+        guard let first = row.first else { throw ProblemError.notFound("Account") }
+        return try Account(row: first)
+    }
+}
+
+extension Account {
+    /// A slug from a display name: lowercase ASCII letters and digits, other runs become `-`,
+    /// at most 63 characters (the schema's check), `account` when nothing is left.
+    static func slug(from name: String) -> String {
+        var slug = ""
+        for scalar in name.lowercased().unicodeScalars {
+            if scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+                slug.unicodeScalars.append(scalar)
+            } else if !slug.isEmpty, !slug.hasSuffix("-") {
+                slug += "-"
+            }
+        }
+        slug = String(slug.prefix(56))
+        while slug.hasSuffix("-") { slug.removeLast() }
+        return slug.isEmpty ? "account" : slug
+    }
+}
