@@ -22,8 +22,9 @@ struct APIKeysTests {
                 #expect(item["token"] == nil && item["token_hash"] == nil)
                 #expect(item["hint"]?.stringValue?.hasPrefix("pcs_ak_…") == true)
             }
-            let hint = items.first { $0["name"] == "ci" }?["hint"]?.stringValue
-            #expect(hint == "pcs_ak_…" + token.suffix(4))
+            let listed = try #require(items.first { $0["name"] == "ci" })
+            #expect(listed["hint"]?.stringValue == "pcs_ak_…" + token.suffix(4))
+            #expect(listed["last_used_at"]?.stringValue != nil, "the key was used for GET /v1/account")
         }
     }
 
