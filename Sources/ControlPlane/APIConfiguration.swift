@@ -10,4 +10,8 @@ struct APIConfiguration: Sendable {
     /// Keys made by `POST /v1/login` are for a console session and expire; keys made through
     /// `POST /v1/api-keys` live until revoked unless the caller sets `expires_at`.
     var loginKeyLifetime: Duration = .seconds(12 * 3600)
+    /// `--worker-tokens`: the `pcs_wk_` tokens gateway workers may present to `/internal/v1`.
+    var workerTokens: [String] = []
+    /// `--public-gateway-url`: the base of the gateway and secret URLs handed out with grants.
+    var publicGatewayURL = "http://127.0.0.1:8081"
 }

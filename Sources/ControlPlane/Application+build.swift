@@ -20,11 +20,16 @@ func buildApplication(
         await database.close()
         throw error
     }
-    let router = buildRouter(database: database, metrics: metrics, configuration: APIConfiguration(signup: options.signup))
+    var configuration = APIConfiguration(signup: options.signup)
+    configuration.publicGatewayURL = options.publicGatewayURL
+    configuration.workerTokens = options.workerTokens.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    let changeWatcher = ConfigChangeWatcher(database: database, logger: logger)
+    let router = buildRouter(database: database, metrics: metrics, configuration: configuration, changeWatcher: changeWatcher)
     return Application(
         router: router,
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portcullis-controlplane"),
-        services: [database],
+        // Shut down in reverse: the server stops first, then the watcher, then the pool.
+        services: [database, changeWatcher],
         logger: logger
     )
 }
@@ -35,7 +40,8 @@ func buildApplication(
 func buildRouter(
     database: Database,
     metrics: PrometheusCollectorRegistry,
-    configuration: APIConfiguration = APIConfiguration()
+    configuration: APIConfiguration = APIConfiguration(),
+    changeWatcher: ConfigChangeWatcher? = nil
 ) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: MetricsMiddleware())
@@ -62,5 +68,13 @@ func buildRouter(
     APIKeysController(tenants: tenants).addRoutes(to: v1)
     IdentitiesController(tenants: tenants).addRoutes(to: v1)
     AdminAuditController(tenants: tenants).addRoutes(to: v1)
+
+    // Workers' internal API. Without a running watcher (router tests), long-polls end at their timeout.
+    let internalV1 = router.group("/internal/v1").add(middleware: WorkerTokenAuthenticator(tokens: configuration.workerTokens))
+    WorkerController(
+        store: SnapshotStore(database: database),
+        watcher: changeWatcher ?? ConfigChangeWatcher(database: database, logger: Logger(label: "portcullis.controlplane")),
+        database: database
+    ).addRoutes(to: internalV1)
     return router
 }

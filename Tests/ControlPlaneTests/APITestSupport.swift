@@ -14,10 +14,14 @@ let fastPasswordHasher = PasswordHasher(iterations: 1_000)
 func withAPI(
     signup: SignupMode = .open,
     authenticationRate: ClientRateLimiter.Rate = .init(burst: 10_000, refillInterval: 1),
+    workerTokens: [String] = [],
+    configure: (inout APIConfiguration) -> Void = { _ in },
     _ body: @Sendable (APIClient, Database) async throws -> Void
 ) async throws {
     try await withTestDatabase { database, _ in
-        let configuration = APIConfiguration(signup: signup, passwordHasher: fastPasswordHasher, authenticationRate: authenticationRate)
+        var configuration = APIConfiguration(signup: signup, passwordHasher: fastPasswordHasher, authenticationRate: authenticationRate)
+        configuration.workerTokens = workerTokens
+        configure(&configuration)
         let app = Application(router: buildRouter(database: database, metrics: PrometheusCollectorRegistry(), configuration: configuration))
         try await app.test(.router) { client in
             try await body(APIClient(client: client), database)

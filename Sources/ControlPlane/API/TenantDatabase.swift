@@ -46,4 +46,9 @@ struct TenantTransaction: Sendable {
     func execute(_ query: SQLQuery) async throws -> QueryResult {
         try await session.execute(query)
     }
+
+    /// Records a change of what workers enforce, so snapshots and long-polls see it (SPEC 6.1).
+    func recordChange(_ kind: SnapshotEntityKind, id: UUID, _ operation: ConfigChangeLog.Operation) async throws {
+        try await ConfigChangeLog.record(session, account: account, kind: kind, id: id, operation)
+    }
 }

@@ -40,6 +40,7 @@ struct AccountStore {
             INSERT INTO accounts (id, name, slug) VALUES (\(tx.account), \(name), \(slug))
             RETURNING \(unsafeSQL: Account.columns)
             """)
+        try await tx.recordChange(.account, id: tx.account, .upsert)
         return try Account(row: row[0])
     }
 
@@ -65,6 +66,7 @@ struct AccountStore {
             RETURNING \(unsafeSQL: Account.columns)
             """)
         guard let first = row.first else { throw ProblemError.notFound("Account") }
+        try await tx.recordChange(.account, id: tx.account, .upsert)
         return try Account(row: first)
     }
 }

@@ -48,7 +48,9 @@ struct IdentityStore {
                 VALUES (\(tx.account), \(label), \(description), \(JSONB(text: JSONValue.object(metadata).serialized())))
                 RETURNING \(unsafeSQL: Identity.columns)
                 """)
-            return try Identity(row: rows[0])
+            let identity = try Identity(row: rows[0])
+            try await tx.recordChange(.identity, id: identity.id, .upsert)
+            return identity
         }
     }
 
@@ -81,6 +83,7 @@ struct IdentityStore {
                 RETURNING \(unsafeSQL: Identity.columns)
                 """)
             guard let row = rows.first else { throw ProblemError.notFound("Identity") }
+            try await tx.recordChange(.identity, id: id, .upsert)
             return try Identity(row: row)
         }
     }
@@ -88,6 +91,7 @@ struct IdentityStore {
     func delete(_ id: UUID) async throws {
         let result = try await tx.execute("DELETE FROM identities WHERE account_id = \(tx.account) AND id = \(id)")
         guard result.affectedRows == 1 else { throw ProblemError.notFound("Identity") }
+        try await tx.recordChange(.identity, id: id, .delete)
     }
 
     private func uniqueLabel<T>(_ body: () async throws -> T) async throws -> T {

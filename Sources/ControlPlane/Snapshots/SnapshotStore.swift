@@ -1,0 +1,159 @@
+import Foundation
+import Shared
+
+/// Reads snapshots out of PostgreSQL. Each read runs in one REPEATABLE READ transaction, so the
+/// entities and the version they are stamped with come from the same moment. It reads across
+/// accounts by design (workers serve every tenant), so it runs as the table owner, not under RLS.
+struct SnapshotStore: Sendable {
+    let database: Database
+
+    enum DeltaAnswer: Equatable {
+        case delta(SnapshotDelta)
+        case unchanged(version: Int64)
+        /// `since` is older than the retained change log, or newer than anything committed.
+        case gone
+    }
+
+    func full() async throws -> FullSnapshot {
+        try await database.transaction(isolation: .repeatableRead) { tx in
+            let version = try await Self.currentVersion(tx)
+            var entities = SnapshotEntities()
+            entities.accounts = try await Self.accounts(tx, ids: nil)
+            entities.servers = try await Self.servers(tx, ids: nil)
+            entities.identities = try await Self.identities(tx, ids: nil)
+            entities.grants = try await Self.grants(tx, ids: nil)
+            entities.policies = try await Self.policies(tx, ids: nil)
+            entities.tools = try await Self.tools(tx, ids: nil)
+            return FullSnapshot(version: version, entities: entities)
+        }
+    }
+
+    func delta(since: Int64) async throws -> DeltaAnswer {
+        try await database.transaction(isolation: .repeatableRead) { tx in
+            let version = try await Self.currentVersion(tx)
+            let oldest: Int64? = try await tx.query("SELECT min(change) AS oldest FROM config_changes").first!.decode("oldest")
+            if since > version || (oldest.map { since < $0 - 1 } ?? false) { return .gone }
+            if since == version { return .unchanged(version: version) }
+            let changed = try await tx.query("""
+                SELECT DISTINCT entity_kind, entity_id FROM config_changes
+                WHERE change > \(since) AND change <= \(version)
+                """)
+            var idsByKind: [SnapshotEntityKind: [UUID]] = [:]
+            for row in changed {
+                guard let kind = SnapshotEntityKind(rawValue: try row.decode("entity_kind")) else { continue }
+                idsByKind[kind, default: []].append(try row.decode("entity_id"))
+            }
+            var upserts = SnapshotEntities()
+            var present: Set<SnapshotEntityRef> = []
+            func load<E: Identifiable>(_ kind: SnapshotEntityKind, _ loader: (DatabaseSession, [UUID]?) async throws -> [E]) async throws -> [E] where E.ID == UUID {
+                guard let ids = idsByKind[kind] else { return [] }
+                let found = try await loader(tx, ids)
+                present.formUnion(found.map { SnapshotEntityRef(kind: kind, id: $0.id) })
+                return found
+            }
+            upserts.accounts = try await load(.account, Self.accounts)
+            upserts.servers = try await load(.server, Self.servers)
+            upserts.identities = try await load(.identity, Self.identities)
+            upserts.grants = try await load(.grant, Self.grants)
+            upserts.policies = try await load(.policy, Self.policies)
+            upserts.tools = try await load(.tool, Self.tools)
+            let deletes = idsByKind.flatMap { kind, ids in ids.map { SnapshotEntityRef(kind: kind, id: $0) } }
+                .filter { !present.contains($0) }
+                .sorted { ($0.kind.rawValue, $0.id.uuidString) < ($1.kind.rawValue, $1.id.uuidString) }
+            return .delta(SnapshotDelta(since: since, version: version, upserts: upserts, deletes: deletes))
+        }
+    }
+
+    static func currentVersion(_ tx: DatabaseSession) async throws -> Int64 {
+        try await tx.query("SELECT coalesce(max(change), 0) AS version FROM config_changes").first!.decode("version")
+    }
+
+    /// The ids to load as a bind: all rows when nil (a full snapshot), else only these.
+    private static func idList(_ ids: [UUID]?) -> TextArray? {
+        ids.map { TextArray($0.map(\.uuidString)) }
+    }
+
+    private static func accounts(_ tx: DatabaseSession, ids: [UUID]?) async throws -> [SnapshotAccount] {
+        try await tx.query("""
+            SELECT id, slug, approval_webhook_url FROM accounts
+            WHERE \(idList(ids))::uuid[] IS NULL OR id = ANY(\(idList(ids))::uuid[])
+            """).map { row in
+            SnapshotAccount(id: try row.decode("id"), slug: try row.decode("slug"), approvalWebhookURL: try row.decode("approval_webhook_url"))
+        }
+    }
+
+    private static func servers(_ tx: DatabaseSession, ids: [UUID]?) async throws -> [SnapshotServer] {
+        try await tx.query("""
+            SELECT id, account_id, name, url, auth_type, credentials_ciphertext, credentials_key_version,
+                   connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms
+            FROM servers WHERE \(idList(ids))::uuid[] IS NULL OR id = ANY(\(idList(ids))::uuid[])
+            """).map { row in
+            SnapshotServer(
+                id: try row.decode("id"), accountID: try row.decode("account_id"), name: try row.decode("name"),
+                url: try row.decode("url"), authType: try row.decode("auth_type"),
+                sealedCredentials: try row.decode("credentials_ciphertext", as: [UInt8]?.self).map { Data($0).base64EncodedString() },
+                credentialsKeyVersion: try row.decode("credentials_key_version"),
+                connectTimeoutMs: try row.decode("connect_timeout_ms"), firstByteTimeoutMs: try row.decode("first_byte_timeout_ms"),
+                idleTimeoutMs: try row.decode("idle_timeout_ms")
+            )
+        }
+    }
+
+    private static func identities(_ tx: DatabaseSession, ids: [UUID]?) async throws -> [SnapshotIdentity] {
+        try await tx.query("""
+            SELECT id, account_id, label, metadata FROM identities
+            WHERE \(idList(ids))::uuid[] IS NULL OR id = ANY(\(idList(ids))::uuid[])
+            """).map { row in
+            SnapshotIdentity(
+                id: try row.decode("id"), accountID: try row.decode("account_id"), label: try row.decode("label"),
+                metadata: try row.decode("metadata", as: JSONB.self).text
+            )
+        }
+    }
+
+    private static func grants(_ tx: DatabaseSession, ids: [UUID]?) async throws -> [SnapshotGrant] {
+        try await tx.query("""
+            SELECT id, account_id, identity_id, server_id, policy_id, encode(token_hash, 'hex') AS token_hash,
+                   expires_at, revoked_at IS NOT NULL AS revoked
+            FROM grants WHERE \(idList(ids))::uuid[] IS NULL OR id = ANY(\(idList(ids))::uuid[])
+            """).map { row in
+            SnapshotGrant(
+                id: try row.decode("id"), accountID: try row.decode("account_id"), identityID: try row.decode("identity_id"),
+                serverID: try row.decode("server_id"), policyID: try row.decode("policy_id"), tokenHash: try row.decode("token_hash"),
+                expiresAt: try row.decode("expires_at"), revoked: try row.decode("revoked")
+            )
+        }
+    }
+
+    /// Live policies at their current version; a deleted policy is absent (grants using it deny).
+    private static func policies(_ tx: DatabaseSession, ids: [UUID]?) async throws -> [SnapshotPolicy] {
+        try await tx.query("""
+            SELECT p.id, p.account_id, p.current_version, v.document::text AS document
+            FROM policies p JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.current_version
+            WHERE p.deleted_at IS NULL AND (\(idList(ids))::uuid[] IS NULL OR p.id = ANY(\(idList(ids))::uuid[]))
+            """).map { row in
+            SnapshotPolicy(
+                id: try row.decode("id"), accountID: try row.decode("account_id"), version: try row.decode("current_version"),
+                document: try row.decode("document")
+            )
+        }
+    }
+
+    /// Tools still listed by their server, with the admin's risk override applied.
+    private static func tools(_ tx: DatabaseSession, ids: [UUID]?) async throws -> [SnapshotTool] {
+        try await tx.query("""
+            SELECT id, account_id, server_id, name, definition_hash, approved_hash,
+                   coalesce(risk_override_class, risk_class) AS risk_class,
+                   coalesce(risk_override_severity, risk_severity) AS risk_severity
+            FROM tools
+            WHERE removed_at IS NULL AND (\(idList(ids))::uuid[] IS NULL OR id = ANY(\(idList(ids))::uuid[]))
+            """).map { row in
+            SnapshotTool(
+                id: try row.decode("id"), accountID: try row.decode("account_id"), serverID: try row.decode("server_id"),
+                name: try row.decode("name"), definitionHash: try row.decode("definition_hash"),
+                approvedHash: try row.decode("approved_hash"), riskClass: try row.decode("risk_class"),
+                riskSeverity: try row.decode("risk_severity")
+            )
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+// What a gateway worker needs to decide and forward without asking anyone (SPEC 6.1): accounts,
+// servers (credentials still sealed), identities, grants (token hashes only), policy documents
+// at their current version, and the catalog's pins and risk classes. Written by the control plane
+// as JSON with snake_case keys, read by workers.
+
+public struct SnapshotAccount: Codable, Sendable, Equatable, Identifiable {
+    public var id: UUID
+    public var slug: String
+    public var approvalWebhookURL: String?
+
+    public init(id: UUID, slug: String, approvalWebhookURL: String?) {
+        self.id = id
+        self.slug = slug
+        self.approvalWebhookURL = approvalWebhookURL
+    }
+}
+
+public struct SnapshotServer: Codable, Sendable, Equatable, Identifiable {
+    public var id: UUID
+    public var accountID: UUID
+    public var name: String
+    public var url: String
+    public var authType: String
+    /// AES-GCM sealed upstream credentials (base64) and their key version, opened by the worker
+    /// only to call upstream.
+    public var sealedCredentials: String?
+    public var credentialsKeyVersion: String?
+    public var connectTimeoutMs: Int
+    public var firstByteTimeoutMs: Int
+    public var idleTimeoutMs: Int
+
+    public init(
+        id: UUID, accountID: UUID, name: String, url: String, authType: String, sealedCredentials: String?,
+        credentialsKeyVersion: String?, connectTimeoutMs: Int, firstByteTimeoutMs: Int, idleTimeoutMs: Int
+    ) {
+        self.id = id
+        self.accountID = accountID
+        self.name = name
+        self.url = url
+        self.authType = authType
+        self.sealedCredentials = sealedCredentials
+        self.credentialsKeyVersion = credentialsKeyVersion
+        self.connectTimeoutMs = connectTimeoutMs
+        self.firstByteTimeoutMs = firstByteTimeoutMs
+        self.idleTimeoutMs = idleTimeoutMs
+    }
+}
+
+public struct SnapshotIdentity: Codable, Sendable, Equatable, Identifiable {
+    public var id: UUID
+    public var accountID: UUID
+    public var label: String
+    /// The identity's metadata object as JSON text (conditions may read `identity.metadata.x`).
+    public var metadata: String
+
+    public init(id: UUID, accountID: UUID, label: String, metadata: String) {
+        self.id = id
+        self.accountID = accountID
+        self.label = label
+        self.metadata = metadata
+    }
+}
+
+public struct SnapshotGrant: Codable, Sendable, Equatable, Identifiable {
+    public var id: UUID
+    public var accountID: UUID
+    public var identityID: UUID
+    public var serverID: UUID
+    public var policyID: UUID?
+    /// SHA-256 of the bearer token, lowercase hex; the token itself never leaves the control plane.
+    public var tokenHash: String
+    public var expiresAt: Date?
+    public var revoked: Bool
+
+    public init(
+        id: UUID, accountID: UUID, identityID: UUID, serverID: UUID, policyID: UUID?, tokenHash: String,
+        expiresAt: Date?, revoked: Bool
+    ) {
+        self.id = id
+        self.accountID = accountID
+        self.identityID = identityID
+        self.serverID = serverID
+        self.policyID = policyID
+        self.tokenHash = tokenHash
+        self.expiresAt = expiresAt
+        self.revoked = revoked
+    }
+}
+
+public struct SnapshotPolicy: Codable, Sendable, Equatable, Identifiable {
+    public var id: UUID
+    public var accountID: UUID
+    public var version: Int
+    /// The policy document as JSON text, validated by the control plane; workers compile it.
+    public var document: String
+
+    public init(id: UUID, accountID: UUID, version: Int, document: String) {
+        self.id = id
+        self.accountID = accountID
+        self.version = version
+        self.document = document
+    }
+}
+
+public struct SnapshotTool: Codable, Sendable, Equatable, Identifiable {
+    public var id: UUID
+    public var accountID: UUID
+    public var serverID: UUID
+    public var name: String
+    public var definitionHash: String
+    /// The definition hash an admin approved (pinning, SPEC 5.7); nil while unapproved.
+    public var approvedHash: String?
+    public var riskClass: String
+    public var riskSeverity: String
+
+    public init(
+        id: UUID, accountID: UUID, serverID: UUID, name: String, definitionHash: String, approvedHash: String?,
+        riskClass: String, riskSeverity: String
+    ) {
+        self.id = id
+        self.accountID = accountID
+        self.serverID = serverID
+        self.name = name
+        self.definitionHash = definitionHash
+        self.approvedHash = approvedHash
+        self.riskClass = riskClass
+        self.riskSeverity = riskSeverity
+    }
+}
