@@ -14,4 +14,11 @@ struct APIConfiguration: Sendable {
     var workerTokens: [String] = []
     /// `--public-gateway-url`: the base of the gateway and secret URLs handed out with grants.
     var publicGatewayURL = "http://127.0.0.1:8081"
+    /// The SSRF guard for upstream URLs (`--allow-upstream-cidr`, `--allow-plain-http-upstreams`).
+    var upstreamAddressGuard = UpstreamAddressGuard(policy: UpstreamAddressPolicy())
+    /// Seals upstream credentials under `PORTCULLIS_SECRET_KEYS`; without keys, only servers with
+    /// auth `none` can be registered.
+    var credentialSealer: SecretSealer?
+    /// Limits of the MCP client that lists upstream tools.
+    var discoveryClient = MCPClientConfiguration()
 }

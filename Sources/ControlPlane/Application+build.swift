@@ -23,13 +23,18 @@ func buildApplication(
     var configuration = APIConfiguration(signup: options.signup)
     configuration.publicGatewayURL = options.publicGatewayURL
     configuration.workerTokens = options.workerTokens.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    configuration.upstreamAddressGuard = UpstreamAddressGuard(policy: try common.upstreamAddressPolicy())
+    configuration.credentialSealer = try common.keyRing().map { SecretSealer(keyRing: $0, purpose: .upstreamCredentials) }
+    let rediscovery = RediscoveryService(
+        database: database, discovery: configuration.serverDiscovery(tenants: TenantDatabase(database: database)),
+        interval: .seconds(options.rediscoveryInterval), logger: logger)
     let changeWatcher = ConfigChangeWatcher(database: database, logger: logger)
     let router = buildRouter(database: database, metrics: metrics, configuration: configuration, changeWatcher: changeWatcher)
     return Application(
         router: router,
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portcullis-controlplane"),
         // Shut down in reverse: the server stops first, then the watcher, then the pool.
-        services: [database, changeWatcher],
+        services: [database, changeWatcher, rediscovery],
         logger: logger
     )
 }
@@ -68,6 +73,8 @@ func buildRouter(
     APIKeysController(tenants: tenants).addRoutes(to: v1)
     IdentitiesController(tenants: tenants).addRoutes(to: v1)
     AdminAuditController(tenants: tenants).addRoutes(to: v1)
+    ServersController(tenants: tenants, discovery: configuration.serverDiscovery(tenants: tenants)).addRoutes(to: v1)
+    ToolsController(tenants: tenants).addRoutes(to: v1)
 
     // Workers' internal API. Without a running watcher (router tests), long-polls end at their timeout.
     let internalV1 = router.group("/internal/v1").add(middleware: WorkerTokenAuthenticator(tokens: configuration.workerTokens))

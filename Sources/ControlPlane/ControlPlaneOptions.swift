@@ -15,6 +15,9 @@ struct ControlPlaneOptions: ParsableArguments {
     @Option(help: "Public base URL of the gateway, used in the URLs handed out with grants. Env: PORTCULLIS_PUBLIC_GATEWAY_URL.")
     var publicGatewayURL: String = EnvironmentVariables.string("PORTCULLIS_PUBLIC_GATEWAY_URL") ?? "http://127.0.0.1:8081"
 
+    @Option(help: "Seconds between background discoveries of every server's tools (SPEC 5.7). Env: PORTCULLIS_REDISCOVERY_INTERVAL.")
+    var rediscoveryInterval: Int = EnvironmentVariables.int("PORTCULLIS_REDISCOVERY_INTERVAL") ?? 300
+
     @Option(help: "Whether anyone may sign up (open) or only existing admins add members (closed). Env: PORTCULLIS_SIGNUP.")
     var signup: SignupMode = EnvironmentVariables.string("PORTCULLIS_SIGNUP").flatMap(SignupMode.init(rawValue:)) ?? .open
 }

@@ -15,12 +15,14 @@ struct AdminActor: Sendable {
 /// secrets (password hashes, token hashes, upstream credentials).
 struct AdminAuditStore {
     enum Action: String, Sendable {
-        case create, update, delete, revoke, signup, login
+        case create, update, delete, revoke, signup, login, rotate, approve, deny
+        /// A tool discovery asked for through the API (`POST /v1/servers/{id}/discover`).
+        case discover
     }
 
     /// The kinds of object the log names; later resources add theirs.
     enum ObjectType: String, Sendable {
-        case account, member, identity
+        case account, member, identity, policy, grant, approval, server, tool
         case apiKey = "api_key"
     }
 

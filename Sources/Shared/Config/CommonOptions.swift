@@ -15,6 +15,9 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Option(help: "Upstream address ranges allowed despite the SSRF guard (repeatable, CIDR). Env: PORTCULLIS_ALLOW_UPSTREAM_CIDRS (comma-separated).")
     public var allowUpstreamCIDR: [String] = EnvironmentVariables.list("PORTCULLIS_ALLOW_UPSTREAM_CIDRS")
 
+    @Flag(help: "Allow plain http:// upstream URLs (credentials then cross the network in clear; for loopback demos and tests). Env: PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS=true.")
+    public var allowPlainHTTPUpstreams: Bool = EnvironmentVariables.string("PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS") == "true"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: PORTCULLIS_LOG_LEVEL.")
     public var logLevel: Logger.Level = EnvironmentVariables.string("PORTCULLIS_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
 
@@ -31,6 +34,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
     public func validate() throws {
         guard databasePoolSize > 0 else { throw ValidationError("--database-pool-size must be at least 1") }
         if let secretKeys { _ = try SecretKeyRing(parsing: secretKeys) }
+        _ = try upstreamAddressPolicy()
     }
 
     /// The database pool; its `run()` closes it when the service group shuts down.
@@ -39,6 +43,17 @@ public struct CommonOptions: ParsableArguments, Sendable {
             throw ValidationError("a database is required: pass --database-url or set PORTCULLIS_DATABASE_URL")
         }
         return Database(conninfo: databaseURL, poolSize: databasePoolSize, logger: logger)
+    }
+
+    /// What upstream URLs may point at: the SSRF guard's exceptions.
+    public func upstreamAddressPolicy() throws -> UpstreamAddressPolicy {
+        let networks = try allowUpstreamCIDR.map { text in
+            guard let network = IPNetwork(text) else {
+                throw ValidationError("--allow-upstream-cidr \(text) is not a CIDR block such as 127.0.0.0/8 (host bits must be zero)")
+            }
+            return network
+        }
+        return UpstreamAddressPolicy(allowsPlainHTTP: allowPlainHTTPUpstreams, allowedNetworks: networks)
     }
 
     /// The key ring, or nil when no keys were given.

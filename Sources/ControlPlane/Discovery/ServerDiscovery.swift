@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import Shared
+
+/// Lists one server's tools and records the outcome: the catalog update and status `active`, or
+/// status `unreachable` / `refused` with the reason in `status_detail` (SPEC 5.7). Used at
+/// registration, by `POST /v1/servers/{id}/discover` and by `RediscoveryService`.
+///
+/// No transaction is held while the upstream is contacted: the settings are read in one, the
+/// result written in another that locks the server's row.
+struct ServerDiscovery: Sendable {
+    enum Outcome: Sendable {
+        case discovered(CatalogUpdate.Summary)
+        case failed(Server.Status, String)
+        /// The server was deleted, or its URL changed, while discovery ran.
+        case superseded
+    }
+
+    let tenants: TenantDatabase
+    let addressGuard: UpstreamAddressGuard
+    let sealer: SecretSealer?
+    let clientConfiguration: MCPClientConfiguration
+
+    func discover(server id: UUID, account: UUID, logger: Logger) async throws -> Outcome {
+        guard let upstream = try await tenants.transaction(account: account, { try await ServerStore(tx: $0).upstream(id) }) else {
+            return .superseded
+        }
+        let listed = await listTools(of: upstream, server: id, account: account, logger: logger)
+        return try await tenants.transaction(account: account) { tx in
+            let servers = ServerStore(tx: tx)
+            guard let firstDiscovery = try await servers.lockForDiscovery(id, url: upstream.url) else { return .superseded }
+            switch listed {
+            case .success(let tools):
+                let summary = try await CatalogUpdate(tools: ToolStore(tx: tx)).apply(tools, server: id, autoApproveClean: firstDiscovery)
+                try await servers.setStatus(id, .active, detail: nil, discovered: true)
+                return .discovered(summary)
+            case .failure(let failure):
+                logger.notice("tool discovery failed", metadata: [
+                    "server.id": "\(id)", "account.id": "\(account)", "discovery.status": "\(failure.status.rawValue)",
+                    "discovery.reason": "\(failure.reason)",
+                ])
+                try await servers.setStatus(id, failure.status, detail: failure.reason, discovered: false)
+                return .failed(failure.status, failure.reason)
+            }
+        }
+    }
+
+    private struct Failure: Error {
+        let status: Server.Status
+        let reason: String
+    }
+
+    /// The SSRF check runs every time, not only at registration: the name may resolve elsewhere now.
+    private func listTools(of upstream: ServerUpstream, server: UUID, account: UUID, logger: Logger) async -> Result<[DiscoveredTool], Failure> {
+        let auth: UpstreamAuth
+        do {
+            auth = try UpstreamAuth(
+                storedType: upstream.authType, sealedBytes: upstream.sealedCredentials, sealer: sealer, account: account, server: server)
+        } catch {
+            return .failure(Failure(status: .unreachable, reason: "The upstream credentials cannot be opened: \(error)."))
+        }
+        let pinned: PinnedUpstream
+        do {
+            pinned = try await addressGuard.check(upstream.url)
+        } catch {
+            return .failure(Failure(status: .refused, reason: "The upstream URL is refused: \(error.reason)."))
+        }
+        var configuration = clientConfiguration
+        configuration.connectTimeout = .milliseconds(upstream.timeouts.connectMs)
+        do {
+            return .success(try await MCPToolDiscovery.discoverTools(at: pinned, auth: auth, configuration: configuration, logger: logger).tools)
+        } catch {
+            return .failure(Failure(status: .unreachable, reason: "Discovery failed: \(error)."))
+        }
+    }
+}
+
+extension APIConfiguration {
+    func serverDiscovery(tenants: TenantDatabase) -> ServerDiscovery {
+        ServerDiscovery(tenants: tenants, addressGuard: upstreamAddressGuard, sealer: credentialSealer, clientConfiguration: discoveryClient)
+    }
+}
