@@ -75,6 +75,11 @@ func buildRouter(
     AdminAuditController(tenants: tenants).addRoutes(to: v1)
     ServersController(tenants: tenants, discovery: configuration.serverDiscovery(tenants: tenants)).addRoutes(to: v1)
     ToolsController(tenants: tenants).addRoutes(to: v1)
+    PoliciesController(tenants: tenants).addRoutes(to: v1)
+    GrantsController(tenants: tenants, urls: GatewayURLs(base: configuration.publicGatewayURL)).addRoutes(to: v1)
+    ApprovalsController(tenants: tenants).addRoutes(to: v1)
+    AuditController(tenants: tenants).addRoutes(to: v1)
+    UsageController(tenants: tenants).addRoutes(to: v1)
 
     // Workers' internal API. Without a running watcher (router tests), long-polls end at their timeout.
     let internalV1 = router.group("/internal/v1").add(middleware: WorkerTokenAuthenticator(tokens: configuration.workerTokens))

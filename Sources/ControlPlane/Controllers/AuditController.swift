@@ -1,0 +1,113 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import Shared
+
+/// `/v1/audit`: the MCP audit log the gateway workers ship (SPEC 7), for every role.
+struct AuditController {
+    let tenants: TenantDatabase
+    /// Rows per transaction of an export or a verification walk.
+    var batchSize = 500
+
+    func addRoutes(to group: RouterGroup<MemberRequestContext>) {
+        group.get("/audit", use: list)
+        group.get("/audit/export", use: export)
+        group.get("/audit/verify", use: verify)
+    }
+
+    @Sendable func list(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
+        try context.require(.read)
+        let filter = try AuditFilter(query: request)
+        let page = try PageRequest(query: request)
+        return try await tenants.transaction(account: context.accountID) { tx in
+            JSONResponse(try await AuditEventStore(tx: tx).list(filter, page: page))
+        }
+    }
+
+    /// NDJSON, oldest first, written batch by batch as it is read: an export of millions of events
+    /// never sits in memory, and each batch is its own short transaction.
+    @Sendable func export(request: Request, context: MemberRequestContext) async throws -> Response {
+        try context.require(.read)
+        let filter = try AuditFilter(query: request)
+        let (tenants, account, batchSize) = (tenants, context.accountID, batchSize)
+        let body = ResponseBody { writer in
+            var cursor: PageCursor?
+            while true {
+                let batch = try await tenants.transaction(account: account) { tx in
+                    try await AuditEventStore(tx: tx).exportBatch(filter, after: cursor, limit: batchSize)
+                }
+                guard let last = batch.last else { break }
+                var buffer = ByteBuffer()
+                for event in batch {
+                    buffer.writeBytes(event.json.serializedBytes())
+                    buffer.writeInteger(UInt8(ascii: "\n"))
+                }
+                try await writer.write(buffer)
+                cursor = last.pageCursor
+                if batch.count < batchSize { break }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
+    }
+
+    /// Walks the account's chain in seq order up to the head as it was when the walk began, so
+    /// events shipped meanwhile are neither missed nor mistaken for a broken tail.
+    @Sendable func verify(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
+        try context.require(.read)
+        let (headSeq, start) = try await tenants.transaction(account: context.accountID) { tx in
+            let store = AuditEventStore(tx: tx)
+            return (try await store.chainHeadSeq(), try await store.chainStart())
+        }
+        var walk = start.map { AuditChainWalk(afterSeq: $0.afterSeq, hash: $0.hash) } ?? AuditChainWalk()
+        while walk.lastSeq < headSeq {
+            let batch = try await tenants.transaction(account: context.accountID) { [walk, batchSize] tx in
+                try await AuditEventStore(tx: tx).chainBatch(afterSeq: walk.lastSeq, upToSeq: headSeq, limit: batchSize)
+            }
+            if batch.isEmpty { break }
+            for stored in batch {
+                if let broken = walk.check(stored.event, prevHash: stored.prevHash, hash: stored.hash) {
+                    return JSONResponse(Self.report(broken, checked: walk.checked))
+                }
+            }
+        }
+        if let broken = walk.finish(headSeq: headSeq) {
+            return JSONResponse(Self.report(broken, checked: walk.checked))
+        }
+        return JSONResponse(["ok": true, "checked": .number(JSONNumber(walk.checked))])
+    }
+
+    private static func report(_ broken: AuditChainWalk.BrokenLink, checked: Int) -> JSONValue {
+        var link = JSONObject([("reason", .string(broken.reason.rawValue)), ("expected_seq", .number(JSONNumber(broken.expectedSeq)))])
+        if let event = broken.event {
+            link["seq"] = .number(JSONNumber(event.seq))
+            link["id"] = .uuid(event.id)
+            link["time"] = .timestamp(event.time)
+        }
+        return ["ok": false, "checked": .number(JSONNumber(checked)), "first_broken": .object(link)]
+    }
+}
+
+extension AuditFilter {
+    /// `?identity=&grant=&server=&tool=&decision=allow|deny&since=&until=` (RFC 3339 times).
+    init(query request: Request) throws {
+        let parameters = request.uri.queryParameters
+        func uuid(_ name: String) throws -> UUID? {
+            guard let text = parameters.get(name) else { return nil }
+            guard let id = UUID(uuidString: text) else { throw ProblemError.badRequest("\(name) must be a UUID.") }
+            return id
+        }
+        func time(_ name: String) throws -> Date? {
+            guard let text = parameters.get(name) else { return nil }
+            guard let date = Date(json: .string(text)) else { throw ProblemError.badRequest("\(name) must be \(Date.expected).") }
+            return date
+        }
+        let decision = parameters["decision"].map(String.init)
+        if let decision, !["allow", "deny"].contains(decision) {
+            throw ProblemError.badRequest("decision must be allow or deny.")
+        }
+        self.init(
+            identityID: try uuid("identity"), grantID: try uuid("grant"), serverID: try uuid("server"),
+            tool: parameters["tool"].map(String.init), decision: decision, since: try time("since"), until: try time("until"))
+    }
+}

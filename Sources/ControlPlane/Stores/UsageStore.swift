@@ -1,0 +1,57 @@
+import Foundation
+import Shared
+
+/// One counter in its current window.
+struct CounterUsage: JSONRepresentable {
+    let scope: String
+    let scopeID: String
+    /// The grant when the scope is `grant`; counters of wider scopes are shared by several grants.
+    let grantID: UUID?
+    let counter: String
+    let window: String
+    let windowStart: Date
+    let windowEnd: Date
+    let count: Double
+
+    init(row: Row) throws {
+        scope = try row.decode("scope_kind")
+        scopeID = try row.decode("scope_id")
+        grantID = scope == "grant" ? UUID(uuidString: scopeID) : nil
+        counter = try row.decode("counter")
+        window = try row.decode("window_kind")
+        windowStart = try row.decode("window_start")
+        windowEnd = try row.decode("window_end")
+        count = try row.decode("count")
+    }
+
+    var json: JSONValue {
+        [
+            "scope": .string(scope), "scope_id": .string(scopeID), "grant_id": .uuid(grantID), "counter": .string(counter),
+            "window": .string(window), "window_start": .timestamp(windowStart), "window_end": .timestamp(windowEnd),
+            "count": .number(JSONNumber(count)),
+            "resets_in_s": .number(JSONNumber(max(0, Int(windowEnd.timeIntervalSinceNow.rounded(.up))))),
+        ]
+    }
+}
+
+/// The `counters` of one account. Rows of past windows linger until the sweep; they are not usage.
+struct UsageStore {
+    let tx: TenantTransaction
+
+    /// At most one row per (scope, counter, window kind) is current, so the list is bounded by the
+    /// account's limits times its grants; it is returned whole.
+    func current(grant: UUID?) async throws -> [CounterUsage] {
+        try await tx.query("""
+            SELECT c.scope_kind, c.scope_id, c.counter, c.window_kind, c.window_start, c.window_end, c.count::float8 AS count
+            FROM counters c
+            WHERE c.account_id = \(tx.account) AND c.window_start <= now() AND c.window_end > now()
+              AND (\(grant)::uuid IS NULL
+                   OR (c.scope_kind = 'grant' AND c.scope_id = \(grant?.uuidString.lowercased()))
+                   OR (c.scope_kind = 'session' AND c.scope_id = 'grant:' || \(grant?.uuidString.lowercased()))
+                   OR EXISTS (SELECT 1 FROM grants g WHERE g.account_id = c.account_id AND g.id = \(grant)
+                              AND ((c.scope_kind = 'identity' AND c.scope_id = g.identity_id::text)
+                                   OR (c.scope_kind = 'server' AND c.scope_id = g.server_id::text))))
+            ORDER BY c.scope_kind, c.scope_id, c.counter, c.window_kind
+            """).map(CounterUsage.init(row:))
+    }
+}
