@@ -22,7 +22,8 @@ func buildApplication(
     }
     var configuration = APIConfiguration(signup: options.signup)
     configuration.publicGatewayURL = options.publicGatewayURL
-    configuration.workerTokens = options.workerTokens.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    configuration.workerTokens = options.workerTokenList
+    configuration.passwordHasher = PasswordHasher(iterations: options.passwordHashIterations)
     configuration.upstreamAddressGuard = UpstreamAddressGuard(policy: try common.upstreamAddressPolicy())
     configuration.credentialSealer = try common.keyRing().map { SecretSealer(keyRing: $0, purpose: .upstreamCredentials) }
     let rediscovery = RediscoveryService(

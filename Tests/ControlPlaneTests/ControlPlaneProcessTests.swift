@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 import TestSupport
 import Testing
 
@@ -10,7 +11,10 @@ struct ControlPlaneProcessTests {
             ("--host", "PORTCULLIS_HOST"), ("--port", "PORTCULLIS_PORT"), ("--database-url", "PORTCULLIS_DATABASE_URL"),
             ("--secret-keys", "PORTCULLIS_SECRET_KEYS"), ("--worker-tokens", "PORTCULLIS_WORKER_TOKENS"),
             ("--public-gateway-url", "PORTCULLIS_PUBLIC_GATEWAY_URL"), ("--allow-upstream-cidr", "PORTCULLIS_ALLOW_UPSTREAM_CIDRS"),
-            ("--signup", "PORTCULLIS_SIGNUP"), ("--log-level", "PORTCULLIS_LOG_LEVEL"), ("--log-format", "PORTCULLIS_LOG_FORMAT"),
+            ("--signup", "PORTCULLIS_SIGNUP"), ("--rediscovery-interval", "PORTCULLIS_REDISCOVERY_INTERVAL"),
+            ("--allow-plain-http-upstreams", "PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS"),
+            ("--password-hash-iterations", "PORTCULLIS_PASSWORD_HASH_ITERATIONS"),
+            ("--database-pool-size", "PORTCULLIS_DATABASE_POOL_SIZE"), ("--log-level", "PORTCULLIS_LOG_LEVEL"), ("--log-format", "PORTCULLIS_LOG_FORMAT"),
         ]
         let help = try ChildProcess.run(["\(builtProductsFolder())/controlplane", "serve", "--help"])
         for (flag, variable) in expected {
@@ -37,6 +41,16 @@ struct ControlPlaneProcessTests {
                 #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "not JSON: \(line)")
             }
         }
+    }
+
+    @Test func newTokenPrintsAWorkerTokenThatServeAcceptsAndServeRefusesGarbage() async throws {
+        let token = try ChildProcess.run(["\(builtProductsFolder())/controlplane", "new-token", "worker"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(SecretToken.parse(token, as: .worker) != nil)
+        let refused = #expect(throws: ChildProcessError.self) {
+            try ChildProcess.run(["\(builtProductsFolder())/controlplane", "serve", "--worker-tokens", "pcs_wk_forged", "--database-url", "host=/nonexistent"])
+        }
+        #expect(refused?.description.contains("not a worker token") == true)
     }
 
     @Test func migrateAppliesTheSchemaAndExits() async throws {

@@ -16,12 +16,14 @@ database_url="${conninfo/dbname=postgres/dbname=portcullis}"
 
 # Secrets are made once and kept in the data folder, so a second run can read what the first wrote.
 [ -f "$data/secret-keys" ] || echo "v1:$(head -c 32 /dev/urandom | base64)" >"$data/secret-keys"
-[ -f "$data/worker-token" ] || echo "pcs_wk_$(head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)" >"$data/worker-token"
+[ -f "$data/worker-token" ] || "$bin/controlplane" new-token worker >"$data/worker-token"
 chmod 600 "$data/secret-keys" "$data/worker-token"
 
 export PORTCULLIS_DATABASE_URL=$database_url
 export PORTCULLIS_SECRET_KEYS=$(cat "$data/secret-keys")
+# The demo's upstream is plain http on loopback; a production upstream is https and public.
 export PORTCULLIS_ALLOW_UPSTREAM_CIDRS=127.0.0.0/8,::1/128
+export PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS=true
 
 "$bin/controlplane" serve --port "$cp_port" --worker-tokens "$(cat "$data/worker-token")" \
     --public-gateway-url "http://127.0.0.1:$gw_port" >"$data/logs/controlplane.log" 2>&1 &
