@@ -73,3 +73,29 @@ struct RequestValidationTests {
         }
     }
 }
+
+@Suite(.timeLimit(.minutes(2)))
+struct StoredTextValidationTests {
+    @Test func nulCharactersAnywhereInABodyAreRefusedAtTheirPointer() async throws {
+        try await withAPI { api, _ in
+            let admin = try await api.signup()
+            let response = try await api.send(.post, "/v1/identities", key: admin.key,
+                                              raw: #"{"label": "ci", "metadata": {"tags": ["ok", "bad\u0000tail"]}}"#)
+            #expect(response.status == .badRequest)
+            #expect(response.errorPointers == ["/metadata/tags/1"])
+            let list = try await api.send(.get, "/v1/identities", key: admin.key)
+            #expect(list["items"]?.arrayValue?.isEmpty == true)
+        }
+    }
+
+    @Test(arguments: ["0@.", "a@b", "a@b..c", "@b.c", "a b@c.d", "a@.b.c"])
+    func malformedEmailsAreRefused(email: String) async throws {
+        try await withAPI { api, _ in
+            let admin = try await api.signup()
+            let response = try await api.send(.post, "/v1/members", key: admin.key,
+                                              json: ["email": .string(email), "password": "correct horse battery", "role": "viewer"])
+            #expect(response.status == .badRequest)
+            #expect(response.errorPointers == ["/email"])
+        }
+    }
+}

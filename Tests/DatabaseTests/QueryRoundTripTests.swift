@@ -84,3 +84,13 @@ struct QueryRoundTripTests {
         #expect(throws: DatabaseError.self) { try ConnectionString.replacingDatabase(in: "host=a bogus_option=1", with: "x") }
     }
 }
+
+@Suite(.timeLimit(.minutes(1)))
+struct TextParameterTests {
+    @Test func textWithANulByteIsRefusedRatherThanCut() async throws {
+        try await withTestDatabase { db, _ in
+            let error = await #expect(throws: DatabaseError.self) { try await db.query("SELECT \("before\u{0}after")::text AS value") }
+            #expect(error?.code == .malformedValue)
+        }
+    }
+}

@@ -5,8 +5,10 @@ import Foundation
 enum FieldRules {
     static func email(_ value: String) -> String? {
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        guard value.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-              !value.contains(where: \.isWhitespace)
+        // The domain needs at least two labels, none empty: `a@b.c`, not `a@.` or `a@b..c`.
+        let labels = parts.count == 2 ? parts[1].split(separator: ".", omittingEmptySubsequences: false) : []
+        guard value.count <= 254, parts.count == 2, !parts[0].isEmpty, labels.count >= 2,
+              labels.allSatisfy({ !$0.isEmpty }), !value.contains(where: { $0.isWhitespace || $0.isNewline })
         else { return "must be an email address" }
         return nil
     }

@@ -110,6 +110,9 @@ extension Request {
         guard let object = value.objectValue else {
             throw ProblemError.invalidFields([.init(pointer: "", message: "must be an object, got \(value.kindName)")])
         }
+        if let pointer = value.firstNULCharacter() {
+            throw ProblemError.invalidFields([.init(pointer: pointer, message: "must not contain NUL (U+0000) characters")])
+        }
         var reader = JSONBodyReader(object: object)
         let result = try read(&reader)
         reader.rejectUnknownMembers()

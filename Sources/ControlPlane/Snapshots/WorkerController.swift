@@ -22,16 +22,16 @@ struct WorkerController<Context: RequestContext>: Sendable {
     /// longer covers is 410: the worker fetches the full snapshot again.
     @Sendable func snapshot(_ request: Request, context: Context) async throws -> Response {
         let query = request.uri.queryParameters
-        guard let sinceText = query["since"] else { return try encoded(try await store.full()) }
-        guard let since = Int64(String(sinceText)), since >= 0 else {
-            throw ProblemError.invalidFields([.init(pointer: "/since", message: "must be a non-negative integer")])
-        }
         let wait = try query["wait"].map { text -> Int in
             guard let seconds = Int(String(text)), (0...Self.maximumWait).contains(seconds) else {
                 throw ProblemError.invalidFields([.init(pointer: "/wait", message: "must be an integer from 0 to \(Self.maximumWait)")])
             }
             return seconds
         } ?? 0
+        guard let sinceText = query["since"] else { return try encoded(try await store.full()) }
+        guard let since = Int64(String(sinceText)), since >= 0 else {
+            throw ProblemError.invalidFields([.init(pointer: "/since", message: "must be a non-negative integer")])
+        }
         let deadline = ContinuousClock.now + .seconds(wait)
         while true {
             switch try await store.delta(since: since) {

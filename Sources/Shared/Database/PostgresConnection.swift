@@ -74,6 +74,10 @@ final class PostgresConnection: @unchecked Sendable {
         if query.binds.isEmpty {
             result = PQexec(handle, query.sql)
         } else {
+            // libpq reads text-format parameters as C strings: a NUL would silently cut the value.
+            if let index = query.binds.firstIndex(where: { $0.format == .text && $0.bytes?.contains(0) == true }) {
+                throw DatabaseError(.malformedValue, detail: "parameter $\(index + 1) contains a NUL byte, which PostgreSQL text cannot hold")
+            }
             result = Self.withBindArrays(query.binds) { types, values, lengths, formats in
                 PQexecParams(handle, query.sql, Int32(query.binds.count), types, values, lengths, formats, 0)
             }
