@@ -18,6 +18,7 @@ build: deps
 
 test: deps $(VENV)/.installed build
 	$(VENV)/bin/python Tests/docs/check_policy_examples.py
+	Tests/api/schemathesis.sh "$$($(SWIFT) build --show-bin-path)" $(VENV)
 	$(SWIFT) test --skip-build
 
 demo: deps

@@ -55,7 +55,10 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // docs/openapi.yaml is a link to this file: SwiftPM copies a resource symlink as a
+            // link, which would dangle inside the built bundle.
+            resources: [.copy("Resources/openapi.yaml")]
         ),
         .executableTarget(
             name: "Gateway",

@@ -60,6 +60,7 @@ func buildRouter(
             return .notReady("database unavailable")
         }
     }.add(to: router)
+    OpenAPIDocumentRoute().addRoute(to: router)
 
     let tenants = TenantDatabase(database: database)
     let rateLimiter = ClientRateLimiter(rate: configuration.authenticationRate)

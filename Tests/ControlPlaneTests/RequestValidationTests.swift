@@ -88,7 +88,7 @@ struct StoredTextValidationTests {
         }
     }
 
-    @Test(arguments: ["0@.", "a@b", "a@b..c", "@b.c", "a b@c.d", "a@.b.c"])
+    @Test(arguments: ["0@.", "a@b", "a@b..c", "@b.c", "a b@c.d", "a@.b.c", "a@b.c*"])
     func malformedEmailsAreRefused(email: String) async throws {
         try await withAPI { api, _ in
             let admin = try await api.signup()
@@ -96,6 +96,20 @@ struct StoredTextValidationTests {
                                               json: ["email": .string(email), "password": "correct horse battery", "role": "viewer"])
             #expect(response.status == .badRequest)
             #expect(response.errorPointers == ["/email"])
+        }
+    }
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct NameLengthTests {
+    @Test func namesAreMeasuredInCodePointsAsTheDatabaseDoes() async throws {
+        try await withAPI { api, _ in
+            let admin = try await api.signup()
+            // 150 characters of two code points each: 300 code points, over the limit of 200.
+            let label = String(repeating: "e\u{301}", count: 150)
+            let response = try await api.send(.post, "/v1/identities", key: admin.key, json: ["label": .string(label)])
+            #expect(response.status == .badRequest)
+            #expect(response.errorPointers == ["/label"])
         }
     }
 }

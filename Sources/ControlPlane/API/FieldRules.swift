@@ -5,10 +5,14 @@ import Foundation
 enum FieldRules {
     static func email(_ value: String) -> String? {
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        // The domain needs at least two labels, none empty: `a@b.c`, not `a@.` or `a@b..c`.
+        // The domain needs at least two labels of ASCII letters, digits and hyphens (IDNs in their
+        // punycode form): `a@b.c`, not `a@.`, `a@b..c` or `a@b.c*`.
         let labels = parts.count == 2 ? parts[1].split(separator: ".", omittingEmptySubsequences: false) : []
+        let isLabel = { (label: Substring) in
+            !label.isEmpty && label.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
+        }
         guard value.count <= 254, parts.count == 2, !parts[0].isEmpty, labels.count >= 2,
-              labels.allSatisfy({ !$0.isEmpty }), !value.contains(where: { $0.isWhitespace || $0.isNewline })
+              labels.allSatisfy(isLabel), !value.contains(where: { $0.isWhitespace || $0.isNewline })
         else { return "must be an email address" }
         return nil
     }
@@ -20,8 +24,10 @@ enum FieldRules {
 
     /// A name or label: 1 to 200 characters, as the schema's checks require.
     static func name(_ value: String) -> String? {
+        // Counted in code points, as PostgreSQL's length() does: the schema's check must never be
+        // the first to notice (a Swift Character may hold several code points).
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        return (1...200).contains(trimmed.count) && trimmed.count == value.count ? nil : "must be 1 to 200 characters without surrounding spaces"
+        return (1...200).contains(trimmed.unicodeScalars.count) && trimmed == value ? nil : "must be 1 to 200 characters without surrounding spaces"
     }
 
     static func future(_ value: Date) -> String? {

@@ -51,7 +51,7 @@ struct WorkerController<Context: RequestContext>: Sendable {
     @Sendable func heartbeat(_ request: Request, context: Context) async throws -> Response {
         // Every member is read before any is judged, so one bad member does not hide the others.
         let beat = try await request.readJSONBody(context: context) { body -> (id: String, version: String, snapshot: Int?)? in
-            let id = body.required("worker_id", as: String.self, rule: { $0.isEmpty || $0.count > 200 ? "must be 1 to 200 characters" : nil })
+            let id = body.required("worker_id", as: String.self, rule: { (1...200).contains($0.unicodeScalars.count) ? nil : "must be 1 to 200 characters" })
             let version = body.optional("version", as: String.self) ?? ""
             let snapshot = body.optional("snapshot_version", as: Int.self)
             return id.map { ($0, version, snapshot) }

@@ -3,7 +3,7 @@ import Foundation
 // What a gateway worker needs to decide and forward without asking anyone (SPEC 6.1): accounts,
 // servers (credentials still sealed), identities, grants (token hashes only), policy documents
 // at their current version, and the catalog's pins and risk classes. Written by the control plane
-// as JSON with snake_case keys, read by workers.
+// as JSON (keys are the property names, see `SnapshotCoding`), read by workers.
 
 public struct SnapshotAccount: Codable, Sendable, Equatable, Identifiable {
     public var id: UUID
