@@ -73,7 +73,10 @@ let package = Package(
         .executableTarget(
             name: "PolicyBenchmarks",
             dependencies: ["Shared"],
-            path: "Benchmarks/PolicyBenchmarks"
+            path: "Benchmarks/PolicyBenchmarks",
+            // Exports the benchmark's malloc family so shared libraries bind to the counting
+            // versions (AllocationCounter.swift).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"], .when(platforms: [.linux]))]
         ),
         .target(
             name: "TestSupport",

@@ -56,11 +56,13 @@ let families: [(name: String, build: (Int) -> (CompiledPolicy, PolicyCall))] = [
 
 Measurement.calibrate()
 print("clock overhead subtracted: \(Int(Measurement.clockOverhead)) ns per sample\n")
-print("| case | rules | p50 ns | p99 ns |")
-print("|---|---:|---:|---:|")
+print("| case | rules | p50 ns | p99 ns | allocations |")
+print("|---|---:|---:|---:|---:|")
 
-func report(_ m: Measurement, rules: String) {
-    print("| \(m.name) | \(rules) | \(Int(m.p50)) | \(Int(m.p99)) |")
+/// One table row: the timing, then the heap allocations of one more operation (counted apart from
+/// the timed samples, so counting costs nothing in the figures).
+func report(_ m: Measurement, rules: String, _ operation: () -> Void) {
+    print("| \(m.name) | \(rules) | \(Int(m.p50)) | \(Int(m.p99)) | \(String(format: allocationsPerCall(operation))) |")
 }
 
 // JSON parsing: a typical tools/call and one with a 64 KiB arguments object.
@@ -75,14 +77,17 @@ while size < 65_536 - 200 {
 let largeBody = Array(#"{"jsonrpc":"2.0","id":43,"method":"tools/call","params":{"name":"run-endpoint","arguments":{"endpointId":"ep_1","input":{"documents":[\#(documents.joined(separator: ","))]}}}}"#.utf8)
 let parser = JSONParser()
 if selected("JSON parse") {
-    report(Measurement.run("JSON parse tools/call \(smallBody.count) B", samples: 200_000) { blackHole(try! parser.parse(smallBody)) }, rules: "-")
-    report(Measurement.run("JSON parse tools/call \(largeBody.count / 1024) KiB", samples: 3_000) { blackHole(try! parser.parse(largeBody)) }, rules: "-")
+    let parseSmall = { blackHole(try! parser.parse(smallBody)) }
+    let parseLarge = { blackHole(try! parser.parse(largeBody)) }
+    report(Measurement.run("JSON parse tools/call \(smallBody.count) B", samples: 200_000, parseSmall), rules: "-", parseSmall)
+    report(Measurement.run("JSON parse tools/call \(largeBody.count / 1024) KiB", samples: 3_000, parseLarge), rules: "-", parseLarge)
 }
 
 let seed = compile(#"{"version": "1", "default": "deny", "tools": {"stop-pod": {"limits": [{"counter": "stop-pod_rate", "window": "minute", "max": 10, "scope": "grant"}]}}}"#)
 let stopPod = call("stop-pod")
 if selected("seed policy") {
-    report(Measurement.run("seed policy, stop-pod (1 counter)", samples: 200_000) { blackHole(seed.decide(stopPod, now: now)) }, rules: "1")
+    let decideSeed = { blackHole(seed.decide(stopPod, now: now)) }
+    report(Measurement.run("seed policy, stop-pod (1 counter)", samples: 200_000, decideSeed), rules: "1", decideSeed)
 }
 
 var ratios: [String] = []
@@ -90,9 +95,10 @@ for family in families where selected("decide: \(family.name)") {
     var results: [Int: Measurement] = [:]
     for n in [1, 100, 10_000] {
         let (policy, call) = family.build(n)
-        let m = Measurement.run("decide: \(family.name)", samples: 200_000) { blackHole(policy.decide(call, now: now)) }
+        let decide = { blackHole(policy.decide(call, now: now)) }
+        let m = Measurement.run("decide: \(family.name)", samples: 200_000, decide)
         results[n] = m
-        report(m, rules: String(n))
+        report(m, rules: String(n), decide)
     }
     let p50 = results[10_000]!.p50 / max(1, results[1]!.p50)
     let p99 = results[10_000]!.p99 / max(1, results[1]!.p99)

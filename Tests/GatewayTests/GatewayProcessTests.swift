@@ -50,3 +50,16 @@ struct GatewayProcessTests {
         #expect(error?.description.contains("--counters memory") == true)
     }
 }
+
+@Suite(.timeLimit(.minutes(1)))
+struct BooleanEnvironmentSettingTests {
+    /// A flag whose default comes from the environment must still parse when that default is true.
+    @Test func plainHTTPUpstreamsCanBeAllowedFromTheEnvironment() async throws {
+        let server = try await RunningServer.start("gateway", ["--counters", "memory"], environment: [
+            "PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS": "true",
+        ])
+        defer { server.process.removeOutput() }
+        server.process.signal(SIGTERM)
+        #expect(try await server.process.waitForExit(timeout: .seconds(15)) == .exited(0))
+    }
+}

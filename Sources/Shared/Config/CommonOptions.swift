@@ -15,7 +15,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Option(help: "Upstream address ranges allowed despite the SSRF guard (repeatable, CIDR). Env: PORTCULLIS_ALLOW_UPSTREAM_CIDRS (comma-separated).")
     public var allowUpstreamCIDR: [String] = EnvironmentVariables.list("PORTCULLIS_ALLOW_UPSTREAM_CIDRS")
 
-    @Flag(help: "Allow plain http:// upstream URLs (credentials then cross the network in clear; for loopback demos and tests). Env: PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS=true.")
+    @Flag(inversion: .prefixedNo, help: "Allow plain http:// upstream URLs (credentials then cross the network in clear; for loopback demos and tests). Env: PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS=true.")
     public var allowPlainHTTPUpstreams: Bool = EnvironmentVariables.string("PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS") == "true"
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: PORTCULLIS_LOG_LEVEL.")
