@@ -29,7 +29,7 @@ struct ServersController {
     /// fail the registration: the server answers with status `unreachable` and the reason.
     @Sendable func create(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
         try context.require(.administer)
-        let body = try await request.readJSONBody(context: context) { body -> (String, String?, String, JSONObject?, JSONObject?)? in
+        let body = try await request.readJSONBody(context: context) { body -> (name: String, description: String?, url: String, auth: JSONObject?, timeouts: JSONObject?)? in
             let name = body.required("name", as: String.self, rule: FieldRules.name)
             let description = body.optional("description", as: String.self)
             let url = body.required("url", as: String.self)
@@ -38,9 +38,9 @@ struct ServersController {
             guard let name, let url else { return nil }
             return (name, description, url, auth, timeouts)
         }
-        let (name, description, url) = (body.0, body.1, body.2)
-        let auth = try body.3.map(ServerInput.auth) ?? UpstreamAuth.none
-        let timeouts = try body.4.map { try ServerInput.timeouts($0, over: ServerTimeouts()) } ?? ServerTimeouts()
+        let (name, description, url) = (body.name, body.description, body.url)
+        let auth = try body.auth.map(ServerInput.auth) ?? UpstreamAuth.none
+        let timeouts = try body.timeouts.map { try ServerInput.timeouts($0, over: ServerTimeouts()) } ?? ServerTimeouts()
         try await checkUpstream(url)
         let id = UUID()
         let stored = try seal(auth, account: context.accountID, server: id)
@@ -67,7 +67,7 @@ struct ServersController {
     @Sendable func update(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
         try context.require(.administer)
         let id = try context.id(of: "Server")
-        let body = try await request.readJSONBody(context: context) { body -> (String?, PatchValue<String>, String?, JSONObject?, JSONObject?)? in
+        let body = try await request.readJSONBody(context: context) { body -> (name: String?, description: PatchValue<String>, url: String?, auth: JSONObject?, timeouts: JSONObject?)? in
             (
                 body.optional("name", as: String.self, rule: FieldRules.name),
                 body.patch("description", as: String.self, nullable: true),
@@ -76,14 +76,14 @@ struct ServersController {
                 body.optional("timeouts", as: JSONObject.self)
             )
         }
-        var fields = ServerStore.Fields(name: body.0, description: body.1, url: body.2)
-        let auth = try body.3.map(ServerInput.auth)
+        var fields = ServerStore.Fields(name: body.name, description: body.description, url: body.url)
+        let auth = try body.auth.map(ServerInput.auth)
         if let url = fields.url { try await checkUpstream(url) }
         fields.auth = try auth.map { try seal($0, account: context.accountID, server: id) }
         let after = try await tenants.transaction(account: context.accountID) { tx in
             let servers = ServerStore(tx: tx)
             let before = try await servers.find(id)
-            fields.timeouts = try body.4.map { try ServerInput.timeouts($0, over: before.timeouts) }
+            fields.timeouts = try body.timeouts.map { try ServerInput.timeouts($0, over: before.timeouts) }
             let after = try await servers.update(id, fields)
             try await AdminAuditStore(tx: tx).record(.update, .server, id: id, by: context.actor, before: before, after: after)
             return after
