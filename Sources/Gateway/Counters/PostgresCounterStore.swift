@@ -1,0 +1,88 @@
+import Foundation
+import Logging
+import Shared
+
+/// Counters in PostgreSQL, shared by every worker. One transaction per call reserves each counter
+/// with one conditional upsert (it counts only if the total stays within `max`); a counter that
+/// would overflow rolls the whole transaction back, so no other counter of the call is consumed.
+/// `synchronous_commit = off`: losing the last few increments in a server crash is acceptable for
+/// rate limits, and it keeps the commit off the disk's latency.
+struct PostgresCounterStore: CounterStore {
+    let database: Database
+    let exhausted = ExhaustedWindows()
+    let logger: Logger
+
+    private struct WindowFull: Error {
+        let reservation: CounterReservation
+        /// No amount at all fits any more (not just this call's): safe to remember.
+        let completely: Bool
+    }
+
+    func reserve(_ reservations: [CounterReservation], now: PolicyTime) async -> CounterReservationOutcome {
+        if reservations.isEmpty { return .reserved(unenforced: []) }
+        if let full = exhausted.firstExhausted(in: reservations, now: now) { return .exhausted(full) }
+        // A fixed order keeps two calls that share counters from deadlocking on each other's rows.
+        let ordered = reservations.sorted { $0.storageKey < $1.storageKey }
+        do {
+            try await database.transaction { tx in
+                try await tx.execute("SET LOCAL synchronous_commit = off")
+                for reservation in ordered {
+                    let counted = try await tx.query("""
+                        INSERT INTO counters (account_id, scope_kind, scope_id, counter, window_kind, window_start, window_end, count)
+                        SELECT \(reservation.accountID)::uuid, \(reservation.scope.rawValue), \(reservation.scopeID),
+                               \(reservation.counter), \(reservation.window.rawValue), \(Self.date(reservation.windowStart)),
+                               \(Self.date(reservation.windowEnd)), \(reservation.amount)::numeric
+                        WHERE \(reservation.amount)::numeric <= \(reservation.max)::numeric
+                        ON CONFLICT (account_id, scope_kind, scope_id, counter, window_kind, window_start) DO UPDATE
+                        SET count = counters.count + excluded.count
+                        WHERE counters.count + excluded.count <= \(reservation.max)::numeric
+                        RETURNING count
+                        """)
+                    if counted.isEmpty {
+                        // With `increment_from` a large amount may not fit where a smaller one
+                        // would: only a window with no room at all is remembered as full.
+                        let room = try await tx.query("""
+                            SELECT count >= \(reservation.max)::numeric AS full FROM counters
+                            WHERE account_id = \(reservation.accountID)::uuid AND scope_kind = \(reservation.scope.rawValue)
+                              AND scope_id = \(reservation.scopeID) AND counter = \(reservation.counter)
+                              AND window_kind = \(reservation.window.rawValue) AND window_start = \(Self.date(reservation.windowStart))
+                            """)
+                        let completely = try room.first?.decode("full", as: Bool.self) ?? false
+                        throw WindowFull(reservation: reservation, completely: completely)
+                    }
+                }
+            }
+            return .reserved(unenforced: [])
+        } catch let full as WindowFull {
+            if full.completely { exhausted.remember(full.reservation) }
+            return .exhausted(full.reservation)
+        } catch {
+            logger.warning("counter store unreachable", metadata: ["db.error": "\(error)"])
+            return .storeUnreachable(reservations)
+        }
+    }
+
+    func release(_ reservations: [CounterReservation]) async {
+        guard !reservations.isEmpty else { return }
+        do {
+            try await database.transaction { tx in
+                try await tx.execute("SET LOCAL synchronous_commit = off")
+                for reservation in reservations.sorted(by: { $0.storageKey < $1.storageKey }) {
+                    try await tx.execute("""
+                        UPDATE counters SET count = greatest(count - \(reservation.amount)::numeric, 0)
+                        WHERE account_id = \(reservation.accountID)::uuid AND scope_kind = \(reservation.scope.rawValue)
+                          AND scope_id = \(reservation.scopeID) AND counter = \(reservation.counter)
+                          AND window_kind = \(reservation.window.rawValue) AND window_start = \(Self.date(reservation.windowStart))
+                        """)
+                }
+            }
+        } catch {
+            // The call already failed upstream; the counter keeps the slot until its window ends.
+            logger.warning("counter release failed", metadata: ["db.error": "\(error)"])
+        }
+    }
+
+    private static func date(_ time: PolicyTime) -> Date {
+        Date(timeIntervalSince1970: Double(time.millisecondsSince1970) / 1000)
+    }
+}
