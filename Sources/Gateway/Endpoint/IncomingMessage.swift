@@ -1,0 +1,80 @@
+import Shared
+
+/// A POST body, parsed once with the strict parser and judged as MCP (SPEC 5.2, 5.9). Decisions
+/// are made on this parsed body, and what is forwarded is exactly what was judged.
+enum IncomingMessage: Equatable {
+    case single(JSONRPCMessage)
+    /// JSON-RPC batches exist only in protocol 2025-03-26; each element is judged on its own, and a
+    /// malformed one is answered by the gateway while the others go on.
+    case batch([Result<JSONRPCMessage, MessageRejection>])
+
+    /// The protocol that allowed batches; later versions removed them.
+    static let batchProtocolVersion = "2025-03-26"
+    /// The protocol whose `Mcp-Method` / `Mcp-Name` headers must agree with the body.
+    static let routingHeadersProtocolVersion = "2026-07-28"
+
+    struct Limits {
+        var maxBodyBytes = 4 * 1024 * 1024
+        var maxDepth = 64
+    }
+
+    /// The routing headers of MCP 2026-07-28, when present.
+    struct RoutingHeaders: Equatable {
+        var method: String?
+        var name: String?
+    }
+
+    static func read(
+        _ body: [UInt8], protocolVersion: String?, routing: RoutingHeaders = RoutingHeaders(), limits: Limits = Limits()
+    ) -> Result<IncomingMessage, MessageRejection> {
+        guard body.count <= limits.maxBodyBytes else { return .failure(.tooLarge(limit: limits.maxBodyBytes)) }
+        let value: JSONValue
+        do {
+            value = try JSONParser(maxDepth: limits.maxDepth).parse(body)
+        } catch {
+            return .failure(error.jsonRPCCode == -32600 ? .invalidRequest(error.message) : .parseError(error.message))
+        }
+        if let elements = value.arrayValue {
+            guard protocolVersion == nil || protocolVersion == batchProtocolVersion else {
+                return .failure(.invalidRequest("batches are not part of MCP \(protocolVersion ?? "")"))
+            }
+            guard !elements.isEmpty else { return .failure(.invalidRequest("an empty batch")) }
+            return .success(.batch(elements.map(message(from:))))
+        }
+        return message(from: value).flatMap { message in
+            if protocolVersion == routingHeadersProtocolVersion, let mismatch = routingMismatch(message, routing) {
+                return .failure(mismatch)
+            }
+            return .success(.single(message))
+        }
+    }
+
+    private static func message(from value: JSONValue) -> Result<JSONRPCMessage, MessageRejection> {
+        do {
+            return .success(try JSONRPCMessage(value))
+        } catch {
+            let id = value.objectValue?["id"].flatMap(JSONRPCID.init)
+            return .failure(.invalidRequest(error.description, id: id))
+        }
+    }
+
+    /// `Mcp-Method` must name the body's method, and `Mcp-Name` the tool, prompt or resource the
+    /// body names, so that a proxy routing on headers never sees another request than the one judged.
+    private static func routingMismatch(_ message: JSONRPCMessage, _ routing: RoutingHeaders) -> MessageRejection? {
+        let (method, params, id): (String?, JSONValue?, JSONRPCID?) = switch message {
+        case .request(let request): (request.method, request.params, request.id)
+        case .notification(let notification): (notification.method, notification.params, nil)
+        case .response: (nil, nil, nil)
+        }
+        if let header = routing.method, header != method {
+            return .headerMismatch("Mcp-Method header \"\(header)\" does not match the body's method", id: id)
+        }
+        if let header = routing.name {
+            let named = params?["name"]?.stringValue ?? params?["uri"]?.stringValue
+            if header != named {
+                return .headerMismatch("Mcp-Name header \"\(header)\" does not match the body", id: id)
+            }
+        }
+        return nil
+    }
+}
