@@ -17,6 +17,10 @@ struct GatewayOptions: ParsableArguments {
     var workerTokenFlag: String?
     var workerToken: String? { workerTokenFlag ?? EnvironmentVariables.string("PORTCULLIS_WORKER_TOKEN") }
 
+    @Option(name: .customLong("snapshot-file"), help: "File keeping the last good policy snapshot, loaded at start when the control plane is unreachable (default: none). Env: PORTCULLIS_SNAPSHOT_FILE.")
+    var snapshotFileFlag: String?
+    var snapshotFile: String? { snapshotFileFlag ?? EnvironmentVariables.string("PORTCULLIS_SNAPSHOT_FILE") }
+
     @Option(help: "Where rate-limit counters live: postgres (shared by all workers) or memory (one worker, no database). Env: PORTCULLIS_COUNTERS.")
     var counters: CounterStoreKind = EnvironmentVariables.string("PORTCULLIS_COUNTERS").flatMap(CounterStoreKind.init(rawValue:)) ?? .postgres
 

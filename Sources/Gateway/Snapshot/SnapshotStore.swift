@@ -1,0 +1,35 @@
+import Foundation
+import Synchronization
+
+/// The snapshot in force. Request handlers read the current reference; the snapshot client swaps
+/// in a new one. The lock guards a pointer copy, so a reader never waits for a snapshot being
+/// built: building happens before `swap(_:)`, outside the lock.
+final class SnapshotStore: Sendable {
+    private struct State {
+        var snapshot: EnforcementSnapshot?
+        /// When the control plane last confirmed the snapshot is current (a delta or a 204); the
+        /// age metric counts from here, so a quiet configuration does not look stale.
+        var confirmedAt: Date?
+    }
+
+    private let state = Mutex(State())
+
+    init() {}
+
+    /// The snapshot in force, or nil before the first one is loaded (the worker is not ready).
+    var snapshot: EnforcementSnapshot? { state.withLock { $0.snapshot } }
+
+    var confirmedAt: Date? { state.withLock { $0.confirmedAt } }
+
+    /// Puts `snapshot` in force; `confirmedAt` is nil for one read from the snapshot file.
+    func swap(_ snapshot: EnforcementSnapshot, confirmedAt: Date?) {
+        state.withLock {
+            $0.snapshot = snapshot
+            $0.confirmedAt = confirmedAt ?? $0.confirmedAt
+        }
+    }
+
+    func markConfirmed(at date: Date) {
+        state.withLock { $0.confirmedAt = date }
+    }
+}
