@@ -35,7 +35,7 @@ struct SnapshotClientTests {
     }
 
     @Test func workerLoadsTheSnapshotFollowsChangesAndKeepsItWhenTheControlPlaneStops() async throws {
-        try await withTestDatabase { _, conninfo in
+        try await withTestDatabase { database, conninfo in
             let controlPlane = try await ControlPlaneFixture.start(conninfo: conninfo)
             let store = SnapshotStore()
             let filePath = Self.temporaryFilePath()
@@ -58,6 +58,17 @@ struct SnapshotClientTests {
                     #expect(saved.snapshot.entities.identities.contains { $0.id == identityID })
 
                     let versionBeforeStop = try #require(store.snapshot).version
+                    // Heartbeats tell operators which version each worker enforces.
+                    var heartbeatVersion: Int64 = -1
+                    let heartbeatDeadline = ContinuousClock.now + .seconds(3)
+                    while heartbeatVersion != versionBeforeStop, ContinuousClock.now < heartbeatDeadline {
+                        try await Task.sleep(for: .milliseconds(200))
+                        heartbeatVersion = try await database.query(
+                            "SELECT coalesce(max(snapshot_version), -1) AS version FROM workers WHERE id = 'test-worker'"
+                        ).first?.decode("version") ?? -1
+                    }
+                    #expect(heartbeatVersion == versionBeforeStop)
+
                     try await controlPlane.stop()
                     try await Task.sleep(for: .seconds(1))
                     #expect(store.snapshot?.version == versionBeforeStop)
