@@ -48,6 +48,14 @@ struct ControlPlaneFixture {
         }
     }
 
+    /// Kills the control plane at once, as a crash would. SIGTERM waits for held long-polls, up to
+    /// the worker's wait (30 s for the gateway binary), since the handler does not see the worker go.
+    func kill() async throws {
+        server.process.signal(SIGKILL)
+        _ = try await server.process.waitForExit(timeout: .seconds(15))
+        server.process.removeOutput()
+    }
+
     private func post(_ path: String, json: [String: String], apiKey: String? = nil) async throws -> (Int, String) {
         var request = HTTPClientRequest(url: server.baseURL + path)
         request.method = .POST

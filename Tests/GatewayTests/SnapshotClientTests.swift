@@ -113,26 +113,43 @@ extension EnforcementSnapshot {
 /// The `gateway` binary with a control plane: ready once the snapshot is in force.
 @Suite(.timeLimit(.minutes(2)))
 struct GatewayReadinessTests {
-    @Test func theWorkerBecomesReadyOnceItLoadsASnapshot() async throws {
+    /// GET `/readyz` until it answers 200 or `timeout` passes; returns the last status.
+    static func readiness(of gateway: RunningServer, within timeout: Duration) async throws -> Int {
+        var status = try await gateway.get("/readyz").status
+        let deadline = ContinuousClock.now + timeout
+        while status != 200, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            status = try await gateway.get("/readyz").status
+        }
+        return status
+    }
+
+    @Test func theWorkerBecomesReadyOnceItLoadsASnapshotAndRestartsFromItsFile() async throws {
+        let snapshotFile = SnapshotClientTests.temporaryFilePath()
+        defer { try? FileManager.default.removeItem(atPath: snapshotFile) }
         try await withTestDatabase { _, conninfo in
             let controlPlane = try await ControlPlaneFixture.start(conninfo: conninfo)
             let gateway = try await RunningServer.start("gateway", [
                 "--counters", "memory", "--control-plane-url", controlPlane.server.baseURL,
-                "--worker-token", controlPlane.workerToken,
+                "--worker-token", controlPlane.workerToken, "--snapshot-file", snapshotFile,
             ])
             defer { gateway.process.removeOutput() }
-            defer { controlPlane.server.process.signal(SIGTERM) }
-            var ready = try await gateway.get("/readyz")
-            let deadline = ContinuousClock.now + .seconds(10)
-            while ready.status != 200, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(100))
-                ready = try await gateway.get("/readyz")
-            }
-            #expect(ready.status == 200)
+            #expect(try await Self.readiness(of: gateway, within: .seconds(10)) == 200)
             #expect(try await gateway.get("/metrics").body.contains("portcullis_snapshot_version"))
             #expect(!gateway.process.output.contains(controlPlane.workerToken))
             gateway.process.signal(SIGTERM)
             #expect(try await gateway.process.waitForExit(timeout: .seconds(15)) == .exited(0))
+            try await controlPlane.kill()
+
+            // With the control plane down, a restarted worker serves the snapshot it saved.
+            let restarted = try await RunningServer.start("gateway", [
+                "--counters", "memory", "--control-plane-url", controlPlane.server.baseURL,
+                "--worker-token", controlPlane.workerToken, "--snapshot-file", snapshotFile,
+            ])
+            defer { restarted.process.removeOutput() }
+            #expect(try await Self.readiness(of: restarted, within: .seconds(10)) == 200)
+            restarted.process.signal(SIGTERM)
+            #expect(try await restarted.process.waitForExit(timeout: .seconds(15)) == .exited(0))
         }
     }
 }
