@@ -40,7 +40,7 @@ func buildRouter(metrics: PrometheusCollectorRegistry, snapshots: SnapshotStore)
     router.add(middleware: MetricsMiddleware())
     // Ready only once a policy snapshot is in force (SPEC 5.10): before that every call would be refused.
     OperationalRoutes(registry: metrics) {
-        snapshots.snapshot == nil ? .notReady("no policy snapshot loaded") : .ready
+        snapshots.snapshot.map { .ready("ready: policy snapshot \($0.version)") } ?? .notReady("no policy snapshot loaded")
     }.add(to: router)
     return router
 }

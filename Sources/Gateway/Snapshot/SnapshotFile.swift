@@ -6,11 +6,16 @@ import Shared
 struct SnapshotFile: Sendable {
     let path: String
 
-    /// Writes a temporary file and renames it over the old one (`.atomic`), so a crash mid-write
-    /// leaves the previous snapshot, never half of one.
+    /// Writes a temporary file and renames it over the old one, so a crash mid-write leaves the
+    /// previous snapshot, never half of one. Readable by the worker's user only: it names every
+    /// grant's token hash and every server's sealed credentials.
     func save(_ snapshot: FullSnapshot) throws {
         let data = try SnapshotCoding.encoder().encode(snapshot)
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        let temporary = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 
     /// The saved snapshot and when it was saved (its age counts from then), or nil when there is

@@ -9,6 +9,7 @@ public struct OperationalRoutes: Sendable {
         public let isReady: Bool
         public let reason: String
         public static let ready = Readiness(isReady: true, reason: "ready")
+        public static func ready(_ reason: String) -> Readiness { Readiness(isReady: true, reason: reason) }
         public static func notReady(_ reason: String) -> Readiness { Readiness(isReady: false, reason: reason) }
     }
 
