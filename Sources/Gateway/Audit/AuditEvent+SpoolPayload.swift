@@ -1,0 +1,100 @@
+import Foundation
+import Shared
+
+/// An event's form inside the spool: a JSON object with the `audit_events` column names. JSON
+/// because `JSONValue` already carries `jsonrpc_id`, arguments and results with their numbers'
+/// exact text, so the event read back hashes exactly as the one appended.
+extension AuditEvent {
+    func spoolPayload() -> [UInt8] {
+        func uuid(_ value: UUID?) -> JSONValue { value.map { .string($0.uuidString.lowercased()) } ?? .null }
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        func integer(_ value: Int64?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
+        func double(_ value: Double?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
+        func hex(_ value: [UInt8]?) -> JSONValue { value.map { .string(AuditChain.hexString($0)) } ?? .null }
+        func strings(_ value: [String]?) -> JSONValue { value.map { .array($0.map(JSONValue.string)) } ?? .null }
+        let object: JSONValue = [
+            "id": uuid(id), "time_us": integer(timeMicroseconds), "account_id": uuid(accountID), "kind": .string(kind),
+            "identity_id": uuid(identityID), "identity_label": text(identityLabel), "grant_id": uuid(grantID),
+            "server_id": uuid(serverID), "session_digest": hex(sessionDigest), "protocol_version": text(protocolVersion),
+            "method": text(method), "jsonrpc_id": jsonrpcID ?? .null, "tool": text(tool), "decision": .string(decision),
+            "code": text(code), "rule": text(rule), "message": text(message), "policy_id": uuid(policyID),
+            "policy_version": integer(policyVersion.map(Int64.init)), "snapshot_version": integer(snapshotVersion),
+            "tool_definition_hash": text(toolDefinitionHash), "argument_keys": strings(argumentKeys),
+            "arguments_hmac": hex(argumentsHMAC), "arguments": arguments ?? .null, "result": result ?? .null,
+            "unenforced_limits": strings(unenforcedLimits), "upstream_status": integer(upstreamStatus.map(Int64.init)),
+            "gateway_latency_ms": double(gatewayLatencyMs), "upstream_latency_ms": double(upstreamLatencyMs),
+            "bytes_in": integer(bytesIn), "bytes_out": integer(bytesOut), "worker_id": text(workerID),
+            "approval_id": uuid(approvalID),
+        ]
+        return object.serializedBytes()
+    }
+
+    /// The spooled event; its `seq` is 0 until the shipper chains it.
+    init(spoolPayload payload: ArraySlice<UInt8>) throws {
+        // Deeper than requests may be: a spooled value nests one level below where it was parsed.
+        let object = try JSONParser(maxDepth: 4 * JSONParser.defaultMaxDepth).parse(Array(payload))
+        // JSON null and an absent member both mean "no value" (JSONValue's nil literal is `.null`, so no flatMap).
+        func field(_ key: String) -> JSONValue? {
+            guard let value = object[key], !value.isNull else { return Optional<JSONValue>.none }
+            return value
+        }
+        func text(_ key: String) -> String? { field(key)?.stringValue }
+        func uuid(_ key: String) throws -> UUID? {
+            guard let string = text(key) else { return nil }
+            guard let value = UUID(uuidString: string) else { throw AuditSpoolError.corruptRecord }
+            return value
+        }
+        func integer(_ key: String) -> Int64? { field(key)?.numberValue?.int64Value }
+        func double(_ key: String) -> Double? { field(key)?.numberValue?.doubleValue }
+        func strings(_ key: String) -> [String]? { field(key)?.arrayValue?.compactMap(\.stringValue) }
+        func bytes(_ key: String) throws -> [UInt8]? {
+            guard let string = text(key) else { return nil }
+            guard let value = hexBytes(string) else { throw AuditSpoolError.corruptRecord }
+            return value
+        }
+        guard let id = try uuid("id"), let time = integer("time_us"), let account = try uuid("account_id"),
+              let kind = text("kind"), let decision = text("decision")
+        else { throw AuditSpoolError.corruptRecord }
+        self.init(id: id, timeMicroseconds: time, accountID: account, kind: kind, decision: decision, seq: 0)
+        identityID = try uuid("identity_id")
+        identityLabel = text("identity_label")
+        grantID = try uuid("grant_id")
+        serverID = try uuid("server_id")
+        sessionDigest = try bytes("session_digest")
+        protocolVersion = text("protocol_version")
+        method = text("method")
+        jsonrpcID = field("jsonrpc_id")
+        tool = text("tool")
+        code = text("code")
+        rule = text("rule")
+        message = text("message")
+        policyID = try uuid("policy_id")
+        policyVersion = integer("policy_version").map(Int.init)
+        snapshotVersion = integer("snapshot_version")
+        toolDefinitionHash = text("tool_definition_hash")
+        argumentKeys = strings("argument_keys")
+        argumentsHMAC = try bytes("arguments_hmac")
+        arguments = field("arguments")
+        result = field("result")
+        unenforcedLimits = strings("unenforced_limits")
+        upstreamStatus = integer("upstream_status").map(Int.init)
+        gatewayLatencyMs = double("gateway_latency_ms")
+        upstreamLatencyMs = double("upstream_latency_ms")
+        bytesIn = integer("bytes_in")
+        bytesOut = integer("bytes_out")
+        workerID = text("worker_id")
+        approvalID = try uuid("approval_id")
+    }
+}
+
+private func hexBytes(_ string: String) -> [UInt8]? {
+    let digits = Array(string.utf8)
+    guard digits.count % 2 == 0 else { return nil }
+    var bytes = [UInt8]()
+    bytes.reserveCapacity(digits.count / 2)
+    for index in stride(from: 0, to: digits.count, by: 2) {
+        guard let pair = UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
+        bytes.append(pair)
+    }
+    return bytes
+}

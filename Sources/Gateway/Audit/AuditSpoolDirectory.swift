@@ -1,0 +1,120 @@
+import Foundation
+
+/// The spool's folder on disk: segment files `segment-<number>.log` and the `shipped` marker.
+/// Every function blocks on the file system; `AuditSpool` calls them on a thread pool only.
+struct AuditSpoolDirectory: Sendable {
+    let path: String
+
+    func segmentPath(_ number: UInt64) -> String { "\(path)/segment-\(String(format: "%020llu", number)).log" }
+    private var markerPath: String { "\(path)/shipped" }
+
+    func create() throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// Segment numbers present, with their sizes in bytes.
+    func segmentSizes() throws -> [UInt64: Int] {
+        var sizes: [UInt64: Int] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: path)
+        where name.hasPrefix("segment-") && name.hasSuffix(".log") {
+            guard let number = UInt64(name.dropFirst("segment-".count).dropLast(".log".count)) else { continue }
+            let attributes = try FileManager.default.attributesOfItem(atPath: "\(path)/\(name)")
+            sizes[number] = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        }
+        return sizes
+    }
+
+    /// Opens a new, empty segment for appending. The folder is synced too, or a crash could lose
+    /// the file's name along with events already reported durable.
+    func createSegment(_ number: UInt64) throws -> Int32 {
+        let descriptor = open(segmentPath(number), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw AuditSpoolError.io("open", errno: errno) }
+        try syncFolder()
+        return descriptor
+    }
+
+    func closeSegment(_ descriptor: Int32) {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// Writes `bytes` at the end of the segment and waits until they are on stable storage.
+    func appendDurably(_ bytes: [UInt8], to descriptor: Int32) throws {
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { buffer in
+                write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw AuditSpoolError.io("write", errno: errno)
+            }
+            written += result
+        }
+        try syncData(descriptor)
+    }
+
+    /// Up to `maxBytes` of a segment from `offset`; empty when the segment is gone.
+    func read(segment: UInt64, from offset: Int, maxBytes: Int) throws -> [UInt8] {
+        let descriptor = open(segmentPath(segment), O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { return [] }
+            throw AuditSpoolError.io("open", errno: errno)
+        }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: maxBytes)
+        var filled = 0
+        while filled < maxBytes {
+            let result = bytes.withUnsafeMutableBytes { buffer in
+                pread(descriptor, buffer.baseAddress! + filled, maxBytes - filled, off_t(offset + filled))
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw AuditSpoolError.io("read", errno: errno)
+            }
+            if result == 0 { break }
+            filled += result
+        }
+        bytes.removeSubrange(filled...)
+        return bytes
+    }
+
+    func removeSegment(_ number: UInt64) throws {
+        guard unlink(segmentPath(number)) == 0 || errno == ENOENT else { throw AuditSpoolError.io("unlink", errno: errno) }
+    }
+
+    func readShippedMarker() -> AuditSpoolPosition? {
+        (try? String(contentsOfFile: markerPath, encoding: .utf8)).flatMap(AuditSpoolPosition.init)
+    }
+
+    /// Replaces the marker atomically (write, sync, rename), so a crash leaves the old or the new one.
+    func writeShippedMarker(_ position: AuditSpoolPosition) throws {
+        let temporaryPath = markerPath + ".tmp"
+        let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw AuditSpoolError.io("open", errno: errno) }
+        do {
+            try appendDurably(Array(position.description.utf8), to: descriptor)
+            close(descriptor)
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        guard rename(temporaryPath, markerPath) == 0 else { throw AuditSpoolError.io("rename", errno: errno) }
+        try syncFolder()
+    }
+
+    private func syncFolder() throws {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw AuditSpoolError.io("open", errno: errno) }
+        defer { close(descriptor) }
+        try syncData(descriptor)
+    }
+
+    private func syncData(_ descriptor: Int32) throws {
+        #if os(Linux)
+        let result = fdatasync(descriptor)
+        #else
+        let result = fsync(descriptor)
+        #endif
+        guard result == 0 else { throw AuditSpoolError.io("fdatasync", errno: errno) }
+    }
+}

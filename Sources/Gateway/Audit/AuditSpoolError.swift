@@ -1,0 +1,47 @@
+/// Why the spool refused an append or a read.
+struct AuditSpoolError: Error, Equatable, CustomStringConvertible {
+    private enum Base: Equatable {
+        case spoolFull, corruptRecord, io(operation: String, errno: Int32)
+    }
+    private let base: Base
+
+    /// The spool holds its size limit in unshipped events: the gateway answers 503 rather than
+    /// drop an event (SPEC 7).
+    static let spoolFull = AuditSpoolError(base: .spoolFull)
+    /// A record passed its checksum but is not an event this gateway wrote.
+    static let corruptRecord = AuditSpoolError(base: .corruptRecord)
+
+    static func io(_ operation: String, errno: Int32) -> AuditSpoolError {
+        AuditSpoolError(base: .io(operation: operation, errno: errno))
+    }
+
+    var description: String {
+        switch base {
+        case .spoolFull: "audit spool full"
+        case .corruptRecord: "corrupt audit spool record"
+        case .io(let operation, let errno): "audit spool \(operation) failed (errno \(errno))"
+        }
+    }
+}
+
+/// A place in the spool: a segment number and a byte offset in that segment.
+struct AuditSpoolPosition: Comparable, Sendable, CustomStringConvertible {
+    var segment: UInt64
+    var offset: Int
+
+    static func < (lhs: Self, rhs: Self) -> Bool { (lhs.segment, lhs.offset) < (rhs.segment, rhs.offset) }
+
+    var description: String { "\(segment) \(offset)" }
+
+    init(segment: UInt64, offset: Int) {
+        self.segment = segment
+        self.offset = offset
+    }
+
+    /// Parses `description`, the form the shipped marker file holds.
+    init?(_ text: String) {
+        let parts = text.split(whereSeparator: \.isWhitespace)
+        guard parts.count == 2, let segment = UInt64(parts[0]), let offset = Int(parts[1]), offset >= 0 else { return nil }
+        self.init(segment: segment, offset: offset)
+    }
+}

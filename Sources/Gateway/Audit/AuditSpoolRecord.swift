@@ -1,0 +1,55 @@
+/// The framing of one spooled record: `length (UInt32 LE) | CRC-32 of the payload (UInt32 LE) | payload`.
+///
+/// A crash in the middle of a `write` leaves a record cut short or with garbage where its bytes
+/// should be; the length says where the record ends and the checksum says whether every byte of it
+/// reached the disk, so a reader stops at the last whole record instead of decoding half of one.
+enum AuditSpoolRecord {
+    static let headerSize = 8
+    /// Far above any real event; a larger length is a torn header, not a record.
+    static let maxPayloadSize = 16 << 20
+
+    static func append(payload: [UInt8], to buffer: inout [UInt8]) {
+        appendLittleEndian(UInt32(payload.count), to: &buffer)
+        appendLittleEndian(CRC32.checksum(payload), to: &buffer)
+        buffer.append(contentsOf: payload)
+    }
+
+    /// The payloads of up to `maxRecords` whole records at the start of `bytes`, and how many bytes
+    /// they span. Stops at the first record that is incomplete or fails its checksum.
+    static func decodeRecords(
+        in bytes: ArraySlice<UInt8>, maxRecords: Int = .max
+    ) -> (payloads: [ArraySlice<UInt8>], consumed: Int) {
+        var payloads: [ArraySlice<UInt8>] = []
+        var offset = bytes.startIndex
+        while payloads.count < maxRecords, bytes.endIndex - offset >= headerSize {
+            let length = Int(readLittleEndian(bytes, at: offset))
+            let checksum = readLittleEndian(bytes, at: offset + 4)
+            let payloadStart = offset + headerSize
+            guard length <= maxPayloadSize, bytes.endIndex - payloadStart >= length else { break }
+            let payload = bytes[payloadStart..<payloadStart + length]
+            guard CRC32.checksum(payload) == checksum else { break }
+            payloads.append(payload)
+            offset = payloadStart + length
+        }
+        return (payloads, offset - bytes.startIndex)
+    }
+
+    private static func appendLittleEndian(_ value: UInt32, to buffer: inout [UInt8]) {
+        for shift in stride(from: 0, to: 32, by: 8) { buffer.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+    }
+
+    private static func readLittleEndian(_ bytes: ArraySlice<UInt8>, at offset: Int) -> UInt32 {
+        (0..<4).reduce(0) { value, index in value | UInt32(bytes[offset + index]) << UInt32(8 * index) }
+    }
+}
+
+/// CRC-32 (IEEE 802.3, as zlib computes it): catches the torn and zero-filled tails a crash leaves.
+enum CRC32 {
+    private static let table: [UInt32] = (0..<256).map { index in
+        (0..<8).reduce(UInt32(index)) { crc, _ in crc & 1 == 1 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+    }
+
+    static func checksum(_ bytes: some Collection<UInt8>) -> UInt32 {
+        ~bytes.reduce(~UInt32(0)) { crc, byte in table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+    }
+}
