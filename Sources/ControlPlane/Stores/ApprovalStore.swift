@@ -50,7 +50,7 @@ struct Approval: Pageable {
     var json: JSONValue {
         [
             "id": .uuid(id), "grant_id": .uuid(grantID), "identity_id": .uuid(identityID), "server_id": .uuid(serverID),
-            "tool": .string(tool), "status": .string(status), "arguments_hash": .string(AuditChain.hexString(argumentsHash)),
+            "tool": .string(tool), "status": .string(status), "arguments_hash": .string(argumentsHash.lowercaseHex),
             "arguments": arguments ?? .null, "rule": .string(rule),
             "requested_at": .timestamp(requestedAt), "expires_at": .timestamp(expiresAt),
             "decided_at": .timestamp(decidedAt), "decided_by": .uuid(decidedBy), "reason": .string(reason),

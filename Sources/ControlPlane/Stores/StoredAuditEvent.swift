@@ -65,7 +65,7 @@ struct StoredAuditEvent: Pageable {
     /// SPEC 6's audit item. `latency_ms` is the gateway's whole handling time; the session appears
     /// only as the digest of its sealed id, and the arguments only as the policy let them be kept.
     var json: JSONValue {
-        func hex(_ bytes: [UInt8]?) -> JSONValue { bytes.map { .string(AuditChain.hexString($0)) } ?? .null }
+        func hex(_ bytes: [UInt8]?) -> JSONValue { bytes.map { .string($0.lowercaseHex) } ?? .null }
         func number(_ value: Double?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
         func integer(_ value: Int64?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
         func strings(_ values: [String]?) -> JSONValue { values.map { .array($0.map(JSONValue.string)) } ?? .null }

@@ -45,7 +45,7 @@ public enum AuditChain {
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         func integer(_ value: Int64?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
         func double(_ value: Double?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
-        func hex(_ value: [UInt8]?) -> JSONValue { value.map { .string(hexString($0)) } ?? .null }
+        func hex(_ value: [UInt8]?) -> JSONValue { value.map { .string($0.lowercaseHex) } ?? .null }
         func strings(_ value: [String]?) -> JSONValue { value.map { .array($0.map(JSONValue.string)) } ?? .null }
         func json(_ value: JSONValue?) -> JSONValue { value.map(normalizingNumbers) ?? .null }
         return [
@@ -86,16 +86,7 @@ public enum AuditChain {
         ]
     }
 
-    public static func hexString(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hexString(_ bytes: [UInt8]) -> String { bytes.lowercaseHex }
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` from integer arithmetic only, so no formatter or locale can
     /// change a digit (days to civil date: Howard Hinnant's `civil_from_days`).

@@ -20,15 +20,7 @@ public struct ToolDefinitionHash: Sendable, Hashable, CustomStringConvertible {
     }
 
     init(canonicalBytes: [UInt8]) {
-        let digest = SHA256.hash(data: canonicalBytes)
-        var text = ""
-        text.reserveCapacity(64)
-        let digits = Array("0123456789abcdef")
-        for byte in digest {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0xF)])
-        }
-        hex = text
+        hex = SHA256.hash(data: canonicalBytes).lowercaseHex
     }
 
     public static func hashedSubset(of definition: JSONValue) -> JSONValue {

@@ -1,0 +1,60 @@
+import Foundation
+import Shared
+
+/// The caller of a request, resolved from the snapshot alone: the hot path never asks the control
+/// plane or the database who a caller is (SPEC 1, 5.1).
+struct AuthenticatedGrant: Sendable {
+    let grant: SnapshotGrant
+    let identity: SnapshotIdentity
+    let server: SnapshotServer
+    /// Nil when the grant has no policy, or its policy was deleted: every call is denied (SPEC 2).
+    let policy: EnforcementSnapshot.Policy?
+}
+
+/// Why a request is refused before anything else (SPEC 5.3): 401 with `WWW-Authenticate: Bearer`
+/// for a missing, unknown, revoked or expired grant token; 403 for a grant used on another
+/// server's URL. The messages never echo the token.
+enum GrantRefusal: Error, Equatable {
+    case missingToken, unknownToken, revoked, expired, wrongServer
+
+    var httpStatus: Int { self == .wrongServer ? 403 : 401 }
+
+    var message: String {
+        switch self {
+        case .missingToken: "A grant token is required: Authorization: Bearer pcs_gt_..."
+        case .unknownToken: "The grant token is not valid."
+        case .revoked: "The grant has been revoked."
+        case .expired: "The grant has expired."
+        case .wrongServer: "The grant is not for this server."
+        }
+    }
+}
+
+enum GrantAuthenticator {
+    /// The token of an `Authorization: Bearer ...` header, if there is one.
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    /// Resolves `token` to its grant. `serverID` is the server named by a `/mcp/{serverId}` URL;
+    /// nil for the secret URL `/g/{token}/mcp`, which names its server through the grant.
+    static func authenticate(
+        token: String?, serverID: UUID?, in snapshot: EnforcementSnapshot, now: Date
+    ) -> Result<AuthenticatedGrant, GrantRefusal> {
+        guard let token else { return .failure(.missingToken) }
+        // The checksum rejects typos and garbage without hashing or a lookup.
+        guard SecretToken.parse(token, as: .grant) != nil else { return .failure(.unknownToken) }
+        let hash = SecretToken.hash(of: token).lowercaseHex
+        guard let grant = snapshot.grantsByTokenHash[hash],
+              let identity = snapshot.identitiesByID[grant.identityID],
+              let server = snapshot.serversByID[grant.serverID]
+        else { return .failure(.unknownToken) }
+        if grant.revoked { return .failure(.revoked) }
+        if let expiry = grant.expiresAt, expiry <= now { return .failure(.expired) }
+        if let serverID, serverID != grant.serverID { return .failure(.wrongServer) }
+        let policy = grant.policyID.flatMap { snapshot.policiesByID[$0] }
+        return .success(AuthenticatedGrant(grant: grant, identity: identity, server: server, policy: policy))
+    }
+}
