@@ -15,9 +15,14 @@ extension AuditShipper {
         var previousHash: [UInt8] = try head.decode("last_hash")
 
         let ids = TextArray(events.map { $0.id.uuidString.lowercased() })
-        var skipped = Set(try await session.query(
-            "SELECT id FROM audit_events WHERE account_id = \(account) AND id = ANY(\(ids)::uuid[])"
-        ).map { try $0.decode("id", as: UUID.self) })
+        let times = events.map(\.timeMicroseconds)
+        // The time range lets PostgreSQL probe only the partitions the batch can be in.
+        var skipped = Set(try await session.query("""
+            SELECT id FROM audit_events
+            WHERE account_id = \(account) AND id = ANY(\(ids)::uuid[])
+              AND time BETWEEN 'epoch'::timestamptz + \(times.min()!) * interval '1 microsecond'
+                           AND 'epoch'::timestamptz + \(times.max()!) * interval '1 microsecond'
+            """).map { try $0.decode("id", as: UUID.self) })
 
         var rows: [(event: AuditEvent, prevHash: [UInt8], hash: [UInt8])] = []
         for var event in events where skipped.insert(event.id).inserted {
