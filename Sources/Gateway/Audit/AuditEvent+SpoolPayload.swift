@@ -10,7 +10,7 @@ extension AuditEvent {
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         func integer(_ value: Int64?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
         func double(_ value: Double?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
-        func hex(_ value: [UInt8]?) -> JSONValue { value.map { .string(AuditChain.hexString($0)) } ?? .null }
+        func hex(_ value: [UInt8]?) -> JSONValue { value.map { .string($0.lowercaseHex) } ?? .null }
         func strings(_ value: [String]?) -> JSONValue { value.map { .array($0.map(JSONValue.string)) } ?? .null }
         let object: JSONValue = [
             "id": uuid(id), "time_us": integer(timeMicroseconds), "account_id": uuid(accountID), "kind": .string(kind),

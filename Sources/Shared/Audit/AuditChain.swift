@@ -86,8 +86,6 @@ public enum AuditChain {
         ]
     }
 
-    public static func hexString(_ bytes: [UInt8]) -> String { bytes.lowercaseHex }
-
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` from integer arithmetic only, so no formatter or locale can
     /// change a digit (days to civil date: Howard Hinnant's `civil_from_days`).
     static func timestamp(microseconds: Int64) -> String {
