@@ -43,8 +43,8 @@ extension AuditEvent {
     }
 }
 
-/// One account's stored chain read the way `GET /v1/audit/verify` reads it (columns as
-/// `StoredAuditEvent` selects them), walked with `AuditChainWalk`.
+/// One account's stored chain read the way `GET /v1/audit/verify` reads it
+/// (`AuditEvent.storedColumns`), walked with `AuditChainWalk`.
 struct StoredChain {
     var events: [AuditEvent] = []
     var brokenLink: AuditChainWalk.BrokenLink?
@@ -52,51 +52,12 @@ struct StoredChain {
 
     static func read(account: UUID, from database: Database) async throws -> StoredChain {
         let rows = try await database.query("""
-            SELECT id, (extract(epoch FROM time) * 1000000)::bigint AS time_us, account_id, kind, identity_id,
-                identity_label, grant_id, server_id, session_digest, protocol_version, method, jsonrpc_id, tool, decision,
-                code, rule, message, policy_id, policy_version, snapshot_version, tool_definition_hash,
-                to_jsonb(argument_keys) AS argument_keys, arguments_hmac, arguments, result,
-                to_jsonb(unenforced_limits) AS unenforced_limits, upstream_status, gateway_latency_ms, upstream_latency_ms,
-                bytes_in, bytes_out, worker_id, approval_id, seq, prev_hash, hash
-            FROM audit_events WHERE account_id = \(account) ORDER BY seq
+            SELECT \(unsafeSQL: AuditEvent.storedColumns) FROM audit_events WHERE account_id = \(account) ORDER BY seq
             """)
         var chain = StoredChain()
         var walk = AuditChainWalk()
         for row in rows {
-            func json(_ column: String) throws -> JSONValue? {
-                try row.decode(column, as: JSONB?.self).map { try JSONValue.parse($0.text) }
-            }
-            var event = AuditEvent(
-                id: try row.decode("id"), timeMicroseconds: try row.decode("time_us"), accountID: try row.decode("account_id"),
-                kind: try row.decode("kind"), decision: try row.decode("decision"), seq: try row.decode("seq"))
-            event.identityID = try row.decode("identity_id")
-            event.identityLabel = try row.decode("identity_label")
-            event.grantID = try row.decode("grant_id")
-            event.serverID = try row.decode("server_id")
-            event.sessionDigest = try row.decode("session_digest")
-            event.protocolVersion = try row.decode("protocol_version")
-            event.method = try row.decode("method")
-            event.jsonrpcID = try json("jsonrpc_id")
-            event.tool = try row.decode("tool")
-            event.code = try row.decode("code")
-            event.rule = try row.decode("rule")
-            event.message = try row.decode("message")
-            event.policyID = try row.decode("policy_id")
-            event.policyVersion = try row.decode("policy_version")
-            event.snapshotVersion = try row.decode("snapshot_version")
-            event.toolDefinitionHash = try row.decode("tool_definition_hash")
-            event.argumentKeys = try json("argument_keys")?.arrayValue?.compactMap(\.stringValue)
-            event.argumentsHMAC = try row.decode("arguments_hmac")
-            event.arguments = try json("arguments")
-            event.result = try json("result")
-            event.unenforcedLimits = try json("unenforced_limits")?.arrayValue?.compactMap(\.stringValue)
-            event.upstreamStatus = try row.decode("upstream_status")
-            event.gatewayLatencyMs = try row.decode("gateway_latency_ms")
-            event.upstreamLatencyMs = try row.decode("upstream_latency_ms")
-            event.bytesIn = try row.decode("bytes_in")
-            event.bytesOut = try row.decode("bytes_out")
-            event.workerID = try row.decode("worker_id")
-            event.approvalID = try row.decode("approval_id")
+            let event = try AuditEvent(storedRow: row)
             chain.events.append(event)
             if chain.brokenLink == nil {
                 chain.brokenLink = walk.check(event, prevHash: try row.decode("prev_hash"), hash: try row.decode("hash"))

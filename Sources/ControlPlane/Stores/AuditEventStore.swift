@@ -31,7 +31,7 @@ struct AuditEventStore {
     /// The chain in `seq` order after `seq`, for verification.
     func chainBatch(afterSeq seq: Int64, upToSeq last: Int64, limit: Int) async throws -> [StoredAuditEvent] {
         try await tx.query("""
-            SELECT \(unsafeSQL: StoredAuditEvent.columns) FROM audit_events
+            SELECT \(unsafeSQL: AuditEvent.storedColumns) FROM audit_events
             WHERE account_id = \(tx.account) AND seq > \(seq) AND seq <= \(last)
             ORDER BY seq
             LIMIT \(limit)
@@ -62,7 +62,7 @@ struct AuditEventStore {
         let direction = newestFirst ? "DESC" : "ASC"
         let beyond = newestFirst ? "<" : ">"
         return try await tx.query("""
-            SELECT \(unsafeSQL: StoredAuditEvent.columns) FROM audit_events
+            SELECT \(unsafeSQL: AuditEvent.storedColumns) FROM audit_events
             WHERE account_id = \(tx.account)
               AND (\(filter.identityID)::uuid IS NULL OR identity_id = \(filter.identityID))
               AND (\(filter.grantID)::uuid IS NULL OR grant_id = \(filter.grantID))

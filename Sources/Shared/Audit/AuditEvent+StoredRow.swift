@@ -1,0 +1,57 @@
+import Foundation
+
+/// Reading `audit_events` rows back, for the audit API and verification: one definition of the
+/// columns and their decoding, so every reader hashes exactly what the shipper stored.
+extension AuditEvent {
+    /// Columns in the forms `init(storedRow:)` reads: time as exact microseconds (timestamptz's
+    /// precision, so the chain hashes what the shipper hashed) and text[] as JSON arrays.
+    public static let storedColumns = """
+        id, (extract(epoch FROM time) * 1000000)::bigint AS time_us, account_id, kind, identity_id, identity_label,
+        grant_id, server_id, session_digest, protocol_version, method, jsonrpc_id, tool, decision, code, rule, message,
+        policy_id, policy_version, snapshot_version, tool_definition_hash, to_jsonb(argument_keys) AS argument_keys,
+        arguments_hmac, arguments, result, to_jsonb(unenforced_limits) AS unenforced_limits, upstream_status,
+        gateway_latency_ms, upstream_latency_ms, bytes_in, bytes_out, worker_id, approval_id, seq, prev_hash, hash
+        """
+
+    /// An event as stored, read back exactly as it was hashed (the chain links are separate columns).
+    public init(storedRow row: Row) throws {
+        func json(_ column: String) throws -> JSONValue? {
+            try row.decode(column, as: JSONB?.self).map { try JSONValue.parse($0.text) }
+        }
+        func strings(_ column: String) throws -> [String]? {
+            try json(column)?.arrayValue?.compactMap(\.stringValue)
+        }
+        var event = AuditEvent(
+            id: try row.decode("id"), timeMicroseconds: try row.decode("time_us"), accountID: try row.decode("account_id"),
+            kind: try row.decode("kind"), decision: try row.decode("decision"), seq: try row.decode("seq"))
+        event.identityID = try row.decode("identity_id")
+        event.identityLabel = try row.decode("identity_label")
+        event.grantID = try row.decode("grant_id")
+        event.serverID = try row.decode("server_id")
+        event.sessionDigest = try row.decode("session_digest")
+        event.protocolVersion = try row.decode("protocol_version")
+        event.method = try row.decode("method")
+        event.jsonrpcID = try json("jsonrpc_id")
+        event.tool = try row.decode("tool")
+        event.code = try row.decode("code")
+        event.rule = try row.decode("rule")
+        event.message = try row.decode("message")
+        event.policyID = try row.decode("policy_id")
+        event.policyVersion = try row.decode("policy_version")
+        event.snapshotVersion = try row.decode("snapshot_version")
+        event.toolDefinitionHash = try row.decode("tool_definition_hash")
+        event.argumentKeys = try strings("argument_keys")
+        event.argumentsHMAC = try row.decode("arguments_hmac")
+        event.arguments = try json("arguments")
+        event.result = try json("result")
+        event.unenforcedLimits = try strings("unenforced_limits")
+        event.upstreamStatus = try row.decode("upstream_status")
+        event.gatewayLatencyMs = try row.decode("gateway_latency_ms")
+        event.upstreamLatencyMs = try row.decode("upstream_latency_ms")
+        event.bytesIn = try row.decode("bytes_in")
+        event.bytesOut = try row.decode("bytes_out")
+        event.workerID = try row.decode("worker_id")
+        event.approvalID = try row.decode("approval_id")
+        self = event
+    }
+}
