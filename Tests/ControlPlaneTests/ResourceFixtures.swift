@@ -84,9 +84,9 @@ struct Fixtures {
                                       worker_id, seq, prev_hash, hash)
             VALUES (\(event.id), 'epoch'::timestamptz + \(event.timeMicroseconds) * interval '1 microsecond', \(event.accountID),
                     \(event.kind), \(event.identityID), \(event.identityLabel), \(event.grantID), \(event.serverID), \(event.method),
-                    \(event.jsonrpcID.map { JSONB(text: $0.serialized()) }), \(event.tool), \(event.decision), \(event.code),
+                    \(event.jsonrpcID), \(event.tool), \(event.decision), \(event.code),
                     \(event.rule), \(event.message), \(event.policyID), \(event.policyVersion), \(event.snapshotVersion),
-                    \(event.argumentKeys.map(TextArray.init))::text[], \(event.arguments.map { JSONB(text: $0.serialized()) }),
+                    \(event.argumentKeys.map(TextArray.init))::text[], \(event.arguments),
                     \(event.upstreamStatus), \(event.gatewayLatencyMs), \(event.workerID), \(event.seq), \(prevHash), \(hash))
             """)
     }

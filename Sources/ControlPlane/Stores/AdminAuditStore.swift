@@ -39,7 +39,7 @@ struct AdminAuditStore {
             VALUES (\(tx.account), \(actor.memberID), \(actor.apiKeyID),
                     coalesce((SELECT email FROM members WHERE account_id = \(tx.account) AND id = \(actor.memberID)), ''),
                     \(action.rawValue), \(type.rawValue), \(id?.uuidString.lowercased()),
-                    \(before.map { JSONB(text: $0.json.serialized()) }), \(after.map { JSONB(text: $0.json.serialized()) }),
+                    \(before?.json), \(after?.json),
                     \(actor.requestID))
             """)
     }
@@ -80,8 +80,8 @@ struct AdminAuditEntry: Pageable {
         action = try row.decode("action")
         objectType = try row.decode("object_type")
         objectID = try row.decode("object_id")
-        before = try row.decode("before", as: JSONB?.self).map { try JSONValue.parse($0.text) }
-        after = try row.decode("after", as: JSONB?.self).map { try JSONValue.parse($0.text) }
+        before = try row.decode("before", as: JSONValue?.self)
+        after = try row.decode("after", as: JSONValue?.self)
         requestID = try row.decode("request_id")
         time = try row.decode("time")
     }

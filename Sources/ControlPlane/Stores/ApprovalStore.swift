@@ -35,7 +35,7 @@ struct Approval: Pageable {
         tool = try row.decode("tool")
         status = try row.decode("status")
         argumentsHash = try row.decode("arguments_hash")
-        arguments = try row.decode("arguments", as: JSONB?.self).map { try JSONValue.parse($0.text) }
+        arguments = try row.decode("arguments", as: JSONValue?.self)
         rule = try row.decode("rule")
         requestedAt = try row.decode("requested_at")
         expiresAt = try row.decode("expires_at")

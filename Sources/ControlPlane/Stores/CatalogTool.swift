@@ -33,14 +33,14 @@ struct CatalogTool: Pageable {
         name = try row.decode("name")
         title = try row.decode("title")
         description = try row.decode("description")
-        definition = try JSONValue.parse(try row.decode("definition", as: JSONB.self).text)
+        definition = try row.decode("definition", as: JSONValue.self)
         definitionHash = try row.decode("definition_hash")
         approvedHash = try row.decode("approved_hash")
-        approvedDefinition = try row.decode("approved_definition", as: JSONB?.self).map { try JSONValue.parse($0.text) }
+        approvedDefinition = try row.decode("approved_definition", as: JSONValue?.self)
         classified = try RiskAssessment(
             storedClass: row.decode("risk_class"), rationale: row.decode("risk_rationale"), source: row.decode("risk_source"))
         override = try RiskOverride(storedClass: row.decode("risk_override_class"), severity: row.decode("risk_override_severity"))
-        findings = try JSONValue.parse(try row.decode("findings", as: JSONB.self).text)
+        findings = try row.decode("findings", as: JSONValue.self)
         firstSeen = try row.decode("first_seen")
         lastSeen = try row.decode("last_seen")
         removedAt = try row.decode("removed_at")

@@ -16,7 +16,7 @@ struct Identity: Pageable {
         id = try row.decode("id")
         label = try row.decode("label")
         description = try row.decode("description")
-        metadata = try JSONValue.parse(try row.decode("metadata", as: JSONB.self).text)
+        metadata = try row.decode("metadata", as: JSONValue.self)
         createdAt = try row.decode("created_at")
         updatedAt = try row.decode("updated_at")
     }
@@ -45,7 +45,7 @@ struct IdentityStore {
         try await uniqueLabel {
             let rows = try await tx.query("""
                 INSERT INTO identities (account_id, label, description, metadata)
-                VALUES (\(tx.account), \(label), \(description), \(JSONB(text: JSONValue.object(metadata).serialized())))
+                VALUES (\(tx.account), \(label), \(description), \(JSONValue.object(metadata)))
                 RETURNING \(unsafeSQL: Identity.columns)
                 """)
             let identity = try Identity(row: rows[0])
@@ -77,7 +77,7 @@ struct IdentityStore {
                 UPDATE identities SET
                     label = coalesce(\(fields.label), label),
                     description = CASE WHEN \(fields.description.isSet) THEN \(fields.description.newValue) ELSE description END,
-                    metadata = coalesce(\(fields.metadata.map { JSONB(text: JSONValue.object($0).serialized()) }), metadata),
+                    metadata = coalesce(\(fields.metadata.map(JSONValue.object)), metadata),
                     updated_at = now()
                 WHERE account_id = \(tx.account) AND id = \(id)
                 RETURNING \(unsafeSQL: Identity.columns)

@@ -73,7 +73,7 @@ struct PolicySimulation {
             let grantServer: UUID = try row.decode("server_id")
             return SimulationSubject(
                 grantID: grantID.uuidString.lowercased(), identityID: identityID.uuidString.lowercased(),
-                identityLabel: try row.decode("label"), identityMetadata: try JSONValue.parse(try row.decode("metadata", as: JSONB.self).text),
+                identityLabel: try row.decode("label"), identityMetadata: try row.decode("metadata", as: JSONValue.self),
                 serverID: call.serverID ?? grantServer)
         }
         var subject = SimulationSubject(serverID: call.serverID ?? policy.serverID)
@@ -81,7 +81,7 @@ struct PolicySimulation {
             let row = try await tx.query("SELECT label, metadata FROM identities WHERE account_id = \(tx.account) AND id = \(identityID)")[0]
             subject.identityID = identityID.uuidString.lowercased()
             subject.identityLabel = try row.decode("label")
-            subject.identityMetadata = try JSONValue.parse(try row.decode("metadata", as: JSONB.self).text)
+            subject.identityMetadata = try row.decode("metadata", as: JSONValue.self)
         }
         return subject
     }

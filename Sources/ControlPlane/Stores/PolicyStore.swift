@@ -22,7 +22,7 @@ struct Policy: Pageable {
         description = try row.decode("description")
         serverID = try row.decode("server_id")
         version = try row.decode("current_version")
-        document = try JSONValue.parse(try row.decode("document", as: JSONB.self).text)
+        document = try row.decode("document", as: JSONValue.self)
         createdAt = try row.decode("created_at")
         updatedAt = try row.decode("updated_at")
     }
@@ -47,7 +47,7 @@ struct PolicyVersion: JSONRepresentable {
 
     init(row: Row) throws {
         version = try row.decode("version")
-        document = try JSONValue.parse(try row.decode("document", as: JSONB.self).text)
+        document = try row.decode("document", as: JSONValue.self)
         createdBy = try row.decode("created_by")
         createdAt = try row.decode("created_at")
     }
@@ -143,7 +143,7 @@ struct PolicyStore {
     private func addVersion(_ version: Int, of id: UUID, document: JSONValue, by member: UUID) async throws {
         try await tx.execute("""
             INSERT INTO policy_versions (policy_id, version, account_id, document, created_by)
-            VALUES (\(id), \(version), \(tx.account), \(JSONB(text: document.serialized())), \(member))
+            VALUES (\(id), \(version), \(tx.account), \(document), \(member))
             """)
     }
 

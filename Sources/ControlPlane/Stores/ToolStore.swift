@@ -59,9 +59,9 @@ struct ToolStore {
             INSERT INTO tools (account_id, server_id, name, title, description, input_schema, output_schema, annotations,
                                definition, definition_hash, risk_class, risk_severity, risk_rationale, risk_source, findings)
             VALUES (\(tx.account), \(server), \(entry.name), \(entry.title), \(entry.description), \(entry.inputSchema),
-                    \(entry.outputSchema), \(entry.annotations), \(entry.definitionJSONB), \(entry.hash),
+                    \(entry.outputSchema), \(entry.annotations), \(entry.definition), \(entry.hash),
                     \(entry.risk.riskClass.rawValue), \(entry.risk.severity.rawValue), \(entry.risk.rationale),
-                    \(entry.risk.source.rawValue), \(entry.findingsJSONB))
+                    \(entry.risk.source.rawValue), \(entry.findingsJSON))
             RETURNING \(unsafeSQL: CatalogTool.columns)
             """)
     }
@@ -73,10 +73,10 @@ struct ToolStore {
     func refresh(_ tool: CatalogTool, _ entry: CatalogEntry) async throws {
         try await tx.execute("""
             UPDATE tools SET title = \(entry.title), description = \(entry.description), input_schema = \(entry.inputSchema),
-                output_schema = \(entry.outputSchema), annotations = \(entry.annotations), definition = \(entry.definitionJSONB),
+                output_schema = \(entry.outputSchema), annotations = \(entry.annotations), definition = \(entry.definition),
                 definition_hash = \(entry.hash), risk_class = \(entry.risk.riskClass.rawValue),
                 risk_severity = \(entry.risk.severity.rawValue), risk_rationale = \(entry.risk.rationale),
-                risk_source = \(entry.risk.source.rawValue), findings = \(entry.findingsJSONB), last_seen = now(), removed_at = NULL
+                risk_source = \(entry.risk.source.rawValue), findings = \(entry.findingsJSON), last_seen = now(), removed_at = NULL
             WHERE account_id = \(tx.account) AND id = \(tool.id)
             """)
         if tool.definitionHash != entry.hash || tool.classified.riskClass != entry.risk.riskClass || tool.removedAt != nil {
@@ -119,13 +119,8 @@ struct CatalogEntry: Sendable {
 
     var title: String? { definition["title"]?.stringValue }
     var description: String? { definition["description"]?.stringValue }
-    var inputSchema: JSONB? { column("inputSchema") }
-    var outputSchema: JSONB? { column("outputSchema") }
-    var annotations: JSONB? { column("annotations") }
-    var definitionJSONB: JSONB { JSONB(text: definition.serialized()) }
-    var findingsJSONB: JSONB { JSONB(text: JSONValue.array(findings.map(\.json)).serialized()) }
-
-    private func column(_ field: String) -> JSONB? {
-        definition[field].map { JSONB(text: $0.serialized()) }
-    }
+    var inputSchema: JSONValue? { definition["inputSchema"] }
+    var outputSchema: JSONValue? { definition["outputSchema"] }
+    var annotations: JSONValue? { definition["annotations"] }
+    var findingsJSON: JSONValue { .array(findings.map(\.json)) }
 }

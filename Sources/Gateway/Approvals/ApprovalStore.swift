@@ -62,7 +62,7 @@ struct ApprovalStore: Sendable {
             let created = try await tx.query("""
                 INSERT INTO approvals (account_id, grant_id, tool, arguments_hash, arguments, rule, expires_at)
                 VALUES (\(key.account), \(key.grant), \(key.tool), \(key.argumentsHash),
-                        \(arguments.map { JSONB(text: $0.serialized()) }), \(rule), now() + \(seconds) * interval '1 second')
+                        \(arguments), \(rule), now() + \(seconds) * interval '1 second')
                 ON CONFLICT (grant_id, tool, arguments_hash) WHERE status = 'pending' DO NOTHING
                 RETURNING id, expires_at
                 """)

@@ -51,7 +51,6 @@ extension AuditShipper {
                 unenforced_limits, upstream_status, gateway_latency_ms, upstream_latency_ms, bytes_in, bytes_out,
                 worker_id, approval_id, seq, prev_hash, hash) VALUES
             """)
-        func json(_ value: JSONValue?) -> JSONB? { value.map { JSONB(text: $0.serialized()) } }
         for (index, row) in rows.enumerated() {
             let event = row.event
             sql.appendLiteral(index == 0 ? "\n(" : ",\n(")
@@ -61,10 +60,10 @@ extension AuditShipper {
             sql.appendLiteral(" * interval '1 microsecond'")
             let values: [any PostgresEncodable] = [
                 event.accountID, event.kind, event.identityID, event.identityLabel, event.grantID, event.serverID,
-                event.sessionDigest, event.protocolVersion, event.method, json(event.jsonrpcID), event.tool,
+                event.sessionDigest, event.protocolVersion, event.method, event.jsonrpcID, event.tool,
                 event.decision, event.code, event.rule, event.message, event.policyID, event.policyVersion,
                 event.snapshotVersion, event.toolDefinitionHash, event.argumentKeys.map(TextArray.init),
-                event.argumentsHMAC, json(event.arguments), json(event.result), event.unenforcedLimits.map(TextArray.init),
+                event.argumentsHMAC, event.arguments, event.result, event.unenforcedLimits.map(TextArray.init),
                 event.upstreamStatus, event.gatewayLatencyMs, event.upstreamLatencyMs, event.bytesIn, event.bytesOut,
                 event.workerID, event.approvalID, event.seq, row.prevHash, row.hash,
             ]

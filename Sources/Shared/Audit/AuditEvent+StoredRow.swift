@@ -15,11 +15,8 @@ extension AuditEvent {
 
     /// An event as stored, read back exactly as it was hashed (the chain links are separate columns).
     public init(storedRow row: Row) throws {
-        func json(_ column: String) throws -> JSONValue? {
-            try row.decode(column, as: JSONB?.self).map { try JSONValue.parse($0.text) }
-        }
         func strings(_ column: String) throws -> [String]? {
-            try json(column)?.arrayValue?.compactMap(\.stringValue)
+            try row.decode(column, as: JSONValue?.self)?.arrayValue?.compactMap(\.stringValue)
         }
         var event = AuditEvent(
             id: try row.decode("id"), timeMicroseconds: try row.decode("time_us"), accountID: try row.decode("account_id"),
@@ -31,7 +28,7 @@ extension AuditEvent {
         event.sessionDigest = try row.decode("session_digest")
         event.protocolVersion = try row.decode("protocol_version")
         event.method = try row.decode("method")
-        event.jsonrpcID = try json("jsonrpc_id")
+        event.jsonrpcID = try row.decode("jsonrpc_id", as: JSONValue?.self)
         event.tool = try row.decode("tool")
         event.code = try row.decode("code")
         event.rule = try row.decode("rule")
@@ -42,8 +39,8 @@ extension AuditEvent {
         event.toolDefinitionHash = try row.decode("tool_definition_hash")
         event.argumentKeys = try strings("argument_keys")
         event.argumentsHMAC = try row.decode("arguments_hmac")
-        event.arguments = try json("arguments")
-        event.result = try json("result")
+        event.arguments = try row.decode("arguments", as: JSONValue?.self)
+        event.result = try row.decode("result", as: JSONValue?.self)
         event.unenforcedLimits = try strings("unenforced_limits")
         event.upstreamStatus = try row.decode("upstream_status")
         event.gatewayLatencyMs = try row.decode("gateway_latency_ms")
