@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need and a fresh Debian machine lacks:
-# PostgreSQL server binaries, libpq headers, python3-venv. Swift itself is a prerequisite.
+# PostgreSQL server binaries, libpq headers, python3-venv, curl, nginx. Swift itself is a prerequisite.
 set -euo pipefail
 
 command -v swift >/dev/null || { echo "Swift 6.3 is required (https://swift.org/install)" >&2; exit 1; }
@@ -10,6 +10,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/n
 [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 command -v curl >/dev/null || missing+=(curl)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
 
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
@@ -20,4 +21,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.conf >/dev/null
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    # Debian's nginx package starts a system-wide server on port 80 where init allows it; ours are
+    # private instances (deploy/nginx/nginx.sh), so the system one is stopped and disabled again.
+    if [[ " ${missing[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+        $sudo systemctl disable --now nginx >/dev/null 2>&1 || true
+    fi
 fi
