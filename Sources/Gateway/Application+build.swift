@@ -4,16 +4,21 @@ import Prometheus
 import ServiceLifecycle
 import Shared
 
-/// Builds a gateway worker. The database pool (counters, approvals, audit shipping) is a service
-/// closed after the server stops; a worker with `--counters memory` and no database runs without it.
-/// The snapshot client runs beside the server: the worker is ready once a snapshot is in force.
+/// Builds a gateway worker. Long-lived parts are services of the application: the snapshot
+/// client, the upstream HTTP client, and with a database the pool, the audit shipper and the
+/// approval watcher. A worker with `--counters memory` and no database keeps its audit events in
+/// the spool (they ship once a database is configured) and denies calls that need approval.
 func buildApplication(
     options: GatewayOptions,
     common: CommonOptions,
     metrics: PrometheusCollectorRegistry,
     logger: Logger
-) throws -> some ApplicationProtocol {
+) async throws -> some ApplicationProtocol {
+    guard let keyRing = try common.keyRing() else { throw ConfigurationError("--secret-keys is required") }
     let snapshots = SnapshotStore()
+    let upstream = UpstreamClient()
+    let gatewayMetrics = GatewayMetrics()
+    let spool = try await AuditSpool.open(path: options.auditSpoolDir, sizeLimit: options.auditSpoolMaxBytes)
     var services: [any Service] = [
         SnapshotClient(
             controlPlaneURL: options.controlPlaneURL,
@@ -23,24 +28,60 @@ func buildApplication(
             workerID: options.workerID,
             logger: logger
         ),
+        upstream,
     ]
+    var counters: any CounterStore = MemoryCounterStore()
+    var approvals: ApprovalHold?
+    let fingerprint = ApprovalFingerprint(keyRing: keyRing)
     if common.databaseURL != nil {
-        services.append(try common.openDatabase(logger: logger))
+        let database = try common.openDatabase(logger: logger)
+        let watcher = ApprovalDecisionWatcher(database: database)
+        services += [database, watcher, AuditShipper(spool: spool, database: database, logger: logger)]
+        if options.counters == .postgres { counters = PostgresCounterStore(database: database, logger: logger) }
+        approvals = ApprovalHold(
+            store: ApprovalStore(database: database), watcher: watcher, fingerprint: fingerprint,
+            keepAliveInterval: .seconds(options.approvalKeepAlive), logger: logger)
     }
+    let endpoint = MCPEndpoint(
+        snapshots: snapshots,
+        sessions: SessionSealer(keyRing: keyRing),
+        upstream: upstream,
+        credentials: SecretSealer(keyRing: keyRing, purpose: .upstreamCredentials),
+        counters: counters,
+        approvals: approvals,
+        approvalRequested: { _ in },
+        auditor: RequestAuditor(spool: spool, metrics: gatewayMetrics, logger: logger),
+        argumentsFingerprint: fingerprint,
+        liveDefinitions: LiveToolDefinitions(),
+        reportDrift: { _, _, _ in },
+        relay: UpstreamRelay(maxEventBytes: options.maxEventBytes, metrics: gatewayMetrics),
+        metrics: gatewayMetrics,
+        limits: MCPEndpoint.Limits(
+            maxBodyBytes: options.maxBodyBytes, bodyReadTimeout: .seconds(options.bodyReadTimeout), maxEventBytes: options.maxEventBytes),
+        allowedOrigins: Set(options.allowedOrigin),
+        logger: logger
+    )
     return Application(
-        router: buildRouter(metrics: metrics, snapshots: snapshots),
+        router: buildRouter(metrics: metrics, snapshots: snapshots, endpoint: endpoint),
+        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeout)))),
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portcullis-gateway"),
         services: services,
         logger: logger
     )
 }
 
-func buildRouter(metrics: PrometheusCollectorRegistry, snapshots: SnapshotStore) -> Router<BasicRequestContext> {
+func buildRouter(metrics: PrometheusCollectorRegistry, snapshots: SnapshotStore, endpoint: MCPEndpoint) -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: MetricsMiddleware())
     // Ready only once a policy snapshot is in force (SPEC 5.10): before that every call would be refused.
     OperationalRoutes(registry: metrics) {
         snapshots.snapshot.map { .ready("ready: policy snapshot \($0.version)") } ?? .notReady("no policy snapshot loaded")
     }.add(to: router)
+    MCPRoutes(endpoint: endpoint).add(to: router)
     return router
+}
+
+struct ConfigurationError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

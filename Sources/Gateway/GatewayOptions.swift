@@ -27,6 +27,27 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Folder of the local audit spool (events wait here until shipped to PostgreSQL). Env: PORTCULLIS_AUDIT_SPOOL_DIR.")
     var auditSpoolDir: String = EnvironmentVariables.string("PORTCULLIS_AUDIT_SPOOL_DIR") ?? "./data/spool"
 
+    @Option(help: "Size limit of the audit spool in bytes: past it the worker answers 503 instead of dropping events. Env: PORTCULLIS_AUDIT_SPOOL_MAX_BYTES.")
+    var auditSpoolMaxBytes: Int = EnvironmentVariables.int("PORTCULLIS_AUDIT_SPOOL_MAX_BYTES") ?? 1 << 30
+
+    @Option(help: "Largest request body in bytes; larger bodies get 413. Env: PORTCULLIS_MAX_BODY_BYTES.")
+    var maxBodyBytes: Int = EnvironmentVariables.int("PORTCULLIS_MAX_BODY_BYTES") ?? 4 << 20
+
+    @Option(help: "Largest upstream SSE event (or JSON answer the gateway rewrites) in bytes; a larger one is cut with an error. Env: PORTCULLIS_MAX_EVENT_BYTES.")
+    var maxEventBytes: Int = EnvironmentVariables.int("PORTCULLIS_MAX_EVENT_BYTES") ?? 8 << 20
+
+    @Option(help: "Seconds a client has to send a request body. Env: PORTCULLIS_BODY_READ_TIMEOUT.")
+    var bodyReadTimeout: Int = EnvironmentVariables.int("PORTCULLIS_BODY_READ_TIMEOUT") ?? 30
+
+    @Option(help: "Seconds a connection may stay idle (also bounds how long a client may take to send its headers). Env: PORTCULLIS_IDLE_TIMEOUT.")
+    var idleTimeout: Int = EnvironmentVariables.int("PORTCULLIS_IDLE_TIMEOUT") ?? 75
+
+    @Option(help: "Browser origin allowed to call the MCP endpoint (repeatable); a request with any other Origin gets 403. Env: PORTCULLIS_ALLOWED_ORIGINS (comma-separated).")
+    var allowedOrigin: [String] = EnvironmentVariables.list("PORTCULLIS_ALLOWED_ORIGINS")
+
+    @Option(help: "Seconds between keep-alives (SSE comment, progress notification) while a call is held for approval. Env: PORTCULLIS_APPROVAL_KEEPALIVE.")
+    var approvalKeepAlive: Int = EnvironmentVariables.int("PORTCULLIS_APPROVAL_KEEPALIVE") ?? 10
+
     @Option(help: "Identity of this worker in audit rows and heartbeats (default: host name and process id). Env: PORTCULLIS_WORKER_ID.")
     var workerID: String = EnvironmentVariables.string("PORTCULLIS_WORKER_ID")
         ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"

@@ -14,6 +14,14 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        if common.secretKeys == nil {
+            throw ValidationError("--secret-keys (or PORTCULLIS_SECRET_KEYS) is required: session ids and upstream credentials are sealed with them")
+        }
+        for (name, value) in [("--max-body-bytes", options.maxBodyBytes), ("--max-event-bytes", options.maxEventBytes),
+                              ("--audit-spool-max-bytes", options.auditSpoolMaxBytes), ("--body-read-timeout", options.bodyReadTimeout),
+                              ("--idle-timeout", options.idleTimeout), ("--approval-keep-alive", options.approvalKeepAlive)] where value <= 0 {
+            throw ValidationError("\(name) must be positive")
+        }
         if options.counters == .postgres, common.databaseURL == nil {
             throw ValidationError(
                 "--counters postgres needs --database-url (or PORTCULLIS_DATABASE_URL); use --counters memory for a single worker without a database"
@@ -25,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
         bootstrapLogging(format: common.logFormat, level: common.logLevel)
         var logger = Logger(label: "portcullis.gateway")
         logger[metadataKey: "worker.id"] = "\(options.workerID)"
-        let app = try buildApplication(options: options, common: common, metrics: bootstrapMetrics(), logger: logger)
+        let app = try await buildApplication(options: options, common: common, metrics: bootstrapMetrics(), logger: logger)
         try await app.runService()
     }
 }

@@ -88,4 +88,9 @@ struct ApprovalStore: Sendable {
             FROM approvals WHERE id = \(id)
             """).first.flatMap { Status(rawValue: try $0.decode("status")) }
     }
+
+    /// The reason a human gave when deciding, for the denial the agent reads.
+    func reason(of id: UUID) async throws -> String? {
+        try await database.query("SELECT reason FROM approvals WHERE id = \(id)").first?.decode("reason")
+    }
 }

@@ -27,6 +27,8 @@ final class EnforcementSnapshot: Sendable {
     let grantsByTokenHash: [String: SnapshotGrant]
     let serversByID: [UUID: SnapshotServer]
     let identitiesByID: [UUID: SnapshotIdentity]
+    /// Each identity's metadata parsed once, for `identity.metadata.*` conditions.
+    let identityMetadata: [UUID: JSONValue]
     let policiesByID: [UUID: Policy]
     /// Pins (definition and approved hash) and risk classes of the catalog.
     let toolsByKey: [ToolKey: SnapshotTool]
@@ -51,6 +53,10 @@ final class EnforcementSnapshot: Sendable {
         self.grantsByTokenHash = Dictionary(snapshot.entities.grants.map { ($0.tokenHash, $0) }, uniquingKeysWith: { _, last in last })
         self.serversByID = Dictionary(snapshot.entities.servers.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         self.identitiesByID = Dictionary(snapshot.entities.identities.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        self.identityMetadata = Dictionary(
+            snapshot.entities.identities.compactMap { identity in
+                (try? JSONParser().parse(Array(identity.metadata.utf8))).map { (identity.id, $0) }
+            }, uniquingKeysWith: { _, last in last })
         self.toolsByKey = Dictionary(
             snapshot.entities.tools.map { (ToolKey(serverID: $0.serverID, name: $0.name), $0) }, uniquingKeysWith: { _, last in last }
         )

@@ -1,11 +1,13 @@
 /// Thrown by `withTimeout` when the limit passes first.
-struct TimeoutExceeded: Error {}
+public struct TimeoutExceeded: Error {
+    public init() {}
+}
 
 /// Runs `operation`, cancelling it when `limit` passes first.
 ///
 /// AsyncHTTPClient's own deadline covers the response head only (STYLE, "For the proxy"); an
 /// answer that trickles in over SSE would otherwise hold a discovery forever.
-func withTimeout<Value: Sendable>(
+public func withTimeout<Value: Sendable>(
     _ limit: Duration,
     _ operation: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {

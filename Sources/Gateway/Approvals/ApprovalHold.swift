@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import Shared
+
+/// A `tools/call` that needs a human (SPEC 5.6), carried out across workers: step 1 consumes an
+/// approval already granted for exactly this call; step 2 creates the request (or reuses the
+/// identical pending one); steps 3-4 hold the call until a human decides or the hold elapses.
+struct ApprovalHold: Sendable {
+    let store: ApprovalStore
+    let watcher: ApprovalDecisionWatcher
+    let fingerprint: ApprovalFingerprint
+    /// How often a held call shows the client it is alive (SSE comment, progress notification).
+    let keepAliveInterval: Duration
+    let logger: Logger
+
+    /// Steps 1 and 2.
+    enum Lookup: Sendable {
+        /// An approval granted earlier for this exact call, now consumed: forward.
+        case alreadyApproved(UUID)
+        case pending(ApprovalStore.Pending)
+        /// The approval store cannot be reached (SPEC 5.10): the call is denied clearly.
+        case unavailable(PolicyDenial)
+    }
+
+    /// How a held call ended (step 4).
+    enum Settlement: Sendable {
+        case approved(UUID)
+        case refused(PolicyDenial, approval: UUID)
+    }
+
+    func key(for call: PolicyCall, grant: SnapshotGrant) -> ApprovalStore.CallKey {
+        ApprovalStore.CallKey(
+            account: grant.accountID, grant: grant.id, tool: call.tool,
+            argumentsHash: fingerprint.hash(tool: call.tool, arguments: call.arguments))
+    }
+
+    /// `arguments` is what the approver sees: the call's arguments as the policy's audit mode keeps them.
+    func lookUpOrRequest(
+        _ key: ApprovalStore.CallKey, arguments: JSONValue?, requirement: ApprovalRequirement
+    ) async -> Lookup {
+        do {
+            if let approved = try await store.consumeApproved(key) { return .alreadyApproved(approved) }
+            let pending = try await store.request(
+                key, arguments: arguments, rule: requirement.rule, timeout: .seconds(requirement.timeoutSeconds))
+            return .pending(pending)
+        } catch {
+            logger.warning("approval store unreachable", metadata: ["db.error": "\(error)"])
+            return .unavailable(PolicyDenial(
+                code: .approvalPending, rule: requirement.rule,
+                message: "Tool \"\(key.tool)\" needs a human approval, which cannot be requested right now (approval store unavailable). Try again shortly."))
+        }
+    }
+
+    /// Steps 3 and 4: waits for the decision of `pending` up to the rule's hold, calling `keepAlive`
+    /// every `keepAliveInterval` meanwhile. Any worker's decision arrives through LISTEN/NOTIFY;
+    /// the status is re-read after every wake-up, so a lost notification costs at most one interval.
+    func hold(
+        _ pending: ApprovalStore.Pending, requirement: ApprovalRequirement, keepAlive: () async throws -> Void
+    ) async throws -> Settlement {
+        let holdEnds = ContinuousClock.now + .seconds(requirement.holdSeconds)
+        while true {
+            // Register before reading, so a decision landing between the read and the wait still wakes us.
+            let ticket = watcher.register(for: pending.id)
+            let status: ApprovalStore.Status?
+            do {
+                status = try await store.status(of: pending.id)
+            } catch {
+                ticket.cancel()
+                logger.warning("approval status unreadable", metadata: ["approval.id": "\(pending.id)", "db.error": "\(error)"])
+                return .refused(pendingDenial(pending, requirement), approval: pending.id)
+            }
+            switch status {
+            case .approved?:
+                ticket.cancel()
+                if (try? await store.consume(pending.id)) == true { return .approved(pending.id) }
+                // Another holder of the identical call consumed it first: this one waits for a new approval.
+                return .refused(pendingDenial(pending, requirement), approval: pending.id)
+            case .denied?:
+                ticket.cancel()
+                let reason = try? await store.reason(of: pending.id)
+                return .refused(PolicyDenial(
+                    code: .approvalDenied, rule: requirement.rule,
+                    message: requirement.onDeny ?? PolicyMessages.approvalDenied(approvalID: pending.id.uuidString.lowercased(), reason: reason ?? nil)),
+                    approval: pending.id)
+            case .expired?, .consumed?, nil:
+                ticket.cancel()
+                return .refused(PolicyDenial(
+                    code: .approvalExpired, rule: requirement.rule,
+                    message: PolicyMessages.approvalExpired(approvalID: pending.id.uuidString.lowercased())),
+                    approval: pending.id)
+            case .pending?:
+                let remaining = holdEnds - ContinuousClock.now
+                guard remaining > .zero else {
+                    ticket.cancel()
+                    return .refused(pendingDenial(pending, requirement), approval: pending.id)
+                }
+                if await !ticket.wait(timeout: min(remaining, keepAliveInterval)) {
+                    try await keepAlive()
+                }
+            }
+        }
+    }
+
+    func pendingDenial(_ pending: ApprovalStore.Pending, _ requirement: ApprovalRequirement) -> PolicyDenial {
+        PolicyDenial(
+            code: .approvalPending, rule: requirement.rule,
+            message: PolicyMessages.approvalPending(
+                approvalID: pending.id.uuidString.lowercased(),
+                expiresInSeconds: max(0, Int(pending.expiresAt.timeIntervalSinceNow.rounded()))))
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Shared
+
+/// A `tools/call` as the decision sees it: the request, the engine's input, and what its audit
+/// rows record about the tool and the arguments.
+struct ToolCall: Sendable {
+    let request: JSONRPCRequest
+    let policyCall: PolicyCall
+    /// The definition the call runs against: the live one seen in `tools/list`, else the catalog's.
+    let definitionHash: String?
+    let bytesIn: Int
+
+    var name: String { policyCall.tool }
+
+    /// Nil when the request names no tool: it is answered -32602 without a decision.
+    init?(_ request: JSONRPCRequest, bytesIn: Int, exchange: MCPExchange, liveDefinitions: LiveToolDefinitions) {
+        guard let name = request.params?["name"]?.stringValue else { return nil }
+        let server = exchange.caller.server.id
+        let key = EnforcementSnapshot.ToolKey(serverID: server, name: name)
+        let catalog = exchange.snapshot.toolsByKey[key]
+        self.request = request
+        self.bytesIn = bytesIn
+        definitionHash = liveDefinitions.hash(of: key) ?? catalog?.definitionHash
+        policyCall = PolicyCall(
+            tool: name,
+            arguments: request.params?["arguments"] ?? .null,
+            identityLabel: exchange.caller.identity.label,
+            identityMetadata: exchange.snapshot.identityMetadata[exchange.caller.identity.id] ?? .null,
+            sessionID: exchange.sessionDigest?.lowercaseHex,
+            riskClass: catalog.flatMap { RiskClass(rawValue: $0.riskClass) },
+            definitionApproved: liveDefinitions.isApproved(key, catalog: catalog),
+            owner: exchange.counterOwner)
+    }
+
+    /// `params._meta.progressToken`: a held call reports progress to it while it waits (SPEC 5.6).
+    var progressToken: JSONValue? {
+        request.params?["_meta"]?["progressToken"]
+    }
+
+    /// This call's audit row (SPEC 7): the tool, its definition, the argument names, the HMAC of
+    /// the canonical arguments, and the values only as far as the policy's `audit.arguments` allows.
+    func auditEvent(
+        _ exchange: MCPExchange, kind: String = "request", decision: String, fingerprint: ApprovalFingerprint
+    ) -> AuditEvent {
+        var event = exchange.auditEvent(kind: kind, method: request.method, id: request.id, decision: decision)
+        let audited = AuditedArguments(policyCall.arguments, mode: exchange.caller.policy?.compiled.auditArguments ?? .keys)
+        event.tool = name
+        event.toolDefinitionHash = definitionHash
+        event.argumentKeys = audited.keys
+        event.arguments = audited.values
+        event.argumentsHMAC = fingerprint.hash(tool: name, arguments: policyCall.arguments)
+        event.bytesIn = Int64(bytesIn)
+        return event
+    }
+}

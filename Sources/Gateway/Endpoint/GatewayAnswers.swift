@@ -1,0 +1,70 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Shared
+
+/// The answers the gateway writes itself rather than relaying from the upstream. Policy decisions
+/// are MCP results with HTTP 200 (SPEC 5.3); HTTP errors are for what comes before a decision:
+/// authentication, sessions, malformed bodies, readiness.
+enum GatewayAnswers {
+    static let jsonContentType = "application/json"
+    static let sseContentType = "text/event-stream"
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = jsonContentType
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serializedBytes())))
+    }
+
+    static func result(_ result: JSONValue, id: JSONRPCID, headers: HTTPFields = [:]) -> Response {
+        json(JSONRPCResponse(id: id, outcome: .result(result)).jsonValue, headers: headers)
+    }
+
+    static func error(_ error: JSONRPCErrorObject, id: JSONRPCID?, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        json(JSONRPCResponse(id: id, outcome: .error(error)).jsonValue, status: status, headers: headers)
+    }
+
+    static func rejection(_ rejection: MessageRejection) -> Response {
+        json(rejection.response.jsonValue, status: .init(code: rejection.httpStatus))
+    }
+
+    /// SPEC 5.3: 401 with `WWW-Authenticate: Bearer` (RFC 6750), 403 for a grant on another server's URL.
+    static func refusal(_ refusal: GrantRefusal) -> Response {
+        var headers: HTTPFields = [:]
+        if refusal.httpStatus == 401 {
+            headers[.wwwAuthenticate] = refusal == .missingToken ? #"Bearer realm="portcullis""# : #"Bearer realm="portcullis", error="invalid_token""#
+        }
+        return error(JSONRPCErrorObject(code: -32001, message: refusal.message), id: nil, status: .init(code: refusal.httpStatus), headers: headers)
+    }
+
+    /// A session id that does not open for this grant: 404 makes a client initialize again (MCP transport spec).
+    static let sessionNotFound = error(JSONRPCErrorObject(code: -32001, message: "Session not found: initialize a new session"), id: nil, status: .notFound)
+
+    static let noSnapshot = error(
+        JSONRPCErrorObject(code: -32603, message: "The gateway has no policy snapshot yet; try again shortly."), id: nil,
+        status: .serviceUnavailable, headers: [.retryAfter: "1"])
+
+    /// SPEC 7: an event that cannot be spooled refuses the call rather than go unrecorded.
+    static func auditUnavailable(id: JSONRPCID?) -> Response {
+        error(auditUnavailableError, id: id, status: .serviceUnavailable, headers: [.retryAfter: "5"])
+    }
+
+    static let auditUnavailableError = JSONRPCErrorObject(
+        code: -32603, message: "The gateway cannot record this request in its audit log right now; try again shortly.")
+
+    static let originRefused = error(JSONRPCErrorObject(code: -32001, message: "Origin not allowed"), id: nil, status: .forbidden)
+
+    static func unknownTool(_ name: String, id: JSONRPCID) -> Response {
+        error(unknownToolError(name), id: id)
+    }
+
+    /// SPEC 5.3: a hidden tool gets exactly the error of a tool that does not exist.
+    static func unknownToolError(_ name: String) -> JSONRPCErrorObject {
+        JSONRPCErrorObject(code: -32602, message: PolicyMessages.unknownTool(name))
+    }
+
+    /// SPEC 5.4: an unreachable upstream or a timeout is a JSON-RPC error with HTTP 200.
+    static func upstreamUnavailableError(_ reason: String) -> JSONRPCErrorObject {
+        JSONRPCErrorObject(code: -32603, message: "Upstream MCP server unavailable: \(reason)")
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Shared
+
+extension MCPEndpoint {
+    /// A POST: the body read within its limits, parsed once, judged, then answered or forwarded
+    /// exactly as judged (SPEC 5.2, 5.9).
+    func post(_ request: Request, _ exchange: MCPExchange) async -> Response {
+        let body: [UInt8]
+        do {
+            let buffer = try await withTimeout(limits.bodyReadTimeout) { [request, limits] in
+                try await request.body.collect(upTo: limits.maxBodyBytes)
+            }
+            body = Array(buffer.readableBytesView)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            return await reject(.tooLarge(limit: limits.maxBodyBytes), exchange)
+        } catch {
+            return GatewayAnswers.error(
+                JSONRPCErrorObject(code: -32600, message: "Invalid Request: the body did not arrive in time"), id: nil, status: .requestTimeout)
+        }
+        let routing = IncomingMessage.RoutingHeaders(
+            method: exchange.headers[Self.mcpMethodHeader], name: exchange.headers[Self.mcpNameHeader])
+        let limits = IncomingMessage.Limits(maxBodyBytes: limits.maxBodyBytes)
+        switch IncomingMessage.read(body, protocolVersion: exchange.protocolVersion, routing: routing, limits: limits) {
+        case .failure(let rejection):
+            return await reject(rejection, exchange)
+        case .success(.batch(let elements)):
+            return await batch(elements, exchange)
+        case .success(.single(let message)):
+            return await single(message, body: body, exchange)
+        }
+    }
+
+    private static let mcpMethodHeader = HTTPField.Name("Mcp-Method")!
+    private static let mcpNameHeader = HTTPField.Name("Mcp-Name")!
+
+    private func single(_ message: JSONRPCMessage, body: [UInt8], _ exchange: MCPExchange) async -> Response {
+        switch message {
+        case .request(let request) where request.method == "tools/call":
+            return await toolCall(request, body: body, exchange)
+        case .request(let request):
+            var plan = UpstreamRelay.Plan(requestID: request.id)
+            if request.method == "tools/list" { plan.rewrite = toolListRewrite(for: request.id, exchange) }
+            let opensSession = request.method == "initialize"
+                ? request.params?["protocolVersion"]?.stringValue ?? exchange.protocolVersion ?? "2025-03-26" : nil
+            return await forwardAudited(body, method: request.method, id: request.id, exchange, plan: plan, opensSession: opensSession)
+        case .notification(let notification):
+            return await forwardAudited(body, method: notification.method, id: nil, exchange, plan: UpstreamRelay.Plan())
+        case .response(let response):
+            return await forwardAudited(body, method: "response", id: response.id, exchange, plan: UpstreamRelay.Plan())
+        }
+    }
+
+    /// Methods the gateway does not judge: recorded, then forwarded unchanged (SPEC 5.2).
+    private func forwardAudited(
+        _ body: [UInt8], method: String, id: JSONRPCID?, _ exchange: MCPExchange, plan: UpstreamRelay.Plan,
+        opensSession: String? = nil
+    ) async -> Response {
+        metrics.countRequest(method: method, decision: "allow")
+        var event = exchange.auditEvent(method: method, id: id, decision: "allow")
+        event.bytesIn = Int64(body.count)
+        guard await auditor.record(event) else { return GatewayAnswers.auditUnavailable(id: id) }
+        return await forward(body, exchange, plan: plan, opensSession: opensSession) { _ in }
+    }
+
+    /// `tools/list` answers lose what this grant may not see (SPEC 5.2, 5.7).
+    func toolListRewrite(for id: JSONRPCID, _ exchange: MCPExchange) -> @Sendable (JSONValue) -> JSONValue {
+        let filter = ToolListFilter(
+            snapshot: exchange.snapshot, grant: exchange.caller, liveDefinitions: liveDefinitions, reportDrift: reportDrift)
+        return { message in
+            guard var object = message.objectValue, object["id"].flatMap(JSONRPCID.init) == id,
+                  let result = object["result"] else { return message }
+            object["result"] = filter.filter(result)
+            return .object(object)
+        }
+    }
+
+    /// A body the gateway will not judge gets its SPEC 5.9 answer, and an audit row: the caller is known.
+    private func reject(_ rejection: MessageRejection, _ exchange: MCPExchange) async -> Response {
+        metrics.countRequest(method: "invalid", decision: "rejected")
+        var event = exchange.auditEvent(method: nil, id: rejection.id, decision: "deny")
+        event.code = "invalid_message"
+        event.message = rejection.error.message
+        guard await auditor.record(event) else { return GatewayAnswers.auditUnavailable(id: rejection.id) }
+        return GatewayAnswers.rejection(rejection)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import Shared
+
+/// The MCP endpoint: the path every agent request takes (docs/gateway.md, "How a request flows").
+/// Here: readiness, `Origin`, grant authentication and the session; then POST messages go to the
+/// decision (`MCPEndpoint+Messages`, `+ToolCall`), and GET and DELETE straight upstream.
+struct MCPEndpoint: Sendable {
+    struct Limits: Sendable {
+        var maxBodyBytes = 4 << 20
+        var bodyReadTimeout: Duration = .seconds(30)
+        var maxEventBytes = ServerSentEventParser.defaultMaxEventBytes
+    }
+
+    let snapshots: SnapshotStore
+    let sessions: SessionSealer
+    let upstream: UpstreamClient
+    /// Opens a server's sealed upstream credentials, only for the call that needs them (SPEC 3).
+    let credentials: SecretSealer
+    let counters: any CounterStore
+    /// Nil when the worker has no database: calls that need approval are then denied clearly.
+    let approvals: ApprovalHold?
+    let approvalRequested: @Sendable (ApprovalRequestNotice) -> Void
+    let auditor: RequestAuditor
+    /// HMAC of a call's canonical arguments, for audit rows and approval matching alike.
+    let argumentsFingerprint: ApprovalFingerprint
+    let liveDefinitions: LiveToolDefinitions
+    let reportDrift: @Sendable (UUID, String, String) -> Void
+    let relay: UpstreamRelay
+    let metrics: GatewayMetrics
+    let limits: Limits
+    /// Browser origins allowed to call (SPEC 5.9); requests without `Origin` are not browsers.
+    let allowedOrigins: Set<String>
+    let logger: Logger
+
+    func handle(_ request: Request, credential: GrantCredential) async -> Response {
+        let started = ContinuousClock.now
+        defer { metrics.recordGatewayLatency(nanoseconds: (ContinuousClock.now - started).nanoseconds) }
+        guard let snapshot = snapshots.snapshot else { return GatewayAnswers.noSnapshot }
+        if let origin = request.headers[.origin], !allowedOrigins.contains(origin) { return GatewayAnswers.originRefused }
+
+        let caller: AuthenticatedGrant
+        switch authenticate(request, credential, in: snapshot) {
+        case .success(let grant): caller = grant
+        case .failure(let refusal):
+            metrics.countRequest(method: "unauthenticated", decision: "refused")
+            return GatewayAnswers.refusal(refusal)
+        }
+
+        let sealedSessionID = request.headers[MCPExchange.sessionIDHeader]
+        var session: SessionState?
+        if let sealedSessionID {
+            guard let opened = sessions.open(sealedSessionID, for: caller.grant.id) else { return GatewayAnswers.sessionNotFound }
+            session = opened
+        }
+        let exchange = MCPExchange(
+            snapshot: snapshot, caller: caller, headers: request.headers, session: session,
+            sealedSessionID: sealedSessionID, started: started, receivedAt: Date())
+
+        switch request.method {
+        case .post: return await post(request, exchange)
+        default: return await passThrough(request.method, exchange)
+        }
+    }
+
+    private func authenticate(
+        _ request: Request, _ credential: GrantCredential, in snapshot: EnforcementSnapshot
+    ) -> Result<AuthenticatedGrant, GrantRefusal> {
+        switch credential {
+        case .secretURL(let token):
+            return GrantAuthenticator.authenticate(token: token, serverID: nil, in: snapshot, now: Date())
+        case .bearer(let serverID):
+            let token = GrantAuthenticator.bearerToken(request.headers[.authorization])
+            // A path that is not a server id cannot be the grant's server: authenticate first, so a
+            // missing or bad token is still 401, then refuse the URL.
+            let server = UUID(uuidString: serverID)
+            return GrantAuthenticator.authenticate(token: token, serverID: server, in: snapshot, now: Date()).flatMap {
+                server == nil ? .failure(.wrongServer) : .success($0)
+            }
+        }
+    }
+
+    /// GET (the server's event stream, or its 405) and DELETE (end of session) go upstream as they
+    /// are; both are audited like any request.
+    private func passThrough(_ method: HTTPRequest.Method, _ exchange: MCPExchange) async -> Response {
+        let name = method.rawValue
+        metrics.countRequest(method: name, decision: "allow")
+        guard await auditor.record(exchange.auditEvent(method: name, id: nil, decision: "allow")) else {
+            return GatewayAnswers.auditUnavailable(id: nil)
+        }
+        let plan = UpstreamRelay.Plan()
+        switch await send(nil, method: NIOHTTP1.HTTPMethod(rawValue: name), exchange) {
+        case .failure(let failure):
+            let status: HTTPResponse.Status = method == .get ? .badGateway : .ok
+            return GatewayAnswers.error(GatewayAnswers.upstreamUnavailableError(failure.reason), id: nil, status: status)
+        case .success(let (answer, headers)):
+            return relay.response(for: answer, headers: headers, plan: plan) { _ in }
+        }
+    }
+}
+
+/// What the approval webhook needs to announce a new request (SPEC 5.6 step 2).
+struct ApprovalRequestNotice: Sendable {
+    let account: SnapshotAccount?
+    let pending: ApprovalStore.Pending
+    let key: ApprovalStore.CallKey
+    let caller: AuthenticatedGrant
+}
