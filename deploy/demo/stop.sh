@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Stops what `make demo` started; the data folder stays for the next run.
 set -uo pipefail
-data=$1
+data=$(realpath -m "$1")
 here=$(cd "$(dirname "$0")" && pwd)
-for service in gateway controlplane; do
-    pidfile="$data/run/$service.pid"
-    if [ -f "$pidfile" ]; then
-        kill -TERM "$(cat "$pidfile")" 2>/dev/null && echo "stopped $service"
-        rm -f "$pidfile"
+"$here/../nginx/nginx.sh" stop "$data/nginx" && [ -d "$data/nginx" ] && echo "stopped nginx"
+for pidfile in "$data"/run/gateway-*.pid "$data/run/gateway.pid" "$data/run/upstream.pid" "$data/run/controlplane.pid"; do
+    [ -f "$pidfile" ] || continue
+    service=$(basename "$pidfile" .pid)
+    pid=$(cat "$pidfile")
+    if kill -TERM "$pid" 2>/dev/null; then
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null
+        echo "stopped $service"
     fi
+    rm -f "$pidfile"
 done
 "$here/../scripts/postgres.sh" stop "$data/postgres"
