@@ -19,6 +19,9 @@ struct APIConfiguration: Sendable {
     /// Seals upstream credentials under `PORTCULLIS_SECRET_KEYS`; without keys, only servers with
     /// auth `none` can be registered.
     var credentialSealer: SecretSealer?
+    /// Derives each account's approval-webhook secret, shown to admins in `GET /v1/account`;
+    /// without `PORTCULLIS_SECRET_KEYS` there is none (workers cannot sign either).
+    var approvalWebhookSigning: ApprovalWebhookSigning?
     /// Limits of the MCP client that lists upstream tools.
     var discoveryClient = MCPClientConfiguration()
 }

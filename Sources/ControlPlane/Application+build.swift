@@ -26,6 +26,7 @@ func buildApplication(
     configuration.passwordHasher = PasswordHasher(iterations: options.passwordHashIterations)
     configuration.upstreamAddressGuard = UpstreamAddressGuard(policy: try common.upstreamAddressPolicy())
     configuration.credentialSealer = try common.keyRing().map { SecretSealer(keyRing: $0, purpose: .upstreamCredentials) }
+    configuration.approvalWebhookSigning = try common.keyRing().map(ApprovalWebhookSigning.init(keyRing:))
     let rediscovery = RediscoveryService(
         database: database, discovery: configuration.serverDiscovery(tenants: TenantDatabase(database: database)),
         interval: .seconds(options.rediscoveryInterval), logger: logger)
@@ -70,7 +71,7 @@ func buildRouter(
     let v1 = router.group("/v1")
         .add(middleware: APIKeyAuthenticator(tenants: tenants))
         .group(context: MemberRequestContext.self)
-    AccountController(tenants: tenants).addRoutes(to: v1)
+    AccountController(tenants: tenants, webhookSigning: configuration.approvalWebhookSigning).addRoutes(to: v1)
     MembersController(tenants: tenants, passwordHasher: configuration.passwordHasher).addRoutes(to: v1)
     APIKeysController(tenants: tenants).addRoutes(to: v1)
     IdentitiesController(tenants: tenants).addRoutes(to: v1)

@@ -43,4 +43,37 @@ struct AccountTests {
             #expect(try await api.send(.patch, "/v1/account", key: admin.key, json: ["slug": "mine"]).errorPointers == ["/slug"])
         }
     }
+
+    @Test func onlyAdminsSeeTheApprovalWebhookSecretWorkersSignWith() async throws {
+        let keyRing = try SecretKeyRing(parsing: "v1:" + Data(repeating: 5, count: 32).base64EncodedString())
+        try await withAPI(configure: { $0.approvalWebhookSigning = ApprovalWebhookSigning(keyRing: keyRing) }) { api, _ in
+            let admin = try await api.signup()
+            let account = try #require(UUID(uuidString: admin.accountID))
+            let expected = ApprovalWebhookSigning(keyRing: keyRing).secret(forAccount: account)
+            #expect(try await api.send(.get, "/v1/account", key: admin.key)["approval_webhook_secret"]?.stringValue == expected)
+            let changed = try await api.send(.patch, "/v1/account", key: admin.key, json: ["approval_webhook_url": "https://hooks.example.com/p"])
+            #expect(changed["approval_webhook_secret"]?.stringValue == expected)
+            for role in ["policy_manager", "viewer"] {
+                let caller = try await api.addMember(role, by: admin)
+                let shown = try await api.send(.get, "/v1/account", key: caller.key)
+                #expect(shown.status == .ok && shown["approval_webhook_url"] == "https://hooks.example.com/p")
+                #expect(shown["approval_webhook_secret"] == nil, "\(role)")
+            }
+            // Another account has another secret; the admin audit log never holds one.
+            let other = try await api.signup("Globex")
+            #expect(try await api.send(.get, "/v1/account", key: other.key)["approval_webhook_secret"]?.stringValue != expected)
+            let audit = try await api.send(.get, "/v1/admin-audit", key: admin.key)
+            #expect(audit.status == .ok)
+            #expect(audit.json.map { !$0.serialized().contains(expected) } == true)
+        }
+    }
+
+    @Test func withoutSecretKeysTheSecretIsNull() async throws {
+        try await withAPI { api, _ in
+            let admin = try await api.signup()
+            let shown = try await api.send(.get, "/v1/account", key: admin.key)
+            #expect(shown.json?.objectValue?.keys.contains("approval_webhook_secret") == true)
+            #expect(shown["approval_webhook_secret"] == .null)
+        }
+    }
 }

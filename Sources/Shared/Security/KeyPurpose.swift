@@ -18,6 +18,9 @@ public struct KeyPurpose: Sendable, Hashable {
     public static let sessionSealing = KeyPurpose(info: "portcullis/session-id/v1")
     /// The MAC over an approval-retry fingerprint (SPEC 5.6).
     public static let approvalFingerprint = KeyPurpose(info: "portcullis/approval-fingerprint/v1")
+    /// The root of every account's approval-webhook signing secret (SPEC 5.6 step 2); see
+    /// `ApprovalWebhookSigning`.
+    public static let approvalWebhookSigning = KeyPurpose(info: "portcullis/approval-webhook-signing/v1")
 }
 
 extension SecretKeyRing {
