@@ -5,7 +5,7 @@ import NIOHTTP1
 import Shared
 
 /// The worker's side of the control plane's internal API (docs/api.md "Worker API"): full
-/// snapshots, long-polled deltas and heartbeats, authenticated with the worker token.
+/// snapshots, long-polled deltas, heartbeats and drift reports, authenticated with the worker token.
 struct ControlPlaneConnection: Sendable {
     /// What a long-poll brought back.
     enum PollResult: Sendable {
@@ -67,6 +67,26 @@ struct ControlPlaneConnection: Sendable {
         request.body = .bytes(ByteBuffer(bytes: body))
         let response = try await httpClient.execute(request, timeout: TimeAmount(timeout))
         guard response.status == .noContent else { throw ControlPlaneError.unexpectedStatus(response.status.code) }
+    }
+
+    /// Reports a `tools/list` definition whose hash differs from the snapshot's (SPEC 5.7). The
+    /// control plane answers 202 when it recorded the drift and 204 when there was nothing to
+    /// record (rediscovery already made the hash the tool's definition, or the tool is gone).
+    func reportDrift(serverID: UUID, tool: String, observedHash: String, timeout: Duration) async throws {
+        struct Drift: Encodable {
+            let server_id: String
+            let tool: String
+            let observed_hash: String
+        }
+        var request = authorizedRequest("/internal/v1/drift")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        let body = try JSONEncoder().encode(Drift(server_id: serverID.uuidString.lowercased(), tool: tool, observed_hash: observedHash))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await httpClient.execute(request, timeout: TimeAmount(timeout))
+        guard response.status == .accepted || response.status == .noContent else {
+            throw ControlPlaneError.unexpectedStatus(response.status.code)
+        }
     }
 
     private func get(_ path: String, timeout: Duration) async throws -> (HTTPResponseStatus, Data) {
