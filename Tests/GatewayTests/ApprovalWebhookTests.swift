@@ -162,6 +162,40 @@ struct ApprovalWebhookTests {
         #expect(!logged.contains("token="))
     }
 
+    @Test func theEndpointHookNamesTheCallersIdentityAndServer() async throws {
+        let accountID = UUID()
+        let identity = SnapshotIdentity(id: UUID(), accountID: accountID, label: "ci-runner", metadata: "{}")
+        let server = SnapshotServer(
+            id: UUID(), accountID: accountID, name: "runpod", url: "https://mcp.example.com/mcp", authType: "none", sealedCredentials: nil,
+            credentialsKeyVersion: nil, connectTimeoutMs: 5_000, firstByteTimeoutMs: 60_000, idleTimeoutMs: 300_000)
+        let grant = SnapshotGrant(
+            id: UUID(), accountID: accountID, identityID: identity.id, serverID: server.id, policyID: nil, tokenHash: "", expiresAt: nil, revoked: false)
+        let caller = AuthenticatedGrant(grant: grant, identity: identity, server: server, policy: nil)
+        let key = ApprovalStore.CallKey(account: accountID, grant: grant.id, tool: "stop-pod", argumentsHash: Array(repeating: 1, count: 32))
+        let pending = ApprovalStore.Pending(id: UUID(), expiresAt: Date(timeIntervalSinceNow: 900), isNew: true)
+        try await WebhookReceiver.run { receiver in
+            try await Self.withWebhook { webhook in
+                webhook.requested(ApprovalRequestNotice(
+                    account: Self.account(accountID, webhook: receiver.url("/hook")), pending: pending, key: key, caller: caller))
+                // An account the snapshot does not know has no webhook to call.
+                webhook.requested(ApprovalRequestNotice(account: nil, pending: pending, key: key, caller: caller))
+                let arrived = try await eventually(within: .seconds(5)) { receiver.requests.count == 1 }
+                #expect(arrived)
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(receiver.requests.count == 1)
+            let body = try JSONValue.parse(try #require(receiver.requests.first).body)
+            #expect(body["approval_id"]?.stringValue == pending.id.uuidString.lowercased())
+            #expect(body["grant_id"]?.stringValue == grant.id.uuidString.lowercased())
+            #expect(body["identity_id"]?.stringValue == identity.id.uuidString.lowercased())
+            #expect(body["identity_label"] == "ci-runner")
+            #expect(body["server_id"]?.stringValue == server.id.uuidString.lowercased())
+            #expect(body["server_name"] == "runpod")
+            #expect(body["tool"] == "stop-pod")
+            #expect(body["arguments_hash"]?.stringValue == String(repeating: "01", count: 32))
+        }
+    }
+
     @Test func anAccountWithoutAWebhookIsNotCalled() async throws {
         let logs = LogCapture()
         try await Self.withWebhook(logger: logs.logger) { webhook in

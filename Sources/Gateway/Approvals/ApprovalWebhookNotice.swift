@@ -40,15 +40,12 @@ struct ApprovalWebhookNotice: Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 
-    /// From the snapshot entities the held call already has in hand.
-    init(
-        approvalID: UUID, expiresAt: Date, grant: SnapshotGrant, identity: SnapshotIdentity?, server: SnapshotServer?,
-        tool: String, argumentsHash: [UInt8], rule: String?
-    ) {
+    /// For the request `ApprovalStore.request` just created for `caller`'s call.
+    init(pending: ApprovalStore.Pending, key: ApprovalStore.CallKey, caller: AuthenticatedGrant, rule: String?) {
         self.init(
-            approvalID: approvalID, accountID: grant.accountID, grantID: grant.id, identityID: grant.identityID,
-            identityLabel: identity?.label, serverID: grant.serverID, serverName: server?.name, tool: tool,
-            argumentsHash: argumentsHash, rule: rule, expiresAt: expiresAt
+            approvalID: pending.id, accountID: key.account, grantID: key.grant, identityID: caller.identity.id,
+            identityLabel: caller.identity.label, serverID: caller.server.id, serverName: caller.server.name, tool: key.tool,
+            argumentsHash: key.argumentsHash, rule: rule, expiresAt: pending.expiresAt
         )
     }
 

@@ -1,0 +1,8 @@
+extension ApprovalWebhook {
+    /// The endpoint's `approvalRequested` hook: `MCPEndpoint` calls it once per newly created
+    /// request (`pending.isNew`), and it queues the webhook notice for the caller's account.
+    func requested(_ request: ApprovalRequestNotice) {
+        guard let account = request.account else { return }
+        requested(ApprovalWebhookNotice(pending: request.pending, key: request.key, caller: request.caller, rule: nil), account: account)
+    }
+}
