@@ -30,6 +30,12 @@ func buildApplication(
         ),
         upstream,
     ]
+    let approvalWebhook = ApprovalWebhook(
+        signing: ApprovalWebhookSigning(keyRing: keyRing),
+        addressGuard: UpstreamAddressGuard(policy: try common.upstreamAddressPolicy()),
+        logger: logger)
+    let driftReporter = DriftReporter(controlPlaneURL: options.controlPlaneURL, workerToken: options.workerToken, logger: logger)
+    services += [approvalWebhook, driftReporter]
     var counters: any CounterStore = MemoryCounterStore()
     var approvals: ApprovalHold?
     let fingerprint = ApprovalFingerprint(keyRing: keyRing)
@@ -49,11 +55,11 @@ func buildApplication(
         credentials: SecretSealer(keyRing: keyRing, purpose: .upstreamCredentials),
         counters: counters,
         approvals: approvals,
-        approvalRequested: { _ in },
+        approvalRequested: { approvalWebhook.requested($0) },
         auditor: RequestAuditor(spool: spool, metrics: gatewayMetrics, logger: logger),
         argumentsFingerprint: fingerprint,
         liveDefinitions: LiveToolDefinitions(),
-        reportDrift: { _, _, _ in },
+        reportDrift: { driftReporter.report(serverID: $0, tool: $1, observedHash: $2) },
         relay: UpstreamRelay(maxEventBytes: options.maxEventBytes, metrics: gatewayMetrics),
         metrics: gatewayMetrics,
         limits: MCPEndpoint.Limits(

@@ -34,7 +34,7 @@ extension MCPEndpoint {
         case .unrecorded:
             return GatewayAnswers.auditUnavailable(id: request.id)
         case .forward(let permit):
-            return await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: request.id)) { result in
+            return await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: request.id, detectsError: true)) { result in
                 await finish(call, permit, result, exchange)
             }
         case .hold(let pending, let requirement, let counters):
@@ -46,7 +46,7 @@ extension MCPEndpoint {
                 ?? .refused(approvals.pendingDenial(pending, requirement), approval: pending.id)
             switch await settle(settlement, call, counters, exchange) {
             case .forward(let permit):
-                return await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: request.id)) { result in
+                return await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: request.id, detectsError: true)) { result in
                     await finish(call, permit, result, exchange)
                 }
             case .answer(let response): return GatewayAnswers.json(response.jsonValue)
@@ -81,7 +81,7 @@ extension MCPEndpoint {
                 }
                 switch await settle(settlement, call, counters, exchange) {
                 case .forward(let permit):
-                    let result = try await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: call.request.id), into: &writer)
+                    let result = try await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: call.request.id, detectsError: true), into: &writer)
                     await finish(call, permit, result, exchange)
                 case .answer(let response):
                     try await writer.write(ServerSentEvent(message: response.jsonValue).encoded())
@@ -132,7 +132,7 @@ extension MCPEndpoint {
                     guard await auditor.record(event) else { return .unrecorded }
                     approvalRequested(ApprovalRequestNotice(
                         account: exchange.snapshot.accountsByID[exchange.caller.grant.accountID], pending: pending, key: key,
-                        caller: exchange.caller))
+                        caller: exchange.caller, rule: requirement.rule))
                 }
                 if mayHold { return .hold(pending, requirement, counters: counters) }
                 return await settle(.refused(approvals.pendingDenial(pending, requirement), approval: pending.id), call, counters, exchange)

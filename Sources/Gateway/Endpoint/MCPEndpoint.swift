@@ -109,4 +109,6 @@ struct ApprovalRequestNotice: Sendable {
     let pending: ApprovalStore.Pending
     let key: ApprovalStore.CallKey
     let caller: AuthenticatedGrant
+    /// The rule that asked for the approval.
+    let rule: String
 }

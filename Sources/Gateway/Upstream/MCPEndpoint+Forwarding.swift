@@ -83,6 +83,7 @@ struct UpstreamResult: Sendable {
     var latencyNanoseconds: Int64?
     var bytesOut: Int64 = 0
     var failure: String?
+    var answeredWithError = false
 
     init(failure: String) {
         self.failure = failure
@@ -93,11 +94,13 @@ struct UpstreamResult: Sendable {
         latencyNanoseconds = answer.latencyNanoseconds
         bytesOut = outcome.bytesOut
         failure = outcome.failure
+        answeredWithError = outcome.answeredWithError
     }
 
-    /// The call did not run upstream (or the upstream broke): its counters are given back (SPEC 4 step 8).
+    /// A transport failure, an upstream 5xx or a JSON-RPC error: the call's counters are given
+    /// back (policy language, "Limits"). A result with `isError: true` still counts.
     var failedUpstream: Bool {
         guard let status else { return true }
-        return status >= 500
+        return status >= 500 || answeredWithError
     }
 }

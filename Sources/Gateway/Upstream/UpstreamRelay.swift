@@ -18,8 +18,11 @@ struct UpstreamRelay: Sendable {
         var gatewayAnswers: [JSONValue] = []
         /// The request a cut stream's error event answers; nil for a GET stream.
         var requestID: JSONRPCID?
+        /// Look for a JSON-RPC error answering `requestID` (a `tools/call` gives its counters back then).
+        var detectsError = false
 
-        var changesBody: Bool { rewrite != nil || !gatewayAnswers.isEmpty }
+        /// Whether a JSON answer must be read whole rather than streamed through.
+        var readsBody: Bool { rewrite != nil || !gatewayAnswers.isEmpty }
     }
 
     /// How the body went, for the audit row.
@@ -27,10 +30,14 @@ struct UpstreamRelay: Sendable {
         var bytesOut: Int64 = 0
         /// Why the body was cut short, if it was.
         var failure: String?
+        /// The upstream answered the request with a JSON-RPC error (only with `detectsError`).
+        var answeredWithError = false
     }
 
     let maxEventBytes: Int
     let metrics: GatewayMetrics
+    /// A JSON answer longer than this is not an error answer: errors are a code and a message.
+    static let errorScanBytes = 64 << 10
 
     /// The response toward the agent; `finished` runs once the body has been written.
     func response(
@@ -44,7 +51,7 @@ struct UpstreamRelay: Sendable {
                 await finished(outcome)
             })
         }
-        if plan.changesBody, answer.status == 200 || answer.status == 202 {
+        if plan.readsBody, answer.status == 200 || answer.status == 202 {
             var headers = headers
             headers[.contentType] = GatewayAnswers.jsonContentType
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
@@ -52,6 +59,7 @@ struct UpstreamRelay: Sendable {
                 let merged: JSONValue
                 do {
                     merged = try await rewrittenJSON(of: answer, plan: plan)
+                    outcome.answeredWithError = Self.isError(merged, answering: plan)
                 } catch {
                     merged = cutAnswer(plan, reason: "\(error)").jsonValue
                     outcome.failure = "\(error)"
@@ -65,13 +73,20 @@ struct UpstreamRelay: Sendable {
         }
         return Response(status: status, headers: headers, body: ResponseBody { writer in
             var outcome = Outcome()
+            // Streamed through as it arrives; a copy of the start is kept to spot a JSON-RPC error,
+            // which is always small.
+            var start: [UInt8] = []
             do {
                 for try await chunk in answer.body {
                     outcome.bytesOut += Int64(chunk.readableBytes)
+                    if plan.detectsError, start.count <= Self.errorScanBytes { start += chunk.readableBytesView }
                     try await writer.write(chunk)
                 }
             } catch {
                 outcome.failure = UpstreamFailure(error).reason
+            }
+            if plan.detectsError, start.count <= Self.errorScanBytes, let message = try? JSONParser().parse(start) {
+                outcome.answeredWithError = Self.isError(message, answering: plan)
             }
             try await writer.finish(nil)
             await finished(outcome)
@@ -88,8 +103,9 @@ struct UpstreamRelay: Sendable {
         guard Self.isEventStream(answer.headers) else {
             let message: JSONValue
             do {
-                message = answer.status == 202 && !plan.changesBody
+                message = answer.status == 202 && !plan.readsBody
                     ? .null : try await rewrittenJSON(of: answer, plan: Plan(rewrite: plan.rewrite, requestID: plan.requestID))
+                outcome.answeredWithError = Self.isError(message, answering: plan)
             } catch {
                 message = cutAnswer(plan, reason: "\(error)").jsonValue
                 outcome.failure = "\(error)"
@@ -103,8 +119,9 @@ struct UpstreamRelay: Sendable {
         do {
             for try await chunk in answer.body {
                 for var event in try parser.feed(chunk.readableBytesView) {
-                    if let rewrite = plan.rewrite, let message = try? JSONParser().parse(event.data) {
-                        event.data = Self.map(message, rewrite).serializedBytes()
+                    if plan.rewrite != nil || plan.detectsError, let message = try? JSONParser().parse(event.data) {
+                        if Self.isError(message, answering: plan) { outcome.answeredWithError = true }
+                        if let rewrite = plan.rewrite { event.data = Self.map(message, rewrite).serializedBytes() }
                     }
                     outcome.bytesOut += try await write(event.encoded(), to: &writer)
                 }
@@ -142,6 +159,11 @@ struct UpstreamRelay: Sendable {
     private static func map(_ value: JSONValue, _ rewrite: (JSONValue) -> JSONValue) -> JSONValue {
         if let elements = value.arrayValue { return .array(elements.map(rewrite)) }
         return rewrite(value)
+    }
+
+    private static func isError(_ message: JSONValue, answering plan: Plan) -> Bool {
+        guard plan.detectsError, let id = plan.requestID else { return false }
+        return (message.arrayValue ?? [message]).contains { $0["id"].flatMap(JSONRPCID.init) == id && $0["error"] != nil }
     }
 
     private func cutAnswer(_ plan: Plan, reason: String) -> JSONRPCResponse {
