@@ -227,7 +227,7 @@ class Stack:
                               "-e", str(nginx_dir / "error.log"), "-g", "daemon off;"])
         wait_until(lambda: httpx.get(f"{self.lb}/healthz", timeout=2).status_code == 200, 30, "nginx up")
         for upstream in self.upstreams.values():
-            wait_until(lambda u=upstream: httpx.get(f"http://127.0.0.1:{u.port}/healthz", timeout=2).status_code == 200,
+            wait_until(lambda u=upstream: socket.create_connection(("127.0.0.1", u.port), timeout=2).close() or True,
                        30, f"upstream {upstream.name} up")
         self._set_up_account()
 
