@@ -261,6 +261,9 @@ class Stack:
         worker.process.stop()
         worker.process = self._worker_process(index, worker.port)
         self.wait_worker_ready(worker)
+        # nginx skips a worker for fail_timeout after it failed; wait until it routes to it again.
+        wait_until(lambda: any(worker.address == httpx.get(f"{self.lb}/healthz", timeout=2).headers.get("x-portcullis-worker")
+                               for _ in range(4)), 30, f"nginx routing to gateway-{index + 1} again", interval=0.5)
 
     def stop(self) -> None:
         for process in reversed(self.procs):

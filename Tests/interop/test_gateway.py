@@ -105,7 +105,12 @@ def test_sdk2_client_through_nginx_to_sdk1_upstream(stack: Stack, venv2, upstrea
     _check_sdk2_report(sdk2_report(venv2, grant.gateway_url, grant.token), "2025-11-25")
 
 
-@pytest.mark.parametrize("mode,protocol", [("auto", "2026-07-28"), ("legacy", "2025-11-25")])
+@pytest.mark.parametrize("mode,protocol", [
+    pytest.param("auto", "2026-07-28", marks=pytest.mark.xfail(strict=True, reason=(
+        "gateway: a denial answered by the gateway to a 2026-07-28 request lacks \"resultType\": \"complete\", "
+        "which the SDK 2.x client requires (pydantic: CallToolResult.resultType field required)"))),
+    ("legacy", "2025-11-25"),
+])
 def test_sdk2_client_through_nginx_to_sdk2_upstream(stack: Stack, venv2, mode: str, protocol: str) -> None:
     """SDK 2.x at both ends: MCP 2026-07-28 (stateless, no initialize) and the handshake era."""
     if venv2 is None:
@@ -152,8 +157,9 @@ def test_worker_killed_mid_session_session_continues(stack: Stack) -> None:
             for _ in range(4):
                 got = await session.call_tool("get-pod", {"podId": pod})
                 assert not got.isError, text_of(got)
-            after = [w for w in trace.workers[before:] if w]
-            assert after and all(victim.address not in w for w in after), after
+            # nginx names every worker it tried ("dead, live" when it moved on); the last one answered.
+            answered = [w.split(", ")[-1] for w in trace.workers[before:] if w]
+            assert answered and victim.address not in answered, trace.workers[before:]
 
     try:
         run(scenario())
@@ -268,12 +274,48 @@ def test_every_call_in_audit_log_and_chain_verifies(stack: Stack) -> None:
 
     def tool_calls():
         rows = [row for row in stack.audit(grant.id) if row["method"] == "tools/call"]
-        return rows if len(rows) >= sum(expected.values()) else None
+        requests = [row for row in rows if row["kind"] == "request"]
+        responses = [row for row in rows if row["kind"] == "response"]
+        # One "request" event per call, and a "response" event for each forwarded one.
+        done = len(requests) >= sum(expected.values()) and len(responses) >= expected[("list-pods", "allow")]
+        return (requests, responses) if done else None
 
-    rows = wait_until(tool_calls, 30, "every tools/call in GET /v1/audit", interval=0.3)
-    assert Counter((row["tool"], row["decision"]) for row in rows) == expected
-    assert {row["worker_id"] for row in rows} == {f"interop-gw-{w.index + 1}" for w in stack.workers}
+    requests, responses = wait_until(tool_calls, 30, "every tools/call in GET /v1/audit", interval=0.3)
+    assert Counter((row["tool"], row["decision"]) for row in requests) == expected
+    assert Counter(row["tool"] for row in responses) == Counter({"list-pods": expected[("list-pods", "allow")]})
+    rows = requests
     codes = Counter(row["code"] for row in rows if row["decision"] == "deny")
     assert codes["deny_if"] == 3, codes
     verify = stack.api("GET", "/v1/audit/verify")
     assert verify["ok"] is True and verify["checked"] >= len(rows), verify
+
+
+@pytest.mark.xfail(strict=True, reason="gateway: audit rows carry no worker_id (nothing sets AuditEvent.workerID "
+                   "from --worker-id), so GET /v1/audit shows worker_id null")
+def test_audit_rows_name_the_worker_that_served_each_call(stack: Stack) -> None:
+    grant = stack.new_grant("json-stateless", "audited-workers")
+
+    async def scenario() -> None:
+        async with sdk1_session(grant.gateway_url, grant.token) as session:
+            for _ in range(6):
+                assert not (await session.call_tool("list-pods", {})).isError
+
+    run(scenario())
+    rows = wait_until(lambda: [r for r in stack.audit(grant.id) if r["method"] == "tools/call" and r["kind"] == "request"]
+                      if len([r for r in stack.audit(grant.id) if r["method"] == "tools/call" and r["kind"] == "request"]) >= 6
+                      else None, 30, "six audited calls", interval=0.3)
+    assert {row["worker_id"] for row in rows} == {f"interop-gw-{w.index + 1}" for w in stack.workers}
+
+
+@pytest.mark.xfail(strict=True, reason="gateway: a tool the server does not have is answered [POLICY DENIED] pin_blocked "
+                   "(a tool result), while a hidden tool gets -32602 Unknown tool; SPEC 5.3 wants both identical")
+def test_hidden_tool_indistinguishable_from_a_tool_that_does_not_exist(stack: Stack) -> None:
+    grant = stack.new_grant("json-stateful", "hidden-vs-missing")
+
+    async def scenario() -> None:
+        async with sdk1_session(grant.gateway_url, grant.token) as session:
+            hidden = await call_error(session, HIDDEN[0], {})
+            missing = await call_error(session, "no-such-tool", {})
+            assert (hidden.code, hidden.message.replace(HIDDEN[0], "X")) == (missing.code, missing.message.replace("no-such-tool", "X"))
+
+    run(scenario())
