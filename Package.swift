@@ -80,6 +80,17 @@ let package = Package(
             // versions (AllocationCounter.swift).
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"], .when(platforms: [.linux]))]
         ),
+        .executableTarget(
+            name: "GatewayBenchmarks",
+            dependencies: [
+                "Shared", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/GatewayBenchmarks"
+        ),
         .target(
             name: "TestSupport",
             dependencies: [

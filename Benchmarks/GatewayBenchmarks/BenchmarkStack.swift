@@ -1,0 +1,100 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Shared
+import TestSupport
+
+/// Everything the end-to-end benchmark runs against, all on loopback: a PostgreSQL database (the
+/// private test cluster, or `PORTCULLIS_TEST_DATABASE_URL`), a fast upstream MCP server in this
+/// process, and the release `controlplane` and `gateway` binaries as child processes, set up
+/// through the admin API with one server, a policy allowing `echo`, an identity and a grant.
+struct BenchmarkStack {
+    let upstream: FakeMCPUpstream
+    let controlPlane: RunningServer
+    let gateway: RunningServer
+    let serverID: String
+    let grantToken: String
+    let spoolFolder: String
+
+    var gatewayURL: String { "\(gateway.baseURL)/mcp/\(serverID)" }
+
+    /// The children started so far, for `stopAll` (also from the SIGINT handler).
+    static let children = NIOLockedValueBox<[ChildProcess]>([])
+
+    static func start() async throws -> BenchmarkStack {
+        let binFolder = builtProductsFolder()
+        for binary in ["controlplane", "gateway"] where !FileManager.default.isExecutableFile(atPath: "\(binFolder)/\(binary)") {
+            throw BenchmarkError("\(binFolder)/\(binary) is missing: build the release binaries first (swift build -c release --scratch-path .build-bench)")
+        }
+        let conninfo = try await TestPostgresCluster.shared.makeDatabase(for: "gatewaybench")
+        // Requests are not recorded: the saturation phase would keep hundreds of thousands.
+        let upstream = try await FakeMCPUpstream.start(.init(tools: [FakeMCPUpstream.tool("echo")], mode: .json, recordRequests: false))
+
+        // SystemRandomNumberGenerator reads getrandom(2) on Linux.
+        let secretKeys = "v1:" + Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString()
+        let workerToken = try ChildProcess.run(["\(binFolder)/controlplane", "new-token", "worker"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let common = [
+            "--database-url", conninfo, "--secret-keys", secretKeys,
+            "--allow-upstream-cidr", "127.0.0.0/8", "--allow-plain-http-upstreams", "--log-level", "warning",
+        ]
+        let controlPlane = try await startChild("controlplane", common + [
+            "--worker-tokens", workerToken, "--password-hash-iterations", "1000",
+        ])
+
+        let admin = AdminAPI(baseURL: controlPlane.baseURL)
+        let apiKey = try await admin.signUp()
+        let serverID = try await admin.createServer(name: "bench", url: upstream.url, apiKey: apiKey)
+        let policyID = try await admin.createPolicy(
+            serverID: serverID, document: #"{"version": "1", "default": "deny", "tools": {"echo": {}}}"#, apiKey: apiKey)
+        let identityID = try await admin.createIdentity(label: "bench-agent", apiKey: apiKey)
+        let grantToken = try await admin.createGrant(identityID: identityID, serverID: serverID, policyID: policyID, apiKey: apiKey)
+
+        let spoolFolder = NSTemporaryDirectory() + "portcullis-bench-spool-\(UUID().uuidString)"
+        let gateway = try await startChild("gateway", common + [
+            "--control-plane-url", controlPlane.baseURL, "--worker-token", workerToken, "--audit-spool-dir", spoolFolder,
+        ])
+        return BenchmarkStack(
+            upstream: upstream, controlPlane: controlPlane, gateway: gateway,
+            serverID: serverID, grantToken: grantToken, spoolFolder: spoolFolder)
+    }
+
+    /// Starts `binary serve --host 127.0.0.1 --port <free> arguments...` from the folder this
+    /// benchmark was built into, and waits for `/healthz`.
+    private static func startChild(_ binary: String, _ arguments: [String]) async throws -> RunningServer {
+        let server = try await RunningServer.start(binary, arguments)
+        children.withLockedValue { $0.append(server.process) }
+        return server
+    }
+
+    /// Stops the children (SIGTERM, then SIGKILL after 5 s) and the upstream; removes the spool.
+    func stop() async {
+        await Self.stopChildren()
+        await upstream.stop()
+        try? FileManager.default.removeItem(atPath: spoolFolder)
+    }
+
+    static func stopChildren() async {
+        let running = children.withLockedValue { children in
+            defer { children = [] }
+            return children
+        }
+        for child in running.reversed() {
+            child.signal(SIGTERM)
+            if (try? await child.waitForExit(timeout: .seconds(5))) == nil {
+                child.signal(SIGKILL)
+                _ = try? await child.waitForExit(timeout: .seconds(5))
+            }
+            child.removeOutput()
+        }
+    }
+
+    /// For a signal handler: no waiting, just kill.
+    static func killChildren() {
+        for child in children.withLockedValue({ $0 }) { child.signal(SIGKILL) }
+    }
+}
+
+struct BenchmarkError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,94 @@
+import AsyncHTTPClient
+import Foundation
+import TestSupport
+
+/// The run: start the stack, check every path answers the call correctly, then the
+/// concurrency-1 phase and the saturation phase, then stop everything.
+struct GatewayBenchmark {
+    let options: Options
+
+    func run() async throws {
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+        print("## End-to-end benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load) at start\n")
+        let stack = try await BenchmarkStack.start()
+        var nginx: NginxProxy?
+        let generator = LoadGenerator(maxConnections: options.concurrency * 2)
+        do {
+            print("upstream \(stack.upstream.url), control plane \(stack.controlPlane.baseURL), gateway \(stack.gatewayURL)")
+            let direct = CallTarget(name: "direct", url: stack.upstream.url, headers: LoadGenerator.headers(), cpuProcesses: { [] })
+            let gatewayPID = stack.gateway.process.pid
+            let gateway = CallTarget(
+                name: "gateway", url: stack.gatewayURL, headers: LoadGenerator.headers(bearer: stack.grantToken), cpuProcesses: { [gatewayPID] })
+            var saturationTargets = [direct]
+            if options.nginx, !options.directOnly, let executable = NginxProxy.executable() {
+                let proxy = try await NginxProxy.start(executable: executable, upstreamPort: stack.upstream.port)
+                nginx = proxy
+                saturationTargets.append(CallTarget(name: "nginx", url: proxy.url, headers: LoadGenerator.headers(), cpuProcesses: { proxy.processes }))
+            }
+            if !options.directOnly {
+                try await waitUntilServing(gateway, stack: stack, generator: generator)
+                saturationTargets.append(gateway)
+            }
+            try await measure(direct: direct, gateway: options.directOnly ? nil : gateway, saturationTargets: saturationTargets, generator: generator)
+        } catch {
+            await generator.shutdown()
+            await stop(stack, nginx)
+            throw error
+        }
+        await generator.shutdown()
+        await stop(stack, nginx)
+    }
+
+    private func measure(direct: CallTarget, gateway: CallTarget?, saturationTargets: [CallTarget], generator: LoadGenerator) async throws {
+        let sequentialTargets = [direct] + (gateway.map { [$0] } ?? [])
+        // Warm-up: connections, caches, the gateway's first snapshot lookups.
+        _ = try await generator.sequential(sequentialTargets, count: 200)
+        let samples = try await generator.sequential(sequentialTargets, count: options.calls)
+        Report.latency(direct: samples[0], gateway: gateway == nil ? nil : samples[1])
+
+        // Two rounds, each path in turn, so a drift of the machine's load affects all alike.
+        let roundDuration = Duration.milliseconds(options.seconds * 500)
+        var totals = saturationTargets.map { (name: $0.name, result: LoadGenerator.SaturationResult()) }
+        let ownCPUBefore = ProcessCPU.ownSeconds()
+        for target in saturationTargets { _ = await generator.saturate(target, concurrency: options.concurrency, duration: .seconds(1)) }
+        for _ in 0..<2 {
+            for (index, target) in saturationTargets.enumerated() {
+                let result = await generator.saturate(target, concurrency: options.concurrency, duration: roundDuration)
+                totals[index].result.calls += result.calls
+                totals[index].result.failures += result.failures
+                totals[index].result.seconds += result.seconds
+                totals[index].result.cpuSeconds += result.cpuSeconds
+                totals[index].result.firstFailure = totals[index].result.firstFailure ?? result.firstFailure
+            }
+        }
+        Report.saturation(totals, concurrency: options.concurrency, clientCPUSeconds: ProcessCPU.ownSeconds() - ownCPUBefore)
+    }
+
+    /// Waits until the gateway is ready and its snapshot holds the grant (the call answers
+    /// correctly); otherwise reports exactly what it answered.
+    private func waitUntilServing(_ gateway: CallTarget, stack: BenchmarkStack, generator: LoadGenerator) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var lastFailure: CallFailure?
+        while ContinuousClock.now < deadline {
+            if let (status, _) = try? await stack.gateway.get("/readyz"), status == 200 {
+                lastFailure = await generator.call(gateway)
+                if lastFailure == nil { return }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let readiness = (try? await stack.gateway.get("/readyz")).map { "\($0.status) \($0.body)" } ?? "no answer"
+        throw BenchmarkError("""
+            the gateway did not answer the call correctly within 30 s.
+            POST \(gateway.url) (Authorization: Bearer <grant token>)
+            /readyz: \(readiness)
+            last answer: \(lastFailure.map(String.init(describing:)) ?? "none (not ready)")
+            gateway output:
+            \(stack.gateway.process.output.suffix(4000))
+            """)
+    }
+
+    private func stop(_ stack: BenchmarkStack, _ nginx: NginxProxy?) async {
+        await stack.stop()
+        nginx?.removeFiles()
+    }
+}

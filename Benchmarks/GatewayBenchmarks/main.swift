@@ -1,0 +1,68 @@
+import Dispatch
+import Foundation
+import TestSupport
+
+// End-to-end benchmark (SPEC 10, docs/performance.md): the same tools/call sent directly to a
+// fast upstream and through the gateway (and nginx, the throughput baseline), in one run.
+// Run: swift build -c release --scratch-path .build-bench
+//      swift run -c release --scratch-path .build-bench GatewayBenchmarks [options]
+
+struct Options {
+    var calls = 2000
+    var concurrency = 64
+    var seconds = 10
+    var directOnly = false
+    var nginx = true
+
+    static let usage = """
+        usage: GatewayBenchmarks [--calls N] [--concurrency N] [--seconds N] [--no-nginx] [--direct-only]
+          --calls N        calls per path at concurrency 1 (default 2000)
+          --concurrency N  concurrent callers at saturation (default 64)
+          --seconds N      seconds per path at saturation, in two rounds (default 10)
+          --no-nginx       skip the nginx baseline
+          --direct-only    only the direct path (no gateway)
+        """
+
+    init(_ arguments: [String]) throws {
+        var rest = arguments[...]
+        func number() throws -> Int {
+            guard let text = rest.popFirst(), let value = Int(text), value > 0 else { throw BenchmarkError(Self.usage) }
+            return value
+        }
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--calls": calls = try number()
+            case "--concurrency": concurrency = try number()
+            case "--seconds": seconds = try number()
+            case "--direct-only": directOnly = true
+            case "--no-nginx": nginx = false
+            default: throw BenchmarkError(Self.usage)
+            }
+        }
+    }
+}
+
+// Ctrl-C or a timeout's SIGTERM must not leave the binaries running; exit() also runs the private
+// PostgreSQL cluster's atexit stop.
+signal(SIGINT, SIG_IGN)
+signal(SIGTERM, SIG_IGN)
+let signalSources = [SIGINT, SIGTERM].map { number in
+    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+    source.setEventHandler {
+        BenchmarkStack.killChildren()
+        exit(128 + number)
+    }
+    source.resume()
+    return source
+}
+
+var exitCode: Int32 = 0
+do {
+    let options = try Options(Array(CommandLine.arguments.dropFirst()))
+    try await GatewayBenchmark(options: options).run()
+} catch {
+    print("\nbenchmark failed: \(error)")
+    exitCode = 1
+}
+await BenchmarkStack.stopChildren()
+exit(exitCode)
