@@ -56,7 +56,7 @@ func buildApplication(
         counters: counters,
         approvals: approvals,
         approvalRequested: { approvalWebhook.requested($0) },
-        auditor: RequestAuditor(spool: spool, metrics: gatewayMetrics, logger: logger),
+        auditor: RequestAuditor(spool: spool, workerID: options.workerID, metrics: gatewayMetrics, logger: logger),
         argumentsFingerprint: fingerprint,
         liveDefinitions: LiveToolDefinitions(),
         reportDrift: { driftReporter.report(serverID: $0, tool: $1, observedHash: $2) },

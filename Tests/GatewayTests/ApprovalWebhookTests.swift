@@ -176,9 +176,9 @@ struct ApprovalWebhookTests {
         try await WebhookReceiver.run { receiver in
             try await Self.withWebhook { webhook in
                 webhook.requested(ApprovalRequestNotice(
-                    account: Self.account(accountID, webhook: receiver.url("/hook")), pending: pending, key: key, caller: caller))
+                    account: Self.account(accountID, webhook: receiver.url("/hook")), pending: pending, key: key, caller: caller, rule: "/tools/stop-pod/approval"))
                 // An account the snapshot does not know has no webhook to call.
-                webhook.requested(ApprovalRequestNotice(account: nil, pending: pending, key: key, caller: caller))
+                webhook.requested(ApprovalRequestNotice(account: nil, pending: pending, key: key, caller: caller, rule: "/tools/stop-pod/approval"))
                 let arrived = try await eventually(within: .seconds(5)) { receiver.requests.count == 1 }
                 #expect(arrived)
                 try await Task.sleep(for: .milliseconds(200))

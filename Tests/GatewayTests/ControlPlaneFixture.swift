@@ -9,12 +9,12 @@ struct ControlPlaneFixture {
     let server: RunningServer
     let workerToken: String
 
-    static func start(conninfo: String) async throws -> ControlPlaneFixture {
+    static func start(conninfo: String, arguments: [String] = []) async throws -> ControlPlaneFixture {
         let workerToken = try ChildProcess.run(["\(builtProductsFolder())/controlplane", "new-token", "worker"])
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let server = try await RunningServer.start("controlplane", [
             "--worker-tokens", workerToken, "--database-url", conninfo, "--password-hash-iterations", "1000",
-        ])
+        ] + arguments)
         return ControlPlaneFixture(server: server, workerToken: workerToken)
     }
 

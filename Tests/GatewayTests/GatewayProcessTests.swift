@@ -21,7 +21,7 @@ struct GatewayProcessTests {
     }
 
     @Test func withoutASnapshotTheWorkerIsAliveButNotReadyAndExitsCleanlyOnSIGTERM() async throws {
-        let server = try await RunningServer.start("gateway", ["--counters", "memory"])
+        let server = try await RunningServer.start("gateway", ["--counters", "memory"] + GatewayHarness.standaloneArguments())
         defer { server.process.removeOutput() }
         #expect(try await server.get("/healthz").status == 200)
         let ready = try await server.get("/readyz")
@@ -32,7 +32,7 @@ struct GatewayProcessTests {
     }
 
     @Test func environmentVariablesConfigureTheWorkerAndFlagsOverrideThem() async throws {
-        let server = try await RunningServer.start("gateway", ["--counters", "memory"], environment: [
+        let server = try await RunningServer.start("gateway", ["--counters", "memory"] + GatewayHarness.standaloneArguments(), environment: [
             "PORTCULLIS_PORT": "1",  // overridden by the --port flag RunningServer passes
             "PORTCULLIS_LOG_FORMAT": "json",
         ])
@@ -45,7 +45,7 @@ struct GatewayProcessTests {
 
     @Test func postgresCountersWithoutADatabaseIsRefusedAtStartUp() throws {
         let error = #expect(throws: ChildProcessError.self) {
-            try ChildProcess.run(["\(builtProductsFolder())/gateway", "serve", "--counters", "postgres", "--port", "\(try freeLoopbackPort())"])
+            try ChildProcess.run(["\(builtProductsFolder())/gateway", "serve", "--counters", "postgres", "--port", "\(try freeLoopbackPort())"] + GatewayHarness.standaloneArguments())
         }
         #expect(error?.description.contains("--counters memory") == true)
     }
@@ -55,7 +55,7 @@ struct GatewayProcessTests {
 struct BooleanEnvironmentSettingTests {
     /// A flag whose default comes from the environment must still parse when that default is true.
     @Test func plainHTTPUpstreamsCanBeAllowedFromTheEnvironment() async throws {
-        let server = try await RunningServer.start("gateway", ["--counters", "memory"], environment: [
+        let server = try await RunningServer.start("gateway", ["--counters", "memory"] + GatewayHarness.standaloneArguments(), environment: [
             "PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS": "true",
         ])
         defer { server.process.removeOutput() }

@@ -6,12 +6,19 @@ import Shared
 /// request must be refused (503) rather than handled unrecorded.
 struct RequestAuditor: Sendable {
     let spool: AuditSpool
+    /// Stamped on every event: which worker handled the request.
+    let workerID: String
     let metrics: GatewayMetrics
     let logger: Logger
 
     func record(_ events: AuditEvent...) async -> Bool {
+        let stamped = events.map { event in
+            var event = event
+            event.workerID = workerID
+            return event
+        }
         do {
-            try await spool.append(events)
+            try await spool.append(stamped)
             metrics.spoolBytes.record(await spool.spooledBytes)
             return true
         } catch {

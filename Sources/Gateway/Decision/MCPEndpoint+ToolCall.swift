@@ -100,12 +100,11 @@ extension MCPEndpoint {
         let now = PolicyTime.now
         switch PolicyEngine.decide(policy: exchange.caller.policy?.compiled, call: call.policyCall, now: now) {
         case .hidden:
-            var event = call.auditEvent(exchange, decision: "deny", fingerprint: argumentsFingerprint)
-            event.code = "unknown_tool"
-            event.rule = PolicyDenial.Marker.hidden
-            metrics.countRequest(method: "tools/call", decision: "hidden")
-            guard await auditor.record(event) else { return .unrecorded }
-            return .answer(JSONRPCResponse(id: call.request.id, outcome: .error(GatewayAnswers.unknownToolError(call.name))))
+            return await unknownTool(call, rule: PolicyDenial.Marker.hidden, exchange)
+        case .deny(let denial) where call.isUnknown:
+            // A denied tool nobody has seen gets the answer of a hidden one, so the two cannot be
+            // told apart (SPEC 5.3); the audit row keeps the rule that denied it.
+            return await unknownTool(call, rule: denial.rule, exchange)
         case .deny(let denial):
             return await deny(call, denial, exchange)
         case .allow(let counters):
@@ -138,6 +137,15 @@ extension MCPEndpoint {
                 return await settle(.refused(approvals.pendingDenial(pending, requirement), approval: pending.id), call, counters, exchange)
             }
         }
+    }
+
+    private func unknownTool(_ call: ToolCall, rule: String, _ exchange: MCPExchange) async -> ToolCallVerdict {
+        var event = call.auditEvent(exchange, decision: "deny", fingerprint: argumentsFingerprint)
+        event.code = "unknown_tool"
+        event.rule = rule
+        metrics.countRequest(method: "tools/call", decision: "unknown_tool")
+        guard await auditor.record(event) else { return .unrecorded }
+        return .answer(JSONRPCResponse(id: call.request.id, outcome: .error(GatewayAnswers.unknownToolError(call.name))))
     }
 
     /// After a hold: an approved call is counted and forwarded, a refused one answered.

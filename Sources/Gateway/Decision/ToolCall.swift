@@ -9,6 +9,8 @@ struct ToolCall: Sendable {
     /// The definition the call runs against: the live one seen in `tools/list`, else the catalog's.
     let definitionHash: String?
     let bytesIn: Int
+    /// Neither the catalog nor any `tools/list` answer seen by this worker has this tool.
+    let isUnknown: Bool
 
     var name: String { policyCall.tool }
 
@@ -21,6 +23,7 @@ struct ToolCall: Sendable {
         self.request = request
         self.bytesIn = bytesIn
         definitionHash = liveDefinitions.hash(of: key) ?? catalog?.definitionHash
+        isUnknown = definitionHash == nil
         policyCall = PolicyCall(
             tool: name,
             arguments: request.params?["arguments"] ?? .null,

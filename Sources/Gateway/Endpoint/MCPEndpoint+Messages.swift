@@ -14,7 +14,7 @@ extension MCPEndpoint {
                 try await request.body.collect(upTo: limits.maxBodyBytes)
             }
             body = Array(buffer.readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             return await reject(.tooLarge(limit: limits.maxBodyBytes), exchange)
         } catch {
             return GatewayAnswers.error(

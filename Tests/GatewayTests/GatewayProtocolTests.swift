@@ -1,0 +1,105 @@
+import Foundation
+import Shared
+import TestSupport
+import Testing
+
+/// The transport as SPEC 5.2 and 5.9 describe it: sessions any worker can serve, bad input answered
+/// clearly, an unreachable upstream, a stream that never ends an event.
+@Suite(.timeLimit(.minutes(3)))
+struct GatewayProtocolTests {
+    static let allowAll: JSONValue = ["version": "1", "default": "allow", "pin": "off"]
+
+    @Test func aSessionOpenedOnOneWorkerContinuesOnAnother() async throws {
+        try await GatewayHarness.with { harness in
+            let upstream = try await FakeMCPUpstream.start(.init(mode: .sse, stateful: true))
+            defer { Task { await upstream.stop() } }
+            let grant = try await harness.grant(on: upstream, policy: Self.allowAll)
+            let workers = [try await harness.startWorker(), try await harness.startWorker()]
+            defer { for worker in workers { Task { try? await worker.stop() } } }
+            for worker in workers { try await worker.waitForGrant(grant) }
+
+            let opened = try await workers[0].post(initialize(1), grant: grant)
+            #expect(opened.status == 200)
+            #expect(opened.response(id: 1)?["result"]?["protocolVersion"] == "2025-06-18")
+            let session = try #require(opened.sessionID)
+            let upstreamSession = try #require(upstream.openSessions.first)
+            #expect(session != upstreamSession)
+
+            let initialized = try await workers[1].post(["jsonrpc": "2.0", "method": "notifications/initialized"], grant: grant, session: session,
+                                                        headers: [("MCP-Protocol-Version", "2025-06-18")])
+            #expect(initialized.status == 202)
+            let call = try await workers[1].post(toolCall(2, "echo", ["text": "hi"]), grant: grant, session: session,
+                                                 headers: [("MCP-Protocol-Version", "2025-06-18")])
+            #expect(call.status == 200)
+            #expect(call.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
+            #expect(call.headers.first(name: "x-accel-buffering") == "no")
+            #expect(call.response(id: 2)?["result"]?["isError"] == false)
+            let seen = try #require(upstream.received.last { $0.jsonRPCMethod == "tools/call" })
+            #expect(seen.header("mcp-session-id") == upstreamSession, "the upstream sees its own session id")
+
+            let ended = try await workers[0].send(.DELETE, path: "/mcp/\(grant.serverID.uuidString.lowercased())", body: nil,
+                                                  headers: [("Authorization", "Bearer \(grant.token)"), ("Mcp-Session-Id", session)])
+            #expect(ended.status == 200)
+            #expect(upstream.openSessions.isEmpty)
+        }
+    }
+
+    @Test func badInputIsAnsweredClearlyAndNeverReachesTheUpstream() async throws {
+        try await GatewayHarness.with { harness in
+            let upstream = try await FakeMCPUpstream.start(.init(mode: .sse))
+            defer { Task { await upstream.stop() } }
+            let grant = try await harness.grant(on: upstream, policy: Self.allowAll)
+            let worker = try await harness.startWorker(arguments: ["--max-event-bytes", "65536", "--allowed-origin", "https://console.example"])
+            defer { Task { try? await worker.stop() } }
+            try await worker.waitForGrant(grant)
+            upstream.clearReceived()
+            let path = "/mcp/\(grant.serverID.uuidString.lowercased())"
+            func raw(_ body: String, _ extra: [(String, String)] = []) async throws -> GatewayWorker.Answer {
+                try await worker.send(.POST, path: path, body: Array(body.utf8), headers: [
+                    ("Authorization", "Bearer \(grant.token)"), ("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream"),
+                ] + extra)
+            }
+
+            let malformed = try await raw(#"{"jsonrpc":"2.0","id":1,"method":"tools/call""#)
+            #expect(malformed.status == 400)
+            #expect(malformed.json?["error"]?["code"] == -32700)
+            let duplicate = try await raw(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","name":"fail_http"}}"#)
+            #expect(duplicate.status == 400)
+            #expect(duplicate.json?["error"]?["code"] == -32600)
+            let notRPC = try await raw(#"{"hello":"world"}"#)
+            #expect(notRPC.json?["error"]?["code"] == -32600)
+            let deep = try await raw(String(repeating: "[", count: 100) + String(repeating: "]", count: 100))
+            #expect(deep.json?["error"]?["code"] == -32600)
+            let huge = try await raw(#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":""# + String(repeating: "x", count: 5 << 20) + #""}}"#)
+            #expect(huge.status == 413)
+            let mismatched = try await raw(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}"#,
+                                           [("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", "tools/call"), ("Mcp-Name", "fail_http")])
+            #expect(mismatched.status == 400)
+            #expect(mismatched.json?["error"]?["code"] == -32020)
+            let foreignOrigin = try await raw(#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, [("Origin", "https://evil.example")])
+            #expect(foreignOrigin.status == 403)
+            let allowedOrigin = try await raw(#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, [("Origin", "https://console.example")])
+            #expect(allowedOrigin.status == 200)
+            #expect(upstream.received.allSatisfy { $0.jsonRPCMethod == "ping" }, "only the well-formed pings went upstream")
+
+            // An event that never ends is cut at the limit with an error the client can read.
+            let endless = try await worker.post(toolCall(5, "endless_event", ["bytes": 200_000]), grant: grant)
+            #expect(endless.status == 200)
+            #expect(endless.response(id: 5)?["error"]?["code"] == -32603)
+
+            // An upstream that does not answer within its first-byte timeout, and one that is not there.
+            let impatient = try await harness.registerServer(url: upstream.url, timeouts: ["first_byte_ms": 500])
+            let impatientGrant = try await harness.createGrant(serverID: impatient, policyID: try await harness.createPolicy(Self.allowAll))
+            let nobody = try await harness.registerServer(url: "http://127.0.0.1:\(try freeLoopbackPort())/mcp")
+            let nobodyGrant = try await harness.createGrant(serverID: nobody, policyID: try await harness.createPolicy(Self.allowAll))
+            try await worker.waitForGrant(nobodyGrant)
+            for (id, grant, tool, reason) in [(6, impatientGrant, "slow", "first-byte timeout"), (7, nobodyGrant, "echo", "connection")] {
+                let answer = try await worker.post(toolCall(id, tool, ["ms": 3000]), grant: grant)
+                #expect(answer.status == 200)
+                #expect(answer.json?["error"]?["code"] == -32603)
+                let message = answer.json?["error"]?["message"]?.stringValue ?? ""
+                #expect(message.hasPrefix("Upstream MCP server unavailable: ") && message.contains(reason), "\(message)")
+            }
+        }
+    }
+}
