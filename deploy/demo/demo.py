@@ -295,24 +295,33 @@ async def agent_session(api: API, grant: dict[str, Any]) -> None:
 
 
 def print_audit(api: API, grant_id: str, expected_calls: int) -> None:
+    """Waits until the workers have shipped every call's events (`expected_calls`: the session's tools/call
+    requests, counting the approval request), then prints them."""
     rows: list[dict[str, Any]] = []
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:  # workers ship their audit spool in batches
         rows = api.request("GET", f"/v1/audit?grant={grant_id}&limit=200")["items"]
-        if sum(1 for row in rows if row["method"] == "tools/call") >= expected_calls:
+        calls = [row for row in rows if row["method"] == "tools/call" and row["kind"] != "response"]
+        last_answered = any(row["tool"] == "get-pod" and row["kind"] == "response" for row in rows)
+        if len(calls) >= expected_calls and last_answered:
             break
         time.sleep(0.3)
-    rows.sort(key=lambda row: row["seq"])
+    rows.sort(key=lambda row: (row["time"], row["seq"]))
     say()
-    say(f"{BOLD}Audit log{RESET} (GET /v1/audit?grant=…, {len(rows)} events, oldest first)")
-    header = f"  {'time':<12} {'worker':<9} {'method':<26} {'tool':<16} {'decision':<8} {'code':<17} message"
+    say(f"{BOLD}Audit log{RESET} (GET /v1/audit?grant=…: {len(rows)} events, oldest first)")
+    show_worker = any(row.get("worker_id") for row in rows)
+    columns = [("time", 12), ("kind", 18), ("method", 25), ("tool", 15), ("decision", 8), ("code", 16)]
+    if show_worker:
+        columns.insert(1, ("worker", 9))
+    header = "  " + " ".join(f"{name:<{width}}" for name, width in columns) + " message"
     say(header)
-    say("  " + "-" * (len(header) + 20))
+    say("  " + "-" * (len(header) + 30))
     for row in rows:
-        time_of_day = row["time"][11:23]
-        say(f"  {time_of_day:<12} {(row.get('worker_id') or '')[-9:]:<9} {(row.get('method') or '')[:26]:<26} "
-            f"{(row.get('tool') or ''):<16} {(row.get('decision') or ''):<8} {(row.get('code') or ''):<17} "
-            f"{short(row.get('message') or '', 60)}")
+        cells = {"time": row["time"][11:23], "kind": row.get("kind") or "", "method": row.get("method") or "",
+                 "tool": row.get("tool") or "", "decision": row.get("decision") or "", "code": row.get("code") or "",
+                 "worker": (row.get("worker_id") or "")[-9:]}
+        say("  " + " ".join(f"{cells[name][:width]:<{width}}" for name, width in columns)
+            + " " + short(row.get("message") or "", 56))
     verify = api.request("GET", "/v1/audit/verify")
     say(f"  hash chain: {'intact' if verify['ok'] else 'BROKEN'} ({verify['checked']} events checked, GET /v1/audit/verify)")
 
@@ -330,7 +339,7 @@ def main() -> None:
     grant = set_up(api, state, args.upstream, state_path)
     print_grant(grant, args.control_plane)
     asyncio.run(agent_session(api, grant))
-    print_audit(api, grant["id"], expected_calls=18)
+    print_audit(api, grant["id"], expected_calls=19)
 
 
 if __name__ == "__main__":
