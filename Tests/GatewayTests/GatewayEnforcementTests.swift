@@ -48,6 +48,10 @@ struct GatewayEnforcementTests {
             let text = defaultDenied.response(id: 2)?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue
             #expect(text?.hasPrefix("[POLICY DENIED] ") == true)
 
+            #expect(defaultDenied.response(id: 2)?["result"]?["resultType"] == nil)
+            let statelessEra = try await worker.post(toolCall(12, "restart_pod"), grant: grant, headers: [("MCP-Protocol-Version", "2026-07-28")])
+            #expect(statelessEra.response(id: 12)?["result"]?["resultType"] == "complete", "MCP 2026-07-28 results name their type")
+
             let denyIf = try await worker.post(toolCall(3, "create_pod", ["gpu": "H100"]), grant: grant)
             #expect(Self.decisionCode(denyIf, id: 3) == "deny_if")
             #expect(denyIf.response(id: 3)?["result"]?["_meta"]?["portcullis/decision"]?["rule"] == "/tools/create_pod/deny_if/0")

@@ -193,7 +193,7 @@ extension MCPEndpoint {
         event.approvalID = approvalID
         metrics.countRequest(method: "tools/call", decision: denial.code.rawValue)
         guard await auditor.record(event) else { return .unrecorded }
-        return .answer(JSONRPCResponse(id: call.request.id, outcome: .result(denial.toolResult())))
+        return .answer(JSONRPCResponse(id: call.request.id, outcome: .result(call.denialResult(denial, protocolVersion: exchange.protocolVersion))))
     }
 
     /// After the upstream answered (or failed): the call's second audit row with the upstream's

@@ -35,6 +35,17 @@ struct ToolCall: Sendable {
             owner: exchange.counterOwner)
     }
 
+    /// MCP 2026-07-28 results carry `resultType`; the SDK's 2.x client refuses a result without it.
+    /// The era is named by the `MCP-Protocol-Version` header or, stateless, in the request's `_meta`.
+    func denialResult(_ denial: PolicyDenial, protocolVersion: String?) -> JSONValue {
+        let era = IncomingMessage.routingHeadersProtocolVersion
+        let speaksEra = protocolVersion == era
+            || request.params?["_meta"]?.objectValue?.members.contains { $0.value == .string(era) } == true
+        guard speaksEra, case .object(var result) = denial.toolResult() else { return denial.toolResult() }
+        result["resultType"] = "complete"
+        return .object(result)
+    }
+
     /// `params._meta.progressToken`: a held call reports progress to it while it waits (SPEC 5.6).
     var progressToken: JSONValue? {
         request.params?["_meta"]?["progressToken"]
