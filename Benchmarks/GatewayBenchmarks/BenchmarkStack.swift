@@ -20,7 +20,7 @@ struct BenchmarkStack {
     /// The children started so far, for `stopAll` (also from the SIGINT handler).
     static let children = NIOLockedValueBox<[ChildProcess]>([])
 
-    static func start() async throws -> BenchmarkStack {
+    static func start(spoolParent: String) async throws -> BenchmarkStack {
         let binFolder = builtProductsFolder()
         for binary in ["controlplane", "gateway"] where !FileManager.default.isExecutableFile(atPath: "\(binFolder)/\(binary)") {
             throw BenchmarkError("\(binFolder)/\(binary) is missing: build the release binaries first (swift build -c release --scratch-path .build-bench)")
@@ -49,7 +49,7 @@ struct BenchmarkStack {
         let identityID = try await admin.createIdentity(label: "bench-agent", apiKey: apiKey)
         let grantToken = try await admin.createGrant(identityID: identityID, serverID: serverID, policyID: policyID, apiKey: apiKey)
 
-        let spoolFolder = NSTemporaryDirectory() + "portcullis-bench-spool-\(UUID().uuidString)"
+        let spoolFolder = URL(fileURLWithPath: spoolParent).appendingPathComponent("portcullis-bench-spool-\(UUID().uuidString)").path
         let gateway = try await startChild("gateway", common + [
             "--control-plane-url", controlPlane.baseURL, "--worker-token", workerToken, "--audit-spool-dir", spoolFolder,
         ])

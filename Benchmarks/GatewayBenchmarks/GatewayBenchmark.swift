@@ -10,11 +10,12 @@ struct GatewayBenchmark {
     func run() async throws {
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
         print("## End-to-end benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load) at start\n")
-        let stack = try await BenchmarkStack.start()
+        let stack = try await BenchmarkStack.start(spoolParent: options.spoolParent)
         var nginx: NginxProxy?
         let generator = LoadGenerator(maxConnections: options.concurrency * 2)
         do {
             print("upstream \(stack.upstream.url), control plane \(stack.controlPlane.baseURL), gateway \(stack.gatewayURL)")
+            print("gateway audit spool in \(stack.spoolFolder)")
             let direct = CallTarget(name: "direct", url: stack.upstream.url, headers: LoadGenerator.headers(), cpuProcesses: { [] })
             let gatewayPID = stack.gateway.process.pid
             let gateway = CallTarget(
@@ -42,17 +43,22 @@ struct GatewayBenchmark {
     private func measure(direct: CallTarget, gateway: CallTarget?, saturationTargets: [CallTarget], generator: LoadGenerator) async throws {
         let sequentialTargets = [direct] + (gateway.map { [$0] } ?? [])
         // Warm-up: connections, caches, the gateway's first snapshot lookups.
+        progress("concurrency 1: \(options.calls) calls per path")
         _ = try await generator.sequential(sequentialTargets, count: 200)
+        let gatewayProcesses = gateway?.cpuProcesses() ?? []
+        let cpuBefore = gatewayProcesses.map(ProcessCPU.seconds).reduce(0, +)
         let samples = try await generator.sequential(sequentialTargets, count: options.calls)
-        Report.latency(direct: samples[0], gateway: gateway == nil ? nil : samples[1])
+        let cpuPerCall = (gatewayProcesses.map(ProcessCPU.seconds).reduce(0, +) - cpuBefore) / Double(options.calls)
+        Report.latency(direct: samples[0], gateway: gateway == nil ? nil : (samples[1], cpuPerCall))
 
         // Two rounds, each path in turn, so a drift of the machine's load affects all alike.
         let roundDuration = Duration.milliseconds(options.seconds * 500)
         var totals = saturationTargets.map { (name: $0.name, result: LoadGenerator.SaturationResult()) }
         let ownCPUBefore = ProcessCPU.ownSeconds()
         for target in saturationTargets { _ = await generator.saturate(target, concurrency: options.concurrency, duration: .seconds(1)) }
-        for _ in 0..<2 {
+        for round in 1...2 {
             for (index, target) in saturationTargets.enumerated() {
+                progress("saturation: \(target.name), round \(round) of 2")
                 let result = await generator.saturate(target, concurrency: options.concurrency, duration: roundDuration)
                 totals[index].result.calls += result.calls
                 totals[index].result.failures += result.failures
@@ -85,6 +91,13 @@ struct GatewayBenchmark {
             gateway output:
             \(stack.gateway.process.output.suffix(4000))
             """)
+    }
+
+    /// Progress goes to standard error, apart from the tables; the tables printed so far are
+    /// flushed first, so both read in order when the output goes to a file.
+    private func progress(_ message: String) {
+        fflush(nil)
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
     }
 
     private func stop(_ stack: BenchmarkStack, _ nginx: NginxProxy?) async {

@@ -10,18 +10,19 @@ enum Report {
 
     static func microseconds(_ nanoseconds: Double) -> String { String(format: "%.0f", nanoseconds / 1000) }
 
-    static func latency(direct: [Double], gateway: [Double]?) {
+    static func latency(direct: [Double], gateway measured: (samples: [Double], cpuSecondsPerCall: Double)?) {
         print("\n### Concurrency 1: \(direct.count) calls per path, alternating\n")
         print("| path | p50 µs | p99 µs | target |")
         print("|---|---:|---:|---|")
         print("| direct to the upstream | \(microseconds(percentile(direct, 0.5))) | \(microseconds(percentile(direct, 0.99))) | |")
-        guard let gateway else { return }
+        guard let (gateway, cpuSecondsPerCall) = measured else { return }
         print("| through the gateway | \(microseconds(percentile(gateway, 0.5))) | \(microseconds(percentile(gateway, 0.99))) | |")
         let addedP50 = percentile(gateway, 0.5) - percentile(direct, 0.5)
         let addedP99 = percentile(gateway, 0.99) - percentile(direct, 0.99)
         print("| **added** (gateway − direct) | **+\(microseconds(addedP50))** | **+\(microseconds(addedP99))** | p50 ≤ +150, p99 ≤ +1000: \(verdict(addedP50 <= 150_000 && addedP99 <= 1_000_000)) |")
         let paired = zip(gateway, direct).map { $0 - $1 }
         print("| added, per pair (call i through the gateway − call i direct) | +\(microseconds(percentile(paired, 0.5))) | +\(microseconds(percentile(paired, 0.99))) | |")
+        print("\nGateway CPU time in this phase: \(String(format: "%.0f", cpuSecondsPerCall * 1e6)) µs per call (user + system, /proc).")
     }
 
     static func saturation(_ results: [(name: String, result: LoadGenerator.SaturationResult)], concurrency: Int, clientCPUSeconds: Double) {

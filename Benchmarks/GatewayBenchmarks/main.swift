@@ -13,12 +13,15 @@ struct Options {
     var seconds = 10
     var directOnly = false
     var nginx = true
+    var spoolParent = NSTemporaryDirectory()
 
     static let usage = """
-        usage: GatewayBenchmarks [--calls N] [--concurrency N] [--seconds N] [--no-nginx] [--direct-only]
+        usage: GatewayBenchmarks [--calls N] [--concurrency N] [--seconds N] [--spool-dir FOLDER] [--no-nginx] [--direct-only]
           --calls N        calls per path at concurrency 1 (default 2000)
           --concurrency N  concurrent callers at saturation (default 64)
           --seconds N      seconds per path at saturation, in two rounds (default 10)
+          --spool-dir F    where the gateway's audit spool folder is made (default: the temporary
+                           folder; its file system decides what each fdatasync costs)
           --no-nginx       skip the nginx baseline
           --direct-only    only the direct path (no gateway)
         """
@@ -34,6 +37,9 @@ struct Options {
             case "--calls": calls = try number()
             case "--concurrency": concurrency = try number()
             case "--seconds": seconds = try number()
+            case "--spool-dir":
+                guard let folder = rest.popFirst() else { throw BenchmarkError(Self.usage) }
+                spoolParent = folder
             case "--direct-only": directOnly = true
             case "--no-nginx": nginx = false
             default: throw BenchmarkError(Self.usage)
