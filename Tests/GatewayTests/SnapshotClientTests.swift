@@ -132,7 +132,7 @@ struct GatewayReadinessTests {
             let gateway = try await RunningServer.start("gateway", [
                 "--counters", "memory", "--control-plane-url", controlPlane.server.baseURL,
                 "--worker-token", controlPlane.workerToken, "--snapshot-file", snapshotFile,
-            ])
+            ] + GatewayHarness.standaloneArguments())
             defer { gateway.process.removeOutput() }
             #expect(try await Self.readiness(of: gateway, within: .seconds(10)) == 200)
             #expect(try await gateway.get("/metrics").body.contains("portcullis_snapshot_version"))
@@ -145,7 +145,7 @@ struct GatewayReadinessTests {
             let restarted = try await RunningServer.start("gateway", [
                 "--counters", "memory", "--control-plane-url", controlPlane.server.baseURL,
                 "--worker-token", controlPlane.workerToken, "--snapshot-file", snapshotFile,
-            ])
+            ] + GatewayHarness.standaloneArguments())
             defer { restarted.process.removeOutput() }
             #expect(try await Self.readiness(of: restarted, within: .seconds(10)) == 200)
             restarted.process.signal(SIGTERM)
