@@ -169,7 +169,14 @@ def print_grant(grant: dict[str, Any], control_plane: str) -> None:
     say(f"  gateway URL   {grant['gateway_url']}")
     say(f"  token         {grant['token']}")
     say(f"  secret URL    {grant['secret_url']}   (for clients that cannot set headers)")
-    say(f"  console       {control_plane}/console   (log in with the email and password in data/demo-state.json)")
+    try:
+        console = httpx.get(f"{control_plane}/console", timeout=5, follow_redirects=True).status_code == 200
+    except httpx.HTTPError:
+        console = False
+    if console:
+        say(f"  console       {control_plane}/console   (log in with the email and password in data/demo-state.json)")
+    else:
+        say(f"  console       not in this build yet; the admin API is {control_plane}/v1 (API key in data/demo-state.json)")
     config = grant["client_config"]
     say()
     say("  Claude Code:")
@@ -206,7 +213,7 @@ async def wait_for_grant(url: str, token: str) -> None:
             response = await http.post(url, headers={
                 "Authorization": f"Bearer {token}", "Content-Type": "application/json",
                 "Accept": "application/json, text/event-stream"},
-                json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+                json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
             # 401 while the grant is unknown; anything else (400: no session) means it is known.
             if response.status_code != 401 or time.monotonic() > deadline:
                 return
