@@ -197,6 +197,43 @@ struct GatewayEnforcementTests {
             #expect(!received.headers.contains { $0.value.contains(grant.token) })
         }
     }
+
+    @Test func aCallTheUpstreamAnswersWithAnErrorGivesItsCountBackAndResultsAreAuditedWhenAsked() async throws {
+        try await GatewayHarness.with { harness in
+            let upstream = try await FakeMCPUpstream.start(.init())
+            defer { Task { await upstream.stop() } }
+            let grant = try await harness.grant(on: upstream, policy: [
+                "version": "1", "default": "allow", "pin": "off", "audit": ["arguments": "full", "results": true],
+                "all_tools": ["limits": [["counter": "calls", "window": "hour", "max": 1]]],
+            ])
+            let worker = try await harness.startWorker()
+            defer { Task { try? await worker.stop() } }
+            try await worker.waitForGrant(grant)
+
+            // The upstream does not know this tool: its JSON-RPC error does not use up the one call.
+            for id in 1...2 {
+                let refused = try await worker.post(toolCall(id, "not_upstream"), grant: grant)
+                #expect(refused.response(id: id)?["error"]?["code"] == -32602)
+            }
+            let counted = try await worker.post(toolCall(3, "echo", ["text": "hello", "token": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"]), grant: grant)
+            #expect(counted.response(id: 3)?["result"]?["isError"] == false)
+            let limited = try await worker.post(toolCall(4, "echo"), grant: grant)
+            #expect(limited.response(id: 4)?["result"]?["_meta"]?["portcullis/decision"]?["code"] == "rate_limited")
+
+            #expect(try await eventually(within: .seconds(10)) {
+                let rows = (try? await harness.database.query("""
+                    SELECT result, arguments, upstream_status FROM audit_events
+                    WHERE grant_id = \(grant.id) AND kind = 'response' AND jsonrpc_id = '3'::jsonb
+                    """)) ?? []
+                guard let row = rows.first,
+                      let result = try? row.decode("result", as: JSONValue?.self),
+                      let arguments = try? row.decode("arguments", as: JSONValue?.self) else { return false }
+                let text = result["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
+                return text.contains("hello") && !text.contains("ghp_abcdef")
+                    && arguments["text"] == "hello" && arguments["token"]?.stringValue?.contains("ghp_abcdef") == false
+            })
+        }
+    }
 }
 
 func initialize(_ id: Int, version: String = "2025-06-18") -> JSONValue {

@@ -34,7 +34,7 @@ extension MCPEndpoint {
         case .unrecorded:
             return GatewayAnswers.auditUnavailable(id: request.id)
         case .forward(let permit):
-            return await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: request.id, detectsError: true)) { result in
+            return await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: request.id, capturesAnswer: true)) { result in
                 await finish(call, permit, result, exchange)
             }
         case .hold(let pending, let requirement, let counters):
@@ -46,7 +46,7 @@ extension MCPEndpoint {
                 ?? .refused(approvals.pendingDenial(pending, requirement), approval: pending.id)
             switch await settle(settlement, call, counters, exchange) {
             case .forward(let permit):
-                return await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: request.id, detectsError: true)) { result in
+                return await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: request.id, capturesAnswer: true)) { result in
                     await finish(call, permit, result, exchange)
                 }
             case .answer(let response): return GatewayAnswers.json(response.jsonValue)
@@ -81,7 +81,7 @@ extension MCPEndpoint {
                 }
                 switch await settle(settlement, call, counters, exchange) {
                 case .forward(let permit):
-                    let result = try await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: call.request.id, detectsError: true), into: &writer)
+                    let result = try await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: call.request.id, capturesAnswer: true), into: &writer)
                     await finish(call, permit, result, exchange)
                 case .answer(let response):
                     try await writer.write(ServerSentEvent(message: response.jsonValue).encoded())
@@ -206,6 +206,10 @@ extension MCPEndpoint {
         event.upstreamLatencyMs = result.latencyNanoseconds.map { Double($0) / 1_000_000 }
         event.bytesOut = result.bytesOut
         event.message = result.failure.map { "Upstream MCP server unavailable: \($0)" }
+        if exchange.caller.policy?.compiled.auditResults == true, let answer = result.answer {
+            // `audit.results: true` keeps the result, with credentials masked as in arguments.
+            event.result = AuditedArguments(answer["result"] ?? answer["error"] ?? .null, mode: .full).values
+        }
         _ = await auditor.record(event)
     }
 }

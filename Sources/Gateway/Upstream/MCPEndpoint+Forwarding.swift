@@ -83,7 +83,8 @@ struct UpstreamResult: Sendable {
     var latencyNanoseconds: Int64?
     var bytesOut: Int64 = 0
     var failure: String?
-    var answeredWithError = false
+    /// The JSON-RPC response the upstream gave, when captured.
+    var answer: JSONValue?
 
     init(failure: String) {
         self.failure = failure
@@ -94,13 +95,13 @@ struct UpstreamResult: Sendable {
         latencyNanoseconds = answer.latencyNanoseconds
         bytesOut = outcome.bytesOut
         failure = outcome.failure
-        answeredWithError = outcome.answeredWithError
+        self.answer = outcome.answer
     }
 
     /// A transport failure, an upstream 5xx or a JSON-RPC error: the call's counters are given
     /// back (policy language, "Limits"). A result with `isError: true` still counts.
     var failedUpstream: Bool {
         guard let status else { return true }
-        return status >= 500 || answeredWithError
+        return status >= 500 || answer?["error"] != nil
     }
 }

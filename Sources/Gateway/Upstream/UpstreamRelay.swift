@@ -18,8 +18,9 @@ struct UpstreamRelay: Sendable {
         var gatewayAnswers: [JSONValue] = []
         /// The request a cut stream's error event answers; nil for a GET stream.
         var requestID: JSONRPCID?
-        /// Look for a JSON-RPC error answering `requestID` (a `tools/call` gives its counters back then).
-        var detectsError = false
+        /// Keep the JSON-RPC response answering `requestID` (if it is at most `answerCaptureBytes`):
+        /// a `tools/call` gives its counters back on an error, and may audit its result.
+        var capturesAnswer = false
 
         /// Whether a JSON answer must be read whole rather than streamed through.
         var readsBody: Bool { rewrite != nil || !gatewayAnswers.isEmpty }
@@ -30,14 +31,15 @@ struct UpstreamRelay: Sendable {
         var bytesOut: Int64 = 0
         /// Why the body was cut short, if it was.
         var failure: String?
-        /// The upstream answered the request with a JSON-RPC error (only with `detectsError`).
-        var answeredWithError = false
+        /// The response answering the request (only with `capturesAnswer`).
+        var answer: JSONValue?
     }
 
     let maxEventBytes: Int
     let metrics: GatewayMetrics
-    /// A JSON answer longer than this is not an error answer: errors are a code and a message.
-    static let errorScanBytes = 64 << 10
+    /// Answers larger than this are relayed but not kept: errors are a code and a message, and an
+    /// audit row is no place for a large result.
+    static let answerCaptureBytes = 64 << 10
 
     /// The response toward the agent; `finished` runs once the body has been written.
     func response(
@@ -59,7 +61,7 @@ struct UpstreamRelay: Sendable {
                 let merged: JSONValue
                 do {
                     merged = try await rewrittenJSON(of: answer, plan: plan)
-                    outcome.answeredWithError = Self.isError(merged, answering: plan)
+                    outcome.answer = Self.response(in: merged, answering: plan)
                 } catch {
                     merged = cutAnswer(plan, reason: "\(error)").jsonValue
                     outcome.failure = "\(error)"
@@ -73,20 +75,19 @@ struct UpstreamRelay: Sendable {
         }
         return Response(status: status, headers: headers, body: ResponseBody { writer in
             var outcome = Outcome()
-            // Streamed through as it arrives; a copy of the start is kept to spot a JSON-RPC error,
-            // which is always small.
+            // Streamed through as it arrives; a copy of the start is kept for `capturesAnswer`.
             var start: [UInt8] = []
             do {
                 for try await chunk in answer.body {
                     outcome.bytesOut += Int64(chunk.readableBytes)
-                    if plan.detectsError, start.count <= Self.errorScanBytes { start += chunk.readableBytesView }
+                    if plan.capturesAnswer, start.count <= Self.answerCaptureBytes { start += chunk.readableBytesView }
                     try await writer.write(chunk)
                 }
             } catch {
                 outcome.failure = UpstreamFailure(error).reason
             }
-            if plan.detectsError, start.count <= Self.errorScanBytes, let message = try? JSONParser().parse(start) {
-                outcome.answeredWithError = Self.isError(message, answering: plan)
+            if plan.capturesAnswer, start.count <= Self.answerCaptureBytes, let message = try? JSONParser().parse(start) {
+                outcome.answer = Self.response(in: message, answering: plan)
             }
             try await writer.finish(nil)
             await finished(outcome)
@@ -105,7 +106,7 @@ struct UpstreamRelay: Sendable {
             do {
                 message = answer.status == 202 && !plan.readsBody
                     ? .null : try await rewrittenJSON(of: answer, plan: Plan(rewrite: plan.rewrite, requestID: plan.requestID))
-                outcome.answeredWithError = Self.isError(message, answering: plan)
+                outcome.answer = Self.response(in: message, answering: plan)
             } catch {
                 message = cutAnswer(plan, reason: "\(error)").jsonValue
                 outcome.failure = "\(error)"
@@ -119,8 +120,10 @@ struct UpstreamRelay: Sendable {
         do {
             for try await chunk in answer.body {
                 for var event in try parser.feed(chunk.readableBytesView) {
-                    if plan.rewrite != nil || plan.detectsError, let message = try? JSONParser().parse(event.data) {
-                        if Self.isError(message, answering: plan) { outcome.answeredWithError = true }
+                    if plan.rewrite != nil || plan.capturesAnswer, let message = try? JSONParser().parse(event.data) {
+                        if event.data.count <= Self.answerCaptureBytes, let answer = Self.response(in: message, answering: plan) {
+                            outcome.answer = answer
+                        }
                         if let rewrite = plan.rewrite { event.data = Self.map(message, rewrite).serializedBytes() }
                     }
                     outcome.bytesOut += try await write(event.encoded(), to: &writer)
@@ -161,9 +164,11 @@ struct UpstreamRelay: Sendable {
         return rewrite(value)
     }
 
-    private static func isError(_ message: JSONValue, answering plan: Plan) -> Bool {
-        guard plan.detectsError, let id = plan.requestID else { return false }
-        return (message.arrayValue ?? [message]).contains { $0["id"].flatMap(JSONRPCID.init) == id && $0["error"] != nil }
+    private static func response(in message: JSONValue, answering plan: Plan) -> JSONValue? {
+        guard plan.capturesAnswer, let id = plan.requestID else { return nil }
+        return (message.arrayValue ?? [message]).first {
+            $0["id"].flatMap(JSONRPCID.init) == id && ($0["result"] != nil || $0["error"] != nil)
+        }
     }
 
     private func cutAnswer(_ plan: Plan, reason: String) -> JSONRPCResponse {
