@@ -16,10 +16,6 @@ enum GatewayAnswers {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serializedBytes())))
     }
 
-    static func result(_ result: JSONValue, id: JSONRPCID, headers: HTTPFields = [:]) -> Response {
-        json(JSONRPCResponse(id: id, outcome: .result(result)).jsonValue, headers: headers)
-    }
-
     static func error(_ error: JSONRPCErrorObject, id: JSONRPCID?, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         json(JSONRPCResponse(id: id, outcome: .error(error)).jsonValue, status: status, headers: headers)
     }
@@ -53,10 +49,6 @@ enum GatewayAnswers {
         code: -32603, message: "The gateway cannot record this request in its audit log right now; try again shortly.")
 
     static let originRefused = error(JSONRPCErrorObject(code: -32001, message: "Origin not allowed"), id: nil, status: .forbidden)
-
-    static func unknownTool(_ name: String, id: JSONRPCID) -> Response {
-        error(unknownToolError(name), id: id)
-    }
 
     /// SPEC 5.3: a hidden tool gets exactly the error of a tool that does not exist.
     static func unknownToolError(_ name: String) -> JSONRPCErrorObject {
