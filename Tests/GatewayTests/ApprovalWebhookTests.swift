@@ -170,7 +170,9 @@ struct ApprovalWebhookTests {
             credentialsKeyVersion: nil, connectTimeoutMs: 5_000, firstByteTimeoutMs: 60_000, idleTimeoutMs: 300_000)
         let grant = SnapshotGrant(
             id: UUID(), accountID: accountID, identityID: identity.id, serverID: server.id, policyID: nil, tokenHash: "", expiresAt: nil, revoked: false)
-        let caller = AuthenticatedGrant(grant: grant, identity: identity, server: server, policy: nil)
+        let caller = AuthenticatedGrant(
+            grant: grant, identity: identity, server: server, policy: nil,
+            counterOwner: CounterOwner(accountID: "a", grantID: "g", identityID: "i", serverID: "s"))
         let key = ApprovalStore.CallKey(account: accountID, grant: grant.id, tool: "stop-pod", argumentsHash: Array(repeating: 1, count: 32))
         let pending = ApprovalStore.Pending(id: UUID(), expiresAt: Date(timeIntervalSinceNow: 900), isNew: true)
         try await WebhookReceiver.run { receiver in

@@ -9,6 +9,8 @@ struct AuthenticatedGrant: Sendable {
     let server: SnapshotServer
     /// Nil when the grant has no policy, or its policy was deleted: every call is denied (SPEC 2).
     let policy: EnforcementSnapshot.Policy?
+    /// Whose counters the grant's calls count against.
+    let counterOwner: CounterOwner
 }
 
 /// Why a request is refused before anything else (SPEC 5.3): 401 with `WWW-Authenticate: Bearer`
@@ -49,12 +51,14 @@ enum GrantAuthenticator {
         let hash = SecretToken.hash(of: token).lowercaseHex
         guard let grant = snapshot.grantsByTokenHash[hash],
               let identity = snapshot.identitiesByID[grant.identityID],
-              let server = snapshot.serversByID[grant.serverID]
+              let server = snapshot.serversByID[grant.serverID],
+              let counterOwner = snapshot.counterOwners[grant.id]
         else { return .failure(.unknownToken) }
         if grant.revoked { return .failure(.revoked) }
         if let expiry = grant.expiresAt, expiry <= now { return .failure(.expired) }
         if let serverID, serverID != grant.serverID { return .failure(.wrongServer) }
         let policy = grant.policyID.flatMap { snapshot.policiesByID[$0] }
-        return .success(AuthenticatedGrant(grant: grant, identity: identity, server: server, policy: policy))
+        return .success(AuthenticatedGrant(
+            grant: grant, identity: identity, server: server, policy: policy, counterOwner: counterOwner))
     }
 }

@@ -32,7 +32,7 @@ struct ToolCall: Sendable {
             sessionID: exchange.sessionDigest?.lowercaseHex,
             riskClass: catalog.flatMap { RiskClass(rawValue: $0.riskClass) },
             definitionApproved: liveDefinitions.isApproved(key, catalog: catalog),
-            owner: exchange.counterOwner)
+            owner: exchange.caller.counterOwner)
     }
 
     /// MCP 2026-07-28 results carry `resultType`; the SDK's 2.x client refuses a result without it.

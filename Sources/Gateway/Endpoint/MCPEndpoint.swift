@@ -59,7 +59,7 @@ struct MCPEndpoint: Sendable {
         }
         let exchange = MCPExchange(
             snapshot: snapshot, caller: caller, headers: request.headers, session: session,
-            sealedSessionID: sealedSessionID, started: started, receivedAt: Date())
+            sealedSessionID: sealedSessionID, started: started)
 
         switch request.method {
         case .post: return await post(request, exchange)

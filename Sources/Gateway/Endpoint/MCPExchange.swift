@@ -12,10 +12,24 @@ struct MCPExchange: Sendable {
     let headers: HTTPFields
     /// The opened `Mcp-Session-Id`, when the client sent one.
     let session: SessionState?
-    /// The sealed id as the client sent it; audit rows and session-scoped counters use its digest.
+    /// The sealed id as the client sent it.
     let sealedSessionID: String?
+    /// SHA-256 of the sealed id: names the session in audit rows and counters without the id itself.
+    let sessionDigest: [UInt8]?
     let started: ContinuousClock.Instant
-    let receivedAt: Date
+
+    init(
+        snapshot: EnforcementSnapshot, caller: AuthenticatedGrant, headers: HTTPFields, session: SessionState?,
+        sealedSessionID: String?, started: ContinuousClock.Instant
+    ) {
+        self.snapshot = snapshot
+        self.caller = caller
+        self.headers = headers
+        self.session = session
+        self.sealedSessionID = sealedSessionID
+        self.sessionDigest = sealedSessionID.map { Array(SHA256.hash(data: Array($0.utf8))) }
+        self.started = started
+    }
 
     /// `MCP-Protocol-Version` from the client, else what its session was opened with.
     var protocolVersion: String? {
@@ -24,18 +38,6 @@ struct MCPExchange: Sendable {
 
     var acceptsEventStream: Bool {
         headers[.accept]?.lowercased().contains(GatewayAnswers.sseContentType) == true
-    }
-
-    /// SHA-256 of the sealed id: identifies the session in audit rows and counters without the id.
-    var sessionDigest: [UInt8]? {
-        sealedSessionID.map { Array(SHA256.hash(data: Array($0.utf8))) }
-    }
-
-    var counterOwner: CounterOwner {
-        let grant = caller.grant
-        return CounterOwner(
-            accountID: grant.accountID.uuidString.lowercased(), grantID: grant.id.uuidString.lowercased(),
-            identityID: grant.identityID.uuidString.lowercased(), serverID: grant.serverID.uuidString.lowercased())
     }
 
     static let protocolVersionHeader = HTTPField.Name("MCP-Protocol-Version")!

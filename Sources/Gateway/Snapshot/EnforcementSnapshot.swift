@@ -25,6 +25,8 @@ final class EnforcementSnapshot: Sendable {
     let accountsByID: [UUID: SnapshotAccount]
     /// Grants by the SHA-256 of their bearer token, lowercase hex.
     let grantsByTokenHash: [String: SnapshotGrant]
+    /// Each grant's counter keys (lowercase ids), built once rather than on every call.
+    let counterOwners: [UUID: CounterOwner]
     let serversByID: [UUID: SnapshotServer]
     let identitiesByID: [UUID: SnapshotIdentity]
     /// Each identity's metadata parsed once, for `identity.metadata.*` conditions.
@@ -51,6 +53,11 @@ final class EnforcementSnapshot: Sendable {
         self.policiesByID = policies
         self.accountsByID = Dictionary(snapshot.entities.accounts.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         self.grantsByTokenHash = Dictionary(snapshot.entities.grants.map { ($0.tokenHash, $0) }, uniquingKeysWith: { _, last in last })
+        self.counterOwners = Dictionary(snapshot.entities.grants.map { grant in
+            (grant.id, CounterOwner(
+                accountID: grant.accountID.uuidString.lowercased(), grantID: grant.id.uuidString.lowercased(),
+                identityID: grant.identityID.uuidString.lowercased(), serverID: grant.serverID.uuidString.lowercased()))
+        }, uniquingKeysWith: { _, last in last })
         self.serversByID = Dictionary(snapshot.entities.servers.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         self.identitiesByID = Dictionary(snapshot.entities.identities.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         self.identityMetadata = Dictionary(
