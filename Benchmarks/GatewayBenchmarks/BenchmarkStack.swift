@@ -19,6 +19,8 @@ struct BenchmarkStack {
 
     /// The children started so far, for `stopAll` (also from the SIGINT handler).
     static let children = NIOLockedValueBox<[ChildProcess]>([])
+    /// Folders made for the run (spool, nginx prefix), removed also when a signal ends the run.
+    static let temporaryFolders = NIOLockedValueBox<[String]>([])
 
     static func start(spoolParent: String) async throws -> BenchmarkStack {
         let binFolder = builtProductsFolder()
@@ -50,6 +52,7 @@ struct BenchmarkStack {
         let grantToken = try await admin.createGrant(identityID: identityID, serverID: serverID, policyID: policyID, apiKey: apiKey)
 
         let spoolFolder = URL(fileURLWithPath: spoolParent).appendingPathComponent("portcullis-bench-spool-\(UUID().uuidString)").path
+        temporaryFolders.withLockedValue { $0.append(spoolFolder) }
         let gateway = try await startChild("gateway", common + [
             "--control-plane-url", controlPlane.baseURL, "--worker-token", workerToken, "--audit-spool-dir", spoolFolder,
         ])
@@ -88,9 +91,44 @@ struct BenchmarkStack {
         }
     }
 
-    /// For a signal handler: no waiting, just kill.
+    /// Ctrl-C or a timeout's SIGTERM must not leave the binaries running; `exit` also runs the
+    /// private PostgreSQL cluster's atexit stop. Keep the sources alive as long as the run.
+    /// (Outside top-level code, so the handler is not main-actor isolated: it runs on a dispatch queue.)
+    static func killChildrenOnSignals() -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            // Only Darwin needs the default action ignored for a dispatch signal source; on Linux an
+            // ignored signal is discarded before dispatch sees it.
+            #if canImport(Darwin)
+            signal(number, SIG_IGN)
+            #endif
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { @Sendable in
+                killChildren()
+                removeTemporaryFolders()
+                exit(128 + number)
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    static func removeTemporaryFolders() {
+        for folder in temporaryFolders.withLockedValue({ $0 }) { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
+    /// For a signal handler, without async: SIGTERM (nginx's master then stops its workers), up to
+    /// 2 s for everyone to go, then SIGKILL.
     static func killChildren() {
-        for child in children.withLockedValue({ $0 }) { child.signal(SIGKILL) }
+        let running = children.withLockedValue { $0 }
+        for child in running { child.signal(SIGTERM) }
+        var waiting = Set(running.map(\.pid))
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !waiting.isEmpty, ContinuousClock.now < deadline {
+            var status: Int32 = 0
+            waiting = waiting.filter { waitpid($0, &status, WNOHANG) == 0 }
+            usleep(20_000)
+        }
+        for pid in waiting { kill(pid, SIGKILL) }
     }
 }
 

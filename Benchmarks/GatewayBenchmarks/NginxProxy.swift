@@ -23,6 +23,7 @@ struct NginxProxy {
         let port = try freeLoopbackPort()
         let prefix = NSTemporaryDirectory() + "portcullis-bench-nginx-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
+        BenchmarkStack.temporaryFolders.withLockedValue { $0.append(prefix) }
         let configuration = """
             worker_processes auto;
             error_log \(prefix)/error.log warn;

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import TestSupport
 
@@ -48,19 +47,7 @@ struct Options {
     }
 }
 
-// Ctrl-C or a timeout's SIGTERM must not leave the binaries running; exit() also runs the private
-// PostgreSQL cluster's atexit stop.
-signal(SIGINT, SIG_IGN)
-signal(SIGTERM, SIG_IGN)
-let signalSources = [SIGINT, SIGTERM].map { number in
-    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-    source.setEventHandler {
-        BenchmarkStack.killChildren()
-        exit(128 + number)
-    }
-    source.resume()
-    return source
-}
+let signalSources = BenchmarkStack.killChildrenOnSignals()
 
 var exitCode: Int32 = 0
 do {
@@ -71,4 +58,5 @@ do {
     exitCode = 1
 }
 await BenchmarkStack.stopChildren()
+BenchmarkStack.removeTemporaryFolders()
 exit(exitCode)
