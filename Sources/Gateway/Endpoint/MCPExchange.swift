@@ -46,7 +46,7 @@ struct MCPExchange: Sendable {
     /// An audit event with who, when, where and which snapshot already filled in (SPEC 7).
     func auditEvent(kind: String = "request", method: String?, id: JSONRPCID?, decision: String) -> AuditEvent {
         var event = AuditEvent(
-            id: UUID(), timeMicroseconds: AuditEvent.microseconds(of: Date()), accountID: caller.grant.accountID,
+            id: UUID.random(), timeMicroseconds: AuditEvent.microseconds(of: Date()), accountID: caller.grant.accountID,
             kind: kind, decision: decision, seq: 0)
         event.identityID = caller.identity.id
         event.identityLabel = caller.identity.label
