@@ -12,7 +12,8 @@ actor AuditShipper: Service {
     /// Events read and inserted per round; each account's share is one multi-row INSERT, well
     /// under PostgreSQL's 65535 bind parameters (36 per row).
     let batchSize: Int
-    /// The pause when the spool is empty.
+    /// The pause after a round that did not fill a batch: at a steady trickle, events then gather
+    /// for one multi-row insert instead of costing one transaction each.
     let pollInterval: Duration
     /// The longest pause between retries while PostgreSQL fails.
     let maxRetryDelay: Duration
@@ -48,7 +49,7 @@ actor AuditShipper: Service {
             do {
                 let shipped = try await shipPending()
                 retryDelay = pollInterval
-                pause = shipped == 0 ? pollInterval : .zero
+                pause = shipped < batchSize ? pollInterval : .zero
             } catch {
                 logger.warning("audit shipping failed; events stay in the spool", metadata: [
                     "audit.error": "\(error)", "audit.retry_in": "\(retryDelay)",
