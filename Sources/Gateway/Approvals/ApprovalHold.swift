@@ -8,7 +8,6 @@ import Shared
 struct ApprovalHold: Sendable {
     let store: ApprovalStore
     let watcher: ApprovalDecisionWatcher
-    let fingerprint: ApprovalFingerprint
     /// How often a held call shows the client it is alive (SSE comment, progress notification).
     let keepAliveInterval: Duration
     let logger: Logger
@@ -26,12 +25,6 @@ struct ApprovalHold: Sendable {
     enum Settlement: Sendable {
         case approved(UUID)
         case refused(PolicyDenial, approval: UUID)
-    }
-
-    func key(for call: PolicyCall, grant: SnapshotGrant) -> ApprovalStore.CallKey {
-        ApprovalStore.CallKey(
-            account: grant.accountID, grant: grant.id, tool: call.tool,
-            argumentsHash: fingerprint.hash(tool: call.tool, arguments: call.arguments))
     }
 
     /// `arguments` is what the approver sees: the call's arguments as the policy's audit mode keeps them.

@@ -25,7 +25,9 @@ extension MCPEndpoint {
 
     /// A single `tools/call`: judged, then forwarded, answered, or held for approval.
     func toolCall(_ request: JSONRPCRequest, body: [UInt8], _ exchange: MCPExchange) async -> Response {
-        guard let call = ToolCall(request, bytesIn: body.count, exchange: exchange, liveDefinitions: liveDefinitions) else {
+        guard let call = ToolCall(
+            request, bytesIn: body.count, exchange: exchange, liveDefinitions: liveDefinitions, fingerprint: argumentsFingerprint
+        ) else {
             return GatewayAnswers.error(JSONRPCErrorObject(code: -32602, message: "Invalid params: tools/call needs a tool name"), id: request.id)
         }
         switch await judge(call, exchange, mayHold: true) {
@@ -115,16 +117,16 @@ extension MCPEndpoint {
                     code: .approvalPending, rule: requirement.rule,
                     message: "Tool \"\(call.name)\" needs a human approval, and this gateway has no approval store (no database)."), exchange)
             }
-            let key = approvals.key(for: call.policyCall, grant: exchange.caller.grant)
-            let audited = AuditedArguments(call.policyCall.arguments, mode: exchange.caller.policy?.compiled.auditArguments ?? .keys)
-            switch await approvals.lookUpOrRequest(key, arguments: audited.values, requirement: requirement) {
+            let grant = exchange.caller.grant
+            let key = ApprovalStore.CallKey(account: grant.accountID, grant: grant.id, tool: call.name, argumentsHash: call.argumentsHMAC)
+            switch await approvals.lookUpOrRequest(key, arguments: call.auditedArguments.values, requirement: requirement) {
             case .alreadyApproved(let id):
                 return await admit(call, counters, approvalID: id, exchange, now: now)
             case .unavailable(let denial):
                 return await deny(call, denial, exchange)
             case .pending(let pending):
                 if pending.isNew {
-                    var event = call.auditEvent(exchange, kind: "approval_requested", decision: "deny", fingerprint: argumentsFingerprint)
+                    var event = call.auditEvent(exchange, kind: "approval_requested", decision: "deny")
                     event.code = DenialCode.approvalPending.rawValue
                     event.rule = requirement.rule
                     event.approvalID = pending.id
@@ -140,7 +142,7 @@ extension MCPEndpoint {
     }
 
     private func unknownTool(_ call: ToolCall, rule: String, _ exchange: MCPExchange) async -> ToolCallVerdict {
-        var event = call.auditEvent(exchange, decision: "deny", fingerprint: argumentsFingerprint)
+        var event = call.auditEvent(exchange, decision: "deny")
         event.code = "unknown_tool"
         event.rule = rule
         metrics.countRequest(method: "tools/call", decision: "unknown_tool")
@@ -173,7 +175,7 @@ extension MCPEndpoint {
             if !open.isEmpty { metrics.counterStoreErrors.increment() }
             unenforced = open
         }
-        var event = call.auditEvent(exchange, decision: "allow", fingerprint: argumentsFingerprint)
+        var event = call.auditEvent(exchange, decision: "allow")
         event.approvalID = approvalID
         event.unenforcedLimits = unenforced.isEmpty ? nil : unenforced.map(\.rule)
         metrics.countRequest(method: "tools/call", decision: "allow")
@@ -186,7 +188,7 @@ extension MCPEndpoint {
 
     /// SPEC 5.3: a denial is a tool result the model reads, recorded before it is answered.
     private func deny(_ call: ToolCall, _ denial: PolicyDenial, _ exchange: MCPExchange, approvalID: UUID? = nil) async -> ToolCallVerdict {
-        var event = call.auditEvent(exchange, decision: "deny", fingerprint: argumentsFingerprint)
+        var event = call.auditEvent(exchange, decision: "deny")
         event.code = denial.code.rawValue
         event.rule = denial.rule
         event.message = denial.message
@@ -200,7 +202,7 @@ extension MCPEndpoint {
     /// status, latency and size, and its counters given back if it never ran (SPEC 4 step 8).
     func finish(_ call: ToolCall, _ permit: ToolCallPermit, _ result: UpstreamResult, _ exchange: MCPExchange) async {
         if result.failedUpstream { await counters.release(permit.reservations) }
-        var event = call.auditEvent(exchange, kind: "response", decision: "allow", fingerprint: argumentsFingerprint)
+        var event = call.auditEvent(exchange, kind: "response", decision: "allow")
         event.approvalID = permit.approvalID
         event.upstreamStatus = result.status
         event.upstreamLatencyMs = result.latencyNanoseconds.map { Double($0) / 1_000_000 }

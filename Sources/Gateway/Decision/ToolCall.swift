@@ -11,11 +11,19 @@ struct ToolCall: Sendable {
     let bytesIn: Int
     /// Neither the catalog nor any `tools/list` answer seen by this worker has this tool.
     let isUnknown: Bool
+    /// HMAC of the tool and canonical arguments: the audit rows' `arguments_hmac` and the approval
+    /// match key alike, computed once.
+    let argumentsHMAC: [UInt8]
+    /// The arguments as the policy's `audit.arguments` lets audit rows and approvers see them.
+    let auditedArguments: AuditedArguments
 
     var name: String { policyCall.tool }
 
     /// Nil when the request names no tool: it is answered -32602 without a decision.
-    init?(_ request: JSONRPCRequest, bytesIn: Int, exchange: MCPExchange, liveDefinitions: LiveToolDefinitions) {
+    init?(
+        _ request: JSONRPCRequest, bytesIn: Int, exchange: MCPExchange, liveDefinitions: LiveToolDefinitions,
+        fingerprint: ApprovalFingerprint
+    ) {
         guard let name = request.params?["name"]?.stringValue else { return nil }
         let server = exchange.caller.server.id
         let key = EnforcementSnapshot.ToolKey(serverID: server, name: name)
@@ -33,6 +41,8 @@ struct ToolCall: Sendable {
             riskClass: catalog.flatMap { RiskClass(rawValue: $0.riskClass) },
             definitionApproved: liveDefinitions.isApproved(key, catalog: catalog),
             owner: exchange.caller.counterOwner)
+        argumentsHMAC = fingerprint.hash(tool: name, arguments: policyCall.arguments)
+        auditedArguments = AuditedArguments(policyCall.arguments, mode: exchange.caller.policy?.compiled.auditArguments ?? .keys)
     }
 
     /// MCP 2026-07-28 results carry `resultType`; the SDK's 2.x client refuses a result without it.
@@ -53,16 +63,13 @@ struct ToolCall: Sendable {
 
     /// This call's audit row (SPEC 7): the tool, its definition, the argument names, the HMAC of
     /// the canonical arguments, and the values only as far as the policy's `audit.arguments` allows.
-    func auditEvent(
-        _ exchange: MCPExchange, kind: String = "request", decision: String, fingerprint: ApprovalFingerprint
-    ) -> AuditEvent {
+    func auditEvent(_ exchange: MCPExchange, kind: String = "request", decision: String) -> AuditEvent {
         var event = exchange.auditEvent(kind: kind, method: request.method, id: request.id, decision: decision)
-        let audited = AuditedArguments(policyCall.arguments, mode: exchange.caller.policy?.compiled.auditArguments ?? .keys)
         event.tool = name
         event.toolDefinitionHash = definitionHash
-        event.argumentKeys = audited.keys
-        event.arguments = audited.values
-        event.argumentsHMAC = fingerprint.hash(tool: name, arguments: policyCall.arguments)
+        event.argumentKeys = auditedArguments.keys
+        event.arguments = auditedArguments.values
+        event.argumentsHMAC = argumentsHMAC
         event.bytesIn = Int64(bytesIn)
         return event
     }

@@ -16,7 +16,9 @@ extension MCPEndpoint {
             case .failure(let rejection):
                 answers.append(rejection.response.jsonValue)
             case .success(.request(let request)) where request.method == "tools/call":
-                guard let call = ToolCall(request, bytesIn: 0, exchange: exchange, liveDefinitions: liveDefinitions) else {
+                guard let call = ToolCall(
+                    request, bytesIn: 0, exchange: exchange, liveDefinitions: liveDefinitions, fingerprint: argumentsFingerprint
+                ) else {
                     answers.append(JSONRPCResponse(
                         id: request.id, outcome: .error(JSONRPCErrorObject(code: -32602, message: "Invalid params: tools/call needs a tool name"))).jsonValue)
                     continue
