@@ -190,7 +190,8 @@ class Stack:
         env = {**os.environ, "PORTCULLIS_DATABASE_URL": database_url, "PORTCULLIS_SECRET_KEYS": secret_keys,
                "PORTCULLIS_ALLOW_UPSTREAM_CIDRS": "127.0.0.0/8", "PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS": "true",
                "PORTCULLIS_LOG_LEVEL": "warning"}
-        self.worker_env = {**env, "PORTCULLIS_WORKER_TOKEN": worker_token}
+        # Keep-alives every second while a call is held, so the suite sees them pass nginx unbuffered.
+        self.worker_env = {**env, "PORTCULLIS_WORKER_TOKEN": worker_token, "PORTCULLIS_APPROVAL_KEEPALIVE": "1"}
 
         for spec in UPSTREAMS:
             if spec.sdk == "2.x" and self.venv2 is None:

@@ -310,3 +310,52 @@ def test_hidden_tool_indistinguishable_from_a_tool_that_does_not_exist(stack: St
             assert (hidden.code, hidden.message.replace(HIDDEN[0], "X")) == (missing.code, missing.message.replace("no-such-tool", "X"))
 
     run(scenario())
+
+
+def _sse_messages(lines) -> dict:
+    """Reads SSE lines until a JSON-RPC response (a message with an id and a result or error)."""
+    for line in lines:
+        if line.startswith("data:"):
+            message = json.loads(line[5:])
+            if "id" in message and ("result" in message or "error" in message):
+                return message
+    raise AssertionError("the stream ended without a response")
+
+
+def test_held_call_streams_keepalives_through_nginx_unbuffered(stack: Stack) -> None:
+    """While a call waits for a human, the worker's SSE keep-alives (comments and progress
+    notifications) reach the client through nginx as they are written: nothing is buffered."""
+    grant = stack.new_grant("sse-stateful", "held-sse")
+    url = grant.gateway_url
+    headers = {"Authorization": f"Bearer {grant.token}", "Content-Type": "application/json",
+               "Accept": "application/json, text/event-stream"}
+    with httpx.Client(timeout=httpx.Timeout(10, read=30)) as http:
+        init = http.post(url, headers=headers, json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "interop", "version": "1"}}})
+        assert init.status_code == 200, init.text
+        headers |= {"Mcp-Session-Id": init.headers["mcp-session-id"], "MCP-Protocol-Version": "2025-11-25"}
+        assert http.post(url, headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"}).status_code == 202
+        with http.stream("POST", url, headers=headers, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+                "name": "create-pod", "arguments": {"imageName": "runpod/pytorch:2.1.0", "name": "held"}}}) as created:
+            pod = json.loads(_sse_messages(created.iter_lines())["result"]["content"][0]["text"])["id"]
+
+        call = {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+            "name": "delete-pod", "arguments": {"podId": pod}, "_meta": {"progressToken": "held-1"}}}
+        started = time.monotonic()
+        with http.stream("POST", url, headers=headers, json=call) as held:
+            assert held.status_code == 200 and held.headers["content-type"].startswith("text/event-stream")
+            lines = held.iter_lines()
+            keepalives = 0
+            for line in lines:
+                if line.startswith(":") or "notifications/progress" in line:
+                    keepalives += 1
+                    if keepalives == 2:
+                        break
+            waited = time.monotonic() - started
+            assert keepalives == 2 and waited < 8, (keepalives, waited)
+            items = stack.api("GET", "/v1/approvals?status=pending&limit=200")["items"]
+            approval = next(a for a in items if a["grant_id"] == grant.id and a["tool"] == "delete-pod")
+            stack.api("POST", f"/v1/approvals/{approval['id']}/approve", {})
+            answer = _sse_messages(lines)
+        assert answer["id"] == 3 and not answer["result"].get("isError"), answer
+        assert json.loads(answer["result"]["content"][0]["text"]) == {"deleted": pod}
