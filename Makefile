@@ -58,8 +58,10 @@ demo: deps $(DEMO_VENV)/.installed
 demo-stop:
 	@deploy/demo/stop.sh "$(DATA)"
 
-bench:
+bench: deps
+	$(SWIFT) build -c release
 	$(SWIFT) run -c release PolicyBenchmarks
+	$(SWIFT) run -c release GatewayBenchmarks
 
 clean:
 	-@deploy/demo/stop.sh "$(DATA)"
