@@ -112,6 +112,30 @@ struct GatewaySharedStateTests {
         }
     }
 
+    @Test func anApprovalThatExpiresWhileHeldAndARiskClassDenialReachTheAgent() async throws {
+        try await GatewayHarness.with { harness in
+            let upstream = try await FakeMCPUpstream.start(.init())
+            defer { Task { await upstream.stop() } }
+            // `stop-pod` is execute / high in the catalog; `echo` has an entry whose approval lapses.
+            let grant = try await harness.grant(on: upstream, policy: [
+                "version": "1", "default": "allow", "risk": ["execute": "deny"],
+                "tools": ["echo": ["approval": ["hold": "1s", "timeout": "1s"]]],
+            ])
+            let worker = try await harness.startWorker()
+            defer { Task { try? await worker.stop() } }
+            try await worker.waitForGrant(grant)
+
+            let risky = try await worker.post(toolCall(1, "stop-pod"), grant: grant)
+            #expect(risky.response(id: 1)?["result"]?["_meta"]?["portcullis/decision"]?["code"] == "risk_denied")
+            #expect(risky.response(id: 1)?["result"]?["_meta"]?["portcullis/decision"]?["rule"] == "(risk)")
+
+            let lapsed = try await worker.post(toolCall(2, "echo"), grant: grant, accept: "application/json")
+            #expect(lapsed.response(id: 2)?["result"]?["_meta"]?["portcullis/decision"]?["code"] == "approval_expired")
+            #expect(upstream.callCount(tool: "echo") == 0)
+            #expect(upstream.callCount(tool: "stop-pod") == 0)
+        }
+    }
+
     /// The id of the one pending approval, once it exists.
     func pendingApproval(_ harness: GatewayHarness) async throws -> String {
         for _ in 0..<200 {
