@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import Shared
 import TestSupport
 import Testing
@@ -42,12 +43,21 @@ struct ListenNotifyTests {
     @Test func iterationEndsWhenTheConsumingTaskIsCancelled() async throws {
         try await withTestDatabase { db, _ in
             let listener = db.listen(to: ["quiet"])
+            let seen = NIOLockedValueBox(0)
             let consumer = Task {
                 var count = 0
-                for try await _ in listener { count += 1 }
+                for try await _ in listener {
+                    count += 1
+                    seen.withLockedValue { $0 = count }
+                }
                 return count
             }
-            try await Task.sleep(for: .milliseconds(300))
+            // Cancel once `.listening` has arrived (a fixed sleep raced it on a loaded machine).
+            let deadline = ContinuousClock.now + .seconds(10)
+            while seen.withLockedValue({ $0 }) == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await Task.sleep(for: .milliseconds(100))
             consumer.cancel()
             #expect(try await consumer.value == 1)  // only `.listening`
         }
