@@ -12,7 +12,12 @@ final class GatewayMetrics: Sendable {
         "logging/setLevel", "notifications/cancelled", "notifications/progress", "response", "GET", "DELETE",
     ]
 
-    private let requests = NIOLockedValueBox<[String: Counter]>([:])
+    private struct RequestLabels: Hashable {
+        let method: String
+        let decision: String
+    }
+
+    private let requests = NIOLockedValueBox<[RequestLabels: Counter]>([:])
     private let gatewayLatency = Timer(label: "portcullis_gateway_request_duration_seconds", preferredDisplayUnit: .seconds)
     private let upstreamLatency = Timer(label: "portcullis_upstream_request_duration_seconds", preferredDisplayUnit: .seconds)
     let counterStoreErrors = Counter(label: "portcullis_counter_store_errors_total")
@@ -22,12 +27,12 @@ final class GatewayMetrics: Sendable {
 
     /// One handled message: `portcullis_gateway_requests_total{method, decision}`.
     func countRequest(method: String, decision: String) {
-        let label = Self.knownMethods.contains(method) ? method : "other"
-        let key = label + "|" + decision
+        let labels = RequestLabels(method: Self.knownMethods.contains(method) ? method : "other", decision: decision)
         let counter = requests.withLockedValue { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Counter(label: "portcullis_gateway_requests_total", dimensions: [("method", label), ("decision", decision)])
-            counters[key] = counter
+            if let counter = counters[labels] { return counter }
+            let counter = Counter(
+                label: "portcullis_gateway_requests_total", dimensions: [("method", labels.method), ("decision", labels.decision)])
+            counters[labels] = counter
             return counter
         }
         counter.increment()

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
+import Shared
 import TestSupport
 
 /// A `controlplane` child process on a test database, with a worker token it accepts, and the
@@ -21,20 +23,35 @@ struct ControlPlaneFixture {
     /// Signs up a fresh account; returns its admin API key.
     func signUp() async throws -> String {
         let email = "ops-\(UUID().uuidString.prefix(8).lowercased())@acme.example"
-        let (status, body) = try await post("/v1/signup", json: [
-            "account_name": "Acme \(UUID().uuidString.prefix(8))", "email": email, "password": "correct horse battery",
+        let (status, answer) = try await call(.POST, "/v1/signup", [
+            "account_name": .string("Acme \(UUID().uuidString.prefix(8))"), "email": .string(email), "password": "correct horse battery",
         ])
-        guard status == 201, let answer = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-              let key = answer["api_key"] as? String else { throw FixtureError("signup answered \(status): \(body)") }
+        guard status == 201, let key = answer["api_key"]?.stringValue else { throw FixtureError("signup answered \(status): \(answer.serialized())") }
         return key
     }
 
     /// Creates an identity through the admin API; returns its id.
     func createIdentity(label: String, apiKey: String) async throws -> UUID {
-        let (status, body) = try await post("/v1/identities", json: ["label": label], apiKey: apiKey)
-        guard status == 201, let answer = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-              let id = (answer["id"] as? String).flatMap(UUID.init(uuidString:)) else { throw FixtureError("identity answered \(status): \(body)") }
+        let (status, answer) = try await call(.POST, "/v1/identities", ["label": .string(label)], apiKey: apiKey)
+        guard status == 201, let id = answer["id"]?.stringValue.flatMap(UUID.init(uuidString:)) else {
+            throw FixtureError("identity answered \(status): \(answer.serialized())")
+        }
         return id
+    }
+
+    /// One admin API request; the answer's JSON body (null when empty).
+    func call(_ method: HTTPMethod, _ path: String, _ body: JSONValue? = nil, apiKey: String? = nil) async throws -> (status: Int, body: JSONValue) {
+        var request = HTTPClientRequest(url: server.baseURL + path)
+        request.method = method
+        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body.serializedBytes()))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        let json = bytes.readableBytes == 0 ? JSONValue.null : try JSONParser().parse(Array(bytes.readableBytesView))
+        return (Int(response.status.code), json)
     }
 
     /// Stops the control plane as an operator would, and waits until it is gone.
@@ -55,17 +72,6 @@ struct ControlPlaneFixture {
         _ = try await server.process.waitForExit(timeout: .seconds(15))
         server.process.removeOutput()
     }
-
-    private func post(_ path: String, json: [String: String], apiKey: String? = nil) async throws -> (Int, String) {
-        var request = HTTPClientRequest(url: server.baseURL + path)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
-        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), String(buffer: body))
-    }
 }
 
 struct FixtureError: Error, CustomStringConvertible {
@@ -74,11 +80,11 @@ struct FixtureError: Error, CustomStringConvertible {
 }
 
 /// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(within timeout: Duration, _ condition: () -> Bool) async throws -> Bool {
+func eventually(within timeout: Duration, _ condition: () async -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        if condition() { return true }
+        if await condition() { return true }
         try await Task.sleep(for: .milliseconds(50))
     }
-    return condition()
+    return await condition()
 }

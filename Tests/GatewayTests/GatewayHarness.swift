@@ -50,17 +50,7 @@ struct GatewayHarness: Sendable {
     // MARK: admin API
 
     func admin(_ method: HTTPMethod, _ path: String, _ body: JSONValue? = nil) async throws -> (status: Int, body: JSONValue) {
-        var request = HTTPClientRequest(url: controlPlane.server.baseURL + path)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body.serializedBytes()))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 16 << 20)
-        let json = bytes.readableBytes == 0 ? JSONValue.null : try JSONParser().parse(Array(bytes.readableBytesView))
-        return (Int(response.status.code), json)
+        try await controlPlane.call(method, path, body, apiKey: apiKey)
     }
 
     func adminCreate(_ path: String, _ body: JSONValue) async throws -> JSONValue {
@@ -209,14 +199,4 @@ struct GatewayWorker: Sendable {
 /// A tools/call request.
 func toolCall(_ id: Int, _ tool: String, _ arguments: JSONValue = [:]) -> JSONValue {
     ["jsonrpc": "2.0", "id": .number(JSONNumber(id)), "method": "tools/call", "params": ["name": .string(tool), "arguments": arguments]]
-}
-
-/// Polls an async `condition` every 100 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(within timeout: Duration, _ condition: () async -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    return await condition()
 }

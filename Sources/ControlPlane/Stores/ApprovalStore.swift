@@ -22,7 +22,7 @@ struct Approval: Pageable {
 
     static let columns = """
         a.id, a.grant_id, g.identity_id, g.server_id, a.tool,
-        CASE WHEN a.status IN ('pending', 'approved') AND a.expires_at <= now() THEN 'expired' ELSE a.status END AS status,
+        portcullis_approval_status(a.status, a.expires_at) AS status,
         a.arguments_hash, a.arguments, a.rule, a.requested_at, a.expires_at, a.decided_at, a.decided_by, a.reason, a.consumed_at
         """
     static let from = "approvals a LEFT JOIN grants g ON g.account_id = a.account_id AND g.id = a.grant_id"

@@ -84,7 +84,7 @@ struct ApprovalStore: Sendable {
     /// counts as expired even before anyone marks it.
     func status(of id: UUID) async throws -> Status? {
         try await database.query("""
-            SELECT CASE WHEN status IN ('pending', 'approved') AND expires_at <= now() THEN 'expired' ELSE status END AS status
+            SELECT portcullis_approval_status(status, expires_at) AS status
             FROM approvals WHERE id = \(id)
             """).first.flatMap { Status(rawValue: try $0.decode("status")) }
     }

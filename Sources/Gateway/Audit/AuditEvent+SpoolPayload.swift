@@ -6,27 +6,9 @@ import Shared
 /// exact text, so the event read back hashes exactly as the one appended.
 extension AuditEvent {
     func spoolPayload() -> [UInt8] {
-        func uuid(_ value: UUID?) -> JSONValue { value.map { .string($0.uuidString.lowercased()) } ?? .null }
-        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-        func integer(_ value: Int64?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
-        func double(_ value: Double?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
-        func hex(_ value: [UInt8]?) -> JSONValue { value.map { .string($0.lowercaseHex) } ?? .null }
-        func strings(_ value: [String]?) -> JSONValue { value.map { .array($0.map(JSONValue.string)) } ?? .null }
-        let object: JSONValue = [
-            "id": uuid(id), "time_us": integer(timeMicroseconds), "account_id": uuid(accountID), "kind": .string(kind),
-            "identity_id": uuid(identityID), "identity_label": text(identityLabel), "grant_id": uuid(grantID),
-            "server_id": uuid(serverID), "session_digest": hex(sessionDigest), "protocol_version": text(protocolVersion),
-            "method": text(method), "jsonrpc_id": jsonrpcID ?? .null, "tool": text(tool), "decision": .string(decision),
-            "code": text(code), "rule": text(rule), "message": text(message), "policy_id": uuid(policyID),
-            "policy_version": integer(policyVersion.map(Int64.init)), "snapshot_version": integer(snapshotVersion),
-            "tool_definition_hash": text(toolDefinitionHash), "argument_keys": strings(argumentKeys),
-            "arguments_hmac": hex(argumentsHMAC), "arguments": arguments ?? .null, "result": result ?? .null,
-            "unenforced_limits": strings(unenforcedLimits), "upstream_status": integer(upstreamStatus.map(Int64.init)),
-            "gateway_latency_ms": double(gatewayLatencyMs), "upstream_latency_ms": double(upstreamLatencyMs),
-            "bytes_in": integer(bytesIn), "bytes_out": integer(bytesOut), "worker_id": text(workerID),
-            "approval_id": uuid(approvalID),
-        ]
-        return object.serializedBytes()
+        var object = columnMembers()
+        object["time_us"] = .number(JSONNumber(timeMicroseconds))
+        return JSONValue.object(object).serializedBytes()
     }
 
     /// The spooled event; its `seq` is 0 until the shipper chains it.

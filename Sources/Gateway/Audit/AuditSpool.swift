@@ -80,20 +80,23 @@ actor AuditSpool {
     }
 
     /// Returns once `events` are on stable storage, in this order and after every event appended
-    /// before. Throws `AuditSpoolError.spoolFull` (nothing appended) when they do not fit.
-    func append(_ events: [AuditEvent]) async throws {
-        guard !events.isEmpty else { return }
+    /// before, with the bytes the spool then holds (for the gauge, without another actor hop).
+    /// Throws `AuditSpoolError.spoolFull` (nothing appended) when they do not fit.
+    @discardableResult
+    func append(_ events: [AuditEvent]) async throws -> Int {
+        guard !events.isEmpty else { return spooledBytes }
         var records: [UInt8] = []
         for event in events { AuditSpoolRecord.append(payload: event.spoolPayload(), to: &records) }
         guard spooledBytes + records.count <= sizeLimit else { throw AuditSpoolError.spoolFull }
         queuedBytes += records
         if isWriting {
             let mustLead = try await withCheckedThrowingContinuation { queuedWriters.append($0) }
-            guard mustLead else { return }
+            guard mustLead else { return spooledBytes }
         } else {
             isWriting = true
         }
         try await writeQueue()
+        return spooledBytes
     }
 
     /// Writes everything queued with one `write` + `fdatasync`, then hands the writer role on.

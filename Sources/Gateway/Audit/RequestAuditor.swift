@@ -18,8 +18,7 @@ struct RequestAuditor: Sendable {
             return event
         }
         do {
-            try await spool.append(stamped)
-            metrics.spoolBytes.record(await spool.spooledBytes)
+            metrics.spoolBytes.record(try await spool.append(stamped))
             return true
         } catch {
             metrics.spoolRefusals.increment()

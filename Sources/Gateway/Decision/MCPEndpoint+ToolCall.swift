@@ -28,7 +28,7 @@ extension MCPEndpoint {
         guard let call = ToolCall(
             request, bytesIn: body.count, exchange: exchange, liveDefinitions: liveDefinitions, fingerprint: argumentsFingerprint
         ) else {
-            return GatewayAnswers.error(JSONRPCErrorObject(code: -32602, message: "Invalid params: tools/call needs a tool name"), id: request.id)
+            return GatewayAnswers.error(GatewayAnswers.missingToolNameError, id: request.id)
         }
         switch await judge(call, exchange, mayHold: true) {
         case .answer(let response):

@@ -50,6 +50,8 @@ enum GatewayAnswers {
 
     static let originRefused = error(JSONRPCErrorObject(code: -32001, message: "Origin not allowed"), id: nil, status: .forbidden)
 
+    static let missingToolNameError = JSONRPCErrorObject(code: -32602, message: "Invalid params: tools/call needs a tool name")
+
     /// SPEC 5.3: a hidden tool gets exactly the error of a tool that does not exist.
     static func unknownToolError(_ name: String) -> JSONRPCErrorObject {
         JSONRPCErrorObject(code: -32602, message: PolicyMessages.unknownTool(name))

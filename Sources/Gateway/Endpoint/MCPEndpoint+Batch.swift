@@ -19,8 +19,7 @@ extension MCPEndpoint {
                 guard let call = ToolCall(
                     request, bytesIn: 0, exchange: exchange, liveDefinitions: liveDefinitions, fingerprint: argumentsFingerprint
                 ) else {
-                    answers.append(JSONRPCResponse(
-                        id: request.id, outcome: .error(JSONRPCErrorObject(code: -32602, message: "Invalid params: tools/call needs a tool name"))).jsonValue)
+                    answers.append(JSONRPCResponse(id: request.id, outcome: .error(GatewayAnswers.missingToolNameError)).jsonValue)
                     continue
                 }
                 switch await judge(call, exchange, mayHold: false) {
@@ -35,8 +34,7 @@ extension MCPEndpoint {
             case .success(let message):
                 if case .request(let request) = message, request.method == "tools/list" { listIDs.append(request.id) }
                 let (method, id) = Self.methodAndID(of: message)
-                metrics.countRequest(method: method, decision: "allow")
-                guard await auditor.record(exchange.auditEvent(method: method, id: id, decision: "allow")) else {
+                guard await recordPassedOn(method: method, id: id, bytesIn: nil, exchange) else {
                     if let id { answers.append(JSONRPCResponse(id: id, outcome: .error(GatewayAnswers.auditUnavailableError)).jsonValue) }
                     continue
                 }

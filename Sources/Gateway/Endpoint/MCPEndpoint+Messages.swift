@@ -58,11 +58,19 @@ extension MCPEndpoint {
         _ body: [UInt8], method: String, id: JSONRPCID?, _ exchange: MCPExchange, plan: UpstreamRelay.Plan,
         opensSession: String? = nil
     ) async -> Response {
+        guard await recordPassedOn(method: method, id: id, bytesIn: body.count, exchange) else {
+            return GatewayAnswers.auditUnavailable(id: id)
+        }
+        return await forward(body, exchange, plan: plan, opensSession: opensSession) { _ in }
+    }
+
+    /// A message the gateway passes on without judging it is counted and recorded before it goes
+    /// upstream; false when its event could not be spooled.
+    func recordPassedOn(method: String, id: JSONRPCID?, bytesIn: Int?, _ exchange: MCPExchange) async -> Bool {
         metrics.countRequest(method: method, decision: "allow")
         var event = exchange.auditEvent(method: method, id: id, decision: "allow")
-        event.bytesIn = Int64(body.count)
-        guard await auditor.record(event) else { return GatewayAnswers.auditUnavailable(id: id) }
-        return await forward(body, exchange, plan: plan, opensSession: opensSession) { _ in }
+        event.bytesIn = bytesIn.map(Int64.init)
+        return await auditor.record(event)
     }
 
     /// `tools/list` answers lose what this grant may not see (SPEC 5.2, 5.7).

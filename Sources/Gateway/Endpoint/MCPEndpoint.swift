@@ -88,27 +88,15 @@ struct MCPEndpoint: Sendable {
     /// are; both are audited like any request.
     private func passThrough(_ method: HTTPRequest.Method, _ exchange: MCPExchange) async -> Response {
         let name = method.rawValue
-        metrics.countRequest(method: name, decision: "allow")
-        guard await auditor.record(exchange.auditEvent(method: name, id: nil, decision: "allow")) else {
+        guard await recordPassedOn(method: name, id: nil, bytesIn: nil, exchange) else {
             return GatewayAnswers.auditUnavailable(id: nil)
         }
-        let plan = UpstreamRelay.Plan()
         switch await send(nil, method: NIOHTTP1.HTTPMethod(rawValue: name), exchange) {
         case .failure(let failure):
             let status: HTTPResponse.Status = method == .get ? .badGateway : .ok
             return GatewayAnswers.error(GatewayAnswers.upstreamUnavailableError(failure.reason), id: nil, status: status)
         case .success(let (answer, headers)):
-            return relay.response(for: answer, headers: headers, plan: plan) { _ in }
+            return relay.response(for: answer, headers: headers, plan: UpstreamRelay.Plan()) { _ in }
         }
     }
-}
-
-/// What the approval webhook needs to announce a new request (SPEC 5.6 step 2).
-struct ApprovalRequestNotice: Sendable {
-    let account: SnapshotAccount?
-    let pending: ApprovalStore.Pending
-    let key: ApprovalStore.CallKey
-    let caller: AuthenticatedGrant
-    /// The rule that asked for the approval.
-    let rule: String
 }

@@ -41,49 +41,10 @@ public enum AuditChain {
     }
 
     static func canonicalObject(of event: AuditEvent) -> JSONValue {
-        func uuid(_ value: UUID?) -> JSONValue { value.map { .string($0.uuidString.lowercased()) } ?? .null }
-        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-        func integer(_ value: Int64?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
-        func double(_ value: Double?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
-        func hex(_ value: [UInt8]?) -> JSONValue { value.map { .string($0.lowercaseHex) } ?? .null }
-        func strings(_ value: [String]?) -> JSONValue { value.map { .array($0.map(JSONValue.string)) } ?? .null }
-        func json(_ value: JSONValue?) -> JSONValue { value.map(normalizingNumbers) ?? .null }
-        return [
-            "id": uuid(event.id),
-            "time": .string(timestamp(microseconds: event.timeMicroseconds)),
-            "account_id": uuid(event.accountID),
-            "kind": .string(event.kind),
-            "identity_id": uuid(event.identityID),
-            "identity_label": text(event.identityLabel),
-            "grant_id": uuid(event.grantID),
-            "server_id": uuid(event.serverID),
-            "session_digest": hex(event.sessionDigest),
-            "protocol_version": text(event.protocolVersion),
-            "method": text(event.method),
-            "jsonrpc_id": json(event.jsonrpcID),
-            "tool": text(event.tool),
-            "decision": .string(event.decision),
-            "code": text(event.code),
-            "rule": text(event.rule),
-            "message": text(event.message),
-            "policy_id": uuid(event.policyID),
-            "policy_version": integer(event.policyVersion.map(Int64.init)),
-            "snapshot_version": integer(event.snapshotVersion),
-            "tool_definition_hash": text(event.toolDefinitionHash),
-            "argument_keys": strings(event.argumentKeys),
-            "arguments_hmac": hex(event.argumentsHMAC),
-            "arguments": json(event.arguments),
-            "result": json(event.result),
-            "unenforced_limits": strings(event.unenforcedLimits),
-            "upstream_status": integer(event.upstreamStatus.map(Int64.init)),
-            "gateway_latency_ms": double(event.gatewayLatencyMs),
-            "upstream_latency_ms": double(event.upstreamLatencyMs),
-            "bytes_in": integer(event.bytesIn),
-            "bytes_out": integer(event.bytesOut),
-            "worker_id": text(event.workerID),
-            "approval_id": uuid(event.approvalID),
-            "seq": integer(event.seq),
-        ]
+        var object = event.columnMembers(normalizingJSON: normalizingNumbers)
+        object["time"] = .string(timestamp(microseconds: event.timeMicroseconds))
+        object["seq"] = .number(JSONNumber(event.seq))
+        return .object(object)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` from integer arithmetic only, so no formatter or locale can
