@@ -63,7 +63,8 @@ func buildApplication(
         relay: UpstreamRelay(maxEventBytes: options.maxEventBytes, metrics: gatewayMetrics),
         metrics: gatewayMetrics,
         limits: MCPEndpoint.Limits(
-            maxBodyBytes: options.maxBodyBytes, bodyReadTimeout: .seconds(options.bodyReadTimeout), maxEventBytes: options.maxEventBytes),
+            maxBodyBytes: options.maxBodyBytes, bodyReadTimeout: .seconds(options.bodyReadTimeout), maxEventBytes: options.maxEventBytes,
+            maxBatchElements: options.maxBatchSize),
         allowedOrigins: Set(options.allowedOrigin),
         logger: logger
     )

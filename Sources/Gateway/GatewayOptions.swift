@@ -36,6 +36,9 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Largest upstream SSE event (or JSON answer the gateway rewrites) in bytes; a larger one is cut with an error. Env: PORTCULLIS_MAX_EVENT_BYTES.")
     var maxEventBytes: Int = EnvironmentVariables.int("PORTCULLIS_MAX_EVENT_BYTES") ?? 8 << 20
 
+    @Option(help: "Most messages in one JSON-RPC batch (MCP 2025-03-26); a larger batch gets -32600. Env: PORTCULLIS_MAX_BATCH_SIZE.")
+    var maxBatchSize: Int = EnvironmentVariables.int("PORTCULLIS_MAX_BATCH_SIZE") ?? 100
+
     @Option(help: "Seconds a client has to send a request body. Env: PORTCULLIS_BODY_READ_TIMEOUT.")
     var bodyReadTimeout: Int = EnvironmentVariables.int("PORTCULLIS_BODY_READ_TIMEOUT") ?? 30
 

@@ -10,12 +10,14 @@ enum IncomingMessage: Equatable {
 
     /// The protocol that allowed batches; later versions removed them.
     static let batchProtocolVersion = "2025-03-26"
-    /// The protocol whose `Mcp-Method` / `Mcp-Name` headers must agree with the body.
+    /// The protocol that introduced the `Mcp-Method` / `Mcp-Name` routing headers.
     static let routingHeadersProtocolVersion = "2026-07-28"
 
     struct Limits {
         var maxBodyBytes = 4 * 1024 * 1024
         var maxDepth = 64
+        /// Issue 10 item 3: each element is judged and audited, so a batch's size is bounded too.
+        var maxBatchElements = 100
     }
 
     /// The routing headers of MCP 2026-07-28, when present.
@@ -39,24 +41,34 @@ enum IncomingMessage: Equatable {
                 return .failure(.invalidRequest("batches are not part of MCP \(protocolVersion ?? "")"))
             }
             guard !elements.isEmpty else { return .failure(.invalidRequest("an empty batch")) }
-            return .success(.batch(elements.map(message(from:))))
-        }
-        return message(from: value).flatMap { message in
-            if protocolVersion == routingHeadersProtocolVersion, let mismatch = routingMismatch(message, routing) {
-                return .failure(mismatch)
+            guard elements.count <= limits.maxBatchElements else {
+                return .failure(.invalidRequest("a batch of more than \(limits.maxBatchElements) messages"))
             }
-            return .success(.single(message))
+            return .success(.batch(elements.map { message(from: $0, routing: routing) }))
         }
+        return message(from: value, routing: routing).map(IncomingMessage.single)
     }
 
-    private static func message(from value: JSONValue) -> Result<JSONRPCMessage, MessageRejection> {
+    private static func message(from value: JSONValue, routing: RoutingHeaders) -> Result<JSONRPCMessage, MessageRejection> {
+        let message: JSONRPCMessage
         do {
-            return .success(try JSONRPCMessage(value))
+            message = try JSONRPCMessage(value)
         } catch {
             let id = value.objectValue?["id"].flatMap(JSONRPCID.init)
             return .failure(.invalidRequest(error.description, id: id))
         }
+        if case .notification(let notification) = message, !notification.method.hasPrefix(notificationPrefix) {
+            // Issue 10 item 5: `tools/call` (or any request method) without an id would otherwise
+            // pass on as a notification, unjudged; every MCP notification is `notifications/...`.
+            return .failure(.invalidRequest("\"\(notification.method)\" is a request and needs an id"))
+        }
+        // Issue 10 item 23: checked whatever the protocol version, since an upstream or a proxy in
+        // front of it may route on these headers whichever version the client claims.
+        if let mismatch = routingMismatch(message, routing) { return .failure(mismatch) }
+        return .success(message)
     }
+
+    static let notificationPrefix = "notifications/"
 
     /// `Mcp-Method` must name the body's method, and `Mcp-Name` the tool, prompt or resource the
     /// body names, so that a proxy routing on headers never sees another request than the one judged.

@@ -22,7 +22,7 @@ extension MCPEndpoint {
         }
         let routing = IncomingMessage.RoutingHeaders(
             method: exchange.headers[Self.mcpMethodHeader], name: exchange.headers[Self.mcpNameHeader])
-        let limits = IncomingMessage.Limits(maxBodyBytes: limits.maxBodyBytes)
+        let limits = IncomingMessage.Limits(maxBodyBytes: limits.maxBodyBytes, maxBatchElements: limits.maxBatchElements)
         switch IncomingMessage.read(body, protocolVersion: exchange.protocolVersion, routing: routing, limits: limits) {
         case .failure(let rejection):
             return await reject(rejection, exchange)

@@ -14,6 +14,7 @@ struct MCPEndpoint: Sendable {
         var maxBodyBytes = 4 << 20
         var bodyReadTimeout: Duration = .seconds(30)
         var maxEventBytes = ServerSentEventParser.defaultMaxEventBytes
+        var maxBatchElements = 100
     }
 
     let snapshots: SnapshotStore
