@@ -22,6 +22,7 @@ extension FakeMCPUpstream {
 
     static func router(configuration: Configuration, state: NIOLockedValueBox<State>) -> Router<FakeMCPUpstreamContext> {
         let router = Router(context: FakeMCPUpstreamContext.self)
+        router.add(middleware: FakeMCPUpstreamHostileHeaders(state: state))
         let path = RouterPath(configuration.path)
         router.post(path) { request, context in
             let body = Array(buffer: try await request.body.collect(upTo: 64 << 20))
@@ -37,7 +38,9 @@ extension FakeMCPUpstream {
                 "jsonrpc": "2.0", "method": "notifications/message",
                 "params": ["level": "info", "data": "fake upstream stream open"],
             ]
-            let event = sseEvent(notification, state: state)
+            let listed = state.withLockedValue { $0.hostility.listOnGetStream }
+                ? sseEvent(result(id: 99, toolsPage(cursor: nil, state: state)), state: state) : []
+            let event = sseEvent(notification, state: state) + listed
             let channel = context.channel
             return Response(status: .ok, headers: sseHeaders(session: request.headers[sessionHeader]), body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(bytes: event))
@@ -134,7 +137,9 @@ extension FakeMCPUpstream {
                 break
             }
         }
-        return messageResponse(try await answer(parsed, state: state), mode: mode, session: session, state: state)
+        var status = HTTPResponse.Status.ok
+        if parsed["method"]?.stringValue == "tools/list" { status = .init(code: state.withLockedValue { $0.hostility.listStatus }) }
+        return messageResponse(try await answer(parsed, state: state), mode: mode, session: session, state: state, status: status)
     }
 
     /// The JSON-RPC answer to one request.
@@ -151,7 +156,8 @@ extension FakeMCPUpstream {
         case "ping":
             return result(id: id, [:])
         case "tools/list":
-            return result(id: id, toolsPage(cursor: params?["cursor"]?.stringValue, state: state))
+            let asString = state.withLockedValue { $0.hostility.listIDAsString }
+            return result(id: asString ? .string(id.serialized()) : id, toolsPage(cursor: params?["cursor"]?.stringValue, state: state))
         case "tools/call":
             let name = params?["name"]?.stringValue ?? ""
             let known = specialTools.contains(name) || state.withLockedValue { $0.tools.contains { $0["name"]?.stringValue == name } }

@@ -38,13 +38,16 @@ extension FakeMCPUpstream {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: message.serializedBytes())))
     }
 
-    /// A 200 answer carrying `message`, as JSON or as one SSE event according to the mode.
-    static func messageResponse(_ message: JSONValue, mode: Mode, session: String?, state: NIOLockedValueBox<State>) -> Response {
+    /// An answer carrying `message`, as JSON or as one SSE event according to the mode.
+    static func messageResponse(
+        _ message: JSONValue, mode: Mode, session: String?, state: NIOLockedValueBox<State>, status: HTTPResponse.Status = .ok
+    ) -> Response {
         switch mode {
         case .json:
-            return jsonResponse(status: .ok, message, session: session)
+            return jsonResponse(status: status, message, session: session)
         case .sse:
-            return Response(status: .ok, headers: sseHeaders(session: session), body: .init(byteBuffer: ByteBuffer(bytes: sseEvent(message, state: state))))
+            let garbled = state.withLockedValue { $0.hostility.garbledEventFirst } ? garbledEvent : []
+            return Response(status: status, headers: sseHeaders(session: session), body: .init(byteBuffer: ByteBuffer(bytes: garbled + sseEvent(message, state: state))))
         }
     }
 

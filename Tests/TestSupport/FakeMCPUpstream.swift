@@ -93,6 +93,7 @@ public final class FakeMCPUpstream: Sendable {
         var sessions: Set<String> = []
         var eventCounter = 0
         var stopping = false
+        var hostility = Hostility()
     }
 
     let configuration: Configuration

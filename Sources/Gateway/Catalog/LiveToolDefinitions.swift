@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import Shared
 
@@ -7,23 +8,42 @@ import Shared
 final class LiveToolDefinitions: Sendable {
     /// Bounds memory against an upstream that invents tool names: past this, old sightings are forgotten.
     static let capacity = 100_000
-    private let hashes = NIOLockedValueBox<[EnforcementSnapshot.ToolKey: String]>([:])
+
+    private struct State {
+        var hashes: [EnforcementSnapshot.ToolKey: String] = [:]
+        /// Servers whose last `tools/list` answer could not be read (issue 10 item 7).
+        var unreadable: Set<UUID> = []
+    }
+
+    private let state = NIOLockedValueBox(State())
 
     func record(_ hash: String, for key: EnforcementSnapshot.ToolKey) {
-        hashes.withLockedValue { hashes in
-            if hashes.count >= Self.capacity, hashes[key] == nil { hashes.removeAll(keepingCapacity: true) }
-            hashes[key] = hash
+        state.withLockedValue { state in
+            if state.hashes.count >= Self.capacity, state.hashes[key] == nil { state.hashes.removeAll(keepingCapacity: true) }
+            state.hashes[key] = hash
         }
     }
 
     func hash(of key: EnforcementSnapshot.ToolKey) -> String? {
-        hashes.withLockedValue { $0[key] }
+        state.withLockedValue { $0.hashes[key] }
+    }
+
+    /// A `tools/list` answer of the server was read (`true`) or was cut, unparseable or cut off
+    /// (`false`). After an unreadable one the live definitions are unknown: a hostile upstream
+    /// could be hiding a changed definition, so no tool of it counts as approved until a list
+    /// is read again.
+    func listing(of server: UUID, wasReadable: Bool) {
+        state.withLockedValue { state in
+            if wasReadable { state.unreadable.remove(server) } else { state.unreadable.insert(server) }
+        }
     }
 
     /// Whether calls of the tool run the approved definition: the catalog must have an approved
-    /// hash, and the definition seen live (or, before any was seen, the catalog's) must match it.
+    /// hash, the server's live definitions must be known, and the definition seen live (or,
+    /// before any was seen, the catalog's) must match it.
     func isApproved(_ key: EnforcementSnapshot.ToolKey, catalog: SnapshotTool?) -> Bool {
         guard let catalog, let approved = catalog.approvedHash else { return false }
-        return (hash(of: key) ?? catalog.definitionHash) == approved
+        let (live, unreadable) = state.withLockedValue { ($0.hashes[key], $0.unreadable.contains(key.serverID)) }
+        return !unreadable && (live ?? catalog.definitionHash) == approved
     }
 }

@@ -12,7 +12,14 @@ struct ToolListFilter: Sendable {
     let reportDrift: @Sendable (_ serverID: UUID, _ tool: String, _ observedHash: String) -> Void
 
     func filter(_ result: JSONValue) -> JSONValue {
-        guard var object = result.objectValue, let tools = object["tools"]?.arrayValue else { return result }
+        guard var object = result.objectValue else { return result }
+        guard let tools = object["tools"]?.arrayValue else {
+            // Not a list a client could read: nothing of it passes (issue 10 item 7).
+            object["tools"] = .array([])
+            liveDefinitions.listing(of: grant.server.id, wasReadable: false)
+            return .object(object)
+        }
+        liveDefinitions.listing(of: grant.server.id, wasReadable: true)
         var kept: [JSONValue] = []
         kept.reserveCapacity(tools.count)
         for tool in tools {

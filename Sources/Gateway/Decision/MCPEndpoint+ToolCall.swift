@@ -28,7 +28,8 @@ extension MCPEndpoint {
         guard let call = ToolCall(
             request, bytesIn: body.count, exchange: exchange, liveDefinitions: liveDefinitions, fingerprint: argumentsFingerprint
         ) else {
-            return GatewayAnswers.error(GatewayAnswers.missingToolNameError, id: request.id)
+            guard let refusal = await refuseUnnamedCall(request, exchange) else { return GatewayAnswers.auditUnavailable(id: request.id) }
+            return GatewayAnswers.json(refusal.jsonValue)
         }
         switch await judge(call, exchange, mayHold: true) {
         case .answer(let response):
@@ -83,7 +84,7 @@ extension MCPEndpoint {
                 }
                 switch await settle(settlement, call, counters, exchange) {
                 case .forward(let permit):
-                    let result = try await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: call.request.id, capturesAnswer: true), into: &writer)
+                    let result = await forward(body, exchange, plan: UpstreamRelay.Plan(requestID: call.request.id, capturesAnswer: true), into: &writer)
                     await finish(call, permit, result, exchange)
                 case .answer(let response):
                     try await writer.write(ServerSentEvent(message: response.jsonValue).encoded())
@@ -207,7 +208,7 @@ extension MCPEndpoint {
         event.upstreamStatus = result.status
         event.upstreamLatencyMs = result.latencyNanoseconds.map { Double($0) / 1_000_000 }
         event.bytesOut = result.bytesOut
-        event.message = result.failure.map { "Upstream MCP server unavailable: \($0)" }
+        event.message = result.agentWentAway ? result.failure : result.failure.map { "Upstream MCP server unavailable: \($0)" }
         if exchange.caller.policy?.compiled.auditResults == true, let answer = result.answer {
             // `audit.results: true` keeps the result, with credentials masked as in arguments.
             event.result = AuditedArguments(answer["result"] ?? answer["error"] ?? .null, mode: .full).values

@@ -2,57 +2,72 @@ import Hummingbird
 import Shared
 
 extension MCPEndpoint {
-    /// A JSON-RPC batch (MCP 2025-03-26 only, SPEC 5.2): each element is judged on its own; the
-    /// gateway answers the denied and malformed ones, forwards the rest as one smaller batch, and
-    /// merges its answers into the upstream's. Calls needing a fresh approval are answered pending
-    /// rather than held, since holding one would hold every other answer of the batch.
-    func batch(_ elements: [Result<JSONRPCMessage, MessageRejection>], _ exchange: MCPExchange) async -> Response {
+    /// A batch after judging: what the gateway answers itself and what goes upstream.
+    private struct JudgedBatch {
         var answers: [JSONValue] = []
         var forwarded: [JSONValue] = []
         var calls: [(ToolCall, ToolCallPermit)] = []
-        var listIDs: [JSONRPCID] = []
+        var listsTools = false
+    }
+
+    /// A JSON-RPC batch (MCP 2025-03-26 only, SPEC 5.2): each element is judged on its own; the
+    /// gateway answers the denied and malformed ones, forwards the rest as one smaller batch, and
+    /// merges its answers into the upstream's. Calls needing a fresh approval are answered pending
+    /// rather than held, since holding one would hold every other answer of the batch. The
+    /// elements' audit events are spooled together, once before forwarding and once after the
+    /// answer (issue 10 item 3); if that fails nothing is forwarded and the batch gets 503.
+    func batch(_ elements: [Result<JSONRPCMessage, MessageRejection>], _ exchange: MCPExchange) async -> Response {
+        let (judged, events) = await auditor.gathering { await judge(elements, exchange) }
+        guard await auditor.record(events) else {
+            for (_, permit) in judged.calls { await counters.release(permit.reservations) }
+            return GatewayAnswers.auditUnavailable(id: nil)
+        }
+        if judged.forwarded.isEmpty {
+            return judged.answers.isEmpty ? Response(status: .accepted) : GatewayAnswers.json(.array(judged.answers))
+        }
+        let plan = UpstreamRelay.Plan(gatewayAnswers: judged.answers, listsTools: judged.listsTools)
+        let permits = judged.calls
+        return await forward(JSONValue.array(judged.forwarded).serializedBytes(), exchange, plan: plan) { result in
+            let (_, responses) = await auditor.gathering {
+                for (call, permit) in permits { await finish(call, permit, result, exchange) }
+            }
+            _ = await auditor.record(responses)
+        }
+    }
+
+    private func judge(_ elements: [Result<JSONRPCMessage, MessageRejection>], _ exchange: MCPExchange) async -> JudgedBatch {
+        var judged = JudgedBatch()
         for element in elements {
             switch element {
             case .failure(let rejection):
-                answers.append(rejection.response.jsonValue)
+                // Recorded like a rejected single message (issue 10 item 4).
+                _ = await recordRejection(rejection, exchange)
+                judged.answers.append(rejection.response.jsonValue)
             case .success(.request(let request)) where request.method == "tools/call":
                 guard let call = ToolCall(
                     request, bytesIn: 0, exchange: exchange, liveDefinitions: liveDefinitions, fingerprint: argumentsFingerprint
                 ) else {
-                    answers.append(JSONRPCResponse(id: request.id, outcome: .error(GatewayAnswers.missingToolNameError)).jsonValue)
+                    // Gathered: always answered here; the batch's one append decides whether it stands.
+                    if let refusal = await refuseUnnamedCall(request, exchange) { judged.answers.append(refusal.jsonValue) }
                     continue
                 }
                 switch await judge(call, exchange, mayHold: false) {
                 case .forward(let permit):
-                    forwarded.append(request.jsonValue)
-                    calls.append((call, permit))
+                    judged.forwarded.append(request.jsonValue)
+                    judged.calls.append((call, permit))
                 case .answer(let response):
-                    answers.append(response.jsonValue)
+                    judged.answers.append(response.jsonValue)
                 case .unrecorded, .hold:
-                    answers.append(JSONRPCResponse(id: request.id, outcome: .error(GatewayAnswers.auditUnavailableError)).jsonValue)
+                    judged.answers.append(JSONRPCResponse(id: request.id, outcome: .error(GatewayAnswers.auditUnavailableError)).jsonValue)
                 }
             case .success(let message):
-                if case .request(let request) = message, request.method == "tools/list" { listIDs.append(request.id) }
+                if case .request(let request) = message, request.method == "tools/list" { judged.listsTools = true }
                 let (method, id) = Self.methodAndID(of: message)
-                guard await recordPassedOn(method: method, id: id, bytesIn: nil, exchange) else {
-                    if let id { answers.append(JSONRPCResponse(id: id, outcome: .error(GatewayAnswers.auditUnavailableError)).jsonValue) }
-                    continue
-                }
-                forwarded.append(message.jsonValue)
+                _ = await recordPassedOn(method: method, id: id, bytesIn: nil, exchange)
+                judged.forwarded.append(message.jsonValue)
             }
         }
-        if forwarded.isEmpty {
-            return answers.isEmpty ? Response(status: .accepted) : GatewayAnswers.json(.array(answers))
-        }
-        let filters: [@Sendable (JSONValue) -> JSONValue] = listIDs.map { toolListRewrite(for: $0, exchange) }
-        var plan = UpstreamRelay.Plan(gatewayAnswers: answers)
-        if !filters.isEmpty {
-            plan.rewrite = { message in filters.reduce(message) { rewritten, filter in filter(rewritten) } }
-        }
-        let permits = calls
-        return await forward(JSONValue.array(forwarded).serializedBytes(), exchange, plan: plan) { result in
-            for (call, permit) in permits { await finish(call, permit, result, exchange) }
-        }
+        return judged
     }
 
     private static func methodAndID(of message: JSONRPCMessage) -> (String, JSONRPCID?) {

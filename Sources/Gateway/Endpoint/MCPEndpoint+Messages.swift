@@ -17,8 +17,7 @@ extension MCPEndpoint {
         } catch is NIOTooManyBytesError {
             return await reject(.tooLarge(limit: limits.maxBodyBytes), exchange)
         } catch {
-            return GatewayAnswers.error(
-                JSONRPCErrorObject(code: -32600, message: "Invalid Request: the body did not arrive in time"), id: nil, status: .requestTimeout)
+            return await reject(.bodyTimeout, exchange)
         }
         let routing = IncomingMessage.RoutingHeaders(
             method: exchange.headers[Self.mcpMethodHeader], name: exchange.headers[Self.mcpNameHeader])
@@ -41,8 +40,7 @@ extension MCPEndpoint {
         case .request(let request) where request.method == "tools/call":
             return await toolCall(request, body: body, exchange)
         case .request(let request):
-            var plan = UpstreamRelay.Plan(requestID: request.id)
-            if request.method == "tools/list" { plan.rewrite = toolListRewrite(for: request.id, exchange) }
+            let plan = UpstreamRelay.Plan(requestID: request.id, listsTools: request.method == "tools/list")
             let opensSession = request.method == "initialize"
                 ? request.params?["protocolVersion"]?.stringValue ?? exchange.protocolVersion ?? "2025-03-26" : nil
             return await forwardAudited(body, method: request.method, id: request.id, exchange, plan: plan, opensSession: opensSession)
@@ -73,13 +71,15 @@ extension MCPEndpoint {
         return await auditor.record(event)
     }
 
-    /// `tools/list` answers lose what this grant may not see (SPEC 5.2, 5.7).
-    func toolListRewrite(for id: JSONRPCID, _ exchange: MCPExchange) -> @Sendable (JSONValue) -> JSONValue {
+    /// `tools/list` answers lose what this grant may not see (SPEC 5.2, 5.7). Recognised by their
+    /// shape, not by the id of a `tools/list` the agent sent (issue 10 item 7): an upstream may
+    /// put a tool list in any response, under an id of another JSON type (`"1"` for `1`) that a
+    /// lenient client still matches, or on its GET stream.
+    func toolListRewrite(_ exchange: MCPExchange) -> @Sendable (JSONValue) -> JSONValue {
         let filter = ToolListFilter(
             snapshot: exchange.snapshot, grant: exchange.caller, liveDefinitions: liveDefinitions, reportDrift: reportDrift)
         return { message in
-            guard var object = message.objectValue, object["id"].flatMap(JSONRPCID.init) == id,
-                  let result = object["result"] else { return message }
+            guard var object = message.objectValue, let result = object["result"], result["tools"] != nil else { return message }
             object["result"] = filter.filter(result)
             return .object(object)
         }
@@ -87,11 +87,27 @@ extension MCPEndpoint {
 
     /// A body the gateway will not judge gets its SPEC 5.9 answer, and an audit row: the caller is known.
     private func reject(_ rejection: MessageRejection, _ exchange: MCPExchange) async -> Response {
+        guard await recordRejection(rejection, exchange) else { return GatewayAnswers.auditUnavailable(id: rejection.id) }
+        return GatewayAnswers.rejection(rejection)
+    }
+
+    /// The audit row of a message the gateway refused to read; false when it could not be spooled.
+    func recordRejection(_ rejection: MessageRejection, _ exchange: MCPExchange) async -> Bool {
         metrics.countRequest(method: "invalid", decision: "rejected")
         var event = exchange.auditEvent(method: nil, id: rejection.id, decision: "deny")
         event.code = "invalid_message"
         event.message = rejection.error.message
-        guard await auditor.record(event) else { return GatewayAnswers.auditUnavailable(id: rejection.id) }
-        return GatewayAnswers.rejection(rejection)
+        return await auditor.record(event)
+    }
+
+    /// A `tools/call` that names no tool is answered -32602 without a decision, and recorded
+    /// (issue 10 item 4); nil when its event could not be spooled.
+    func refuseUnnamedCall(_ request: JSONRPCRequest, _ exchange: MCPExchange) async -> JSONRPCResponse? {
+        metrics.countRequest(method: "tools/call", decision: "rejected")
+        var event = exchange.auditEvent(method: request.method, id: request.id, decision: "deny")
+        event.code = "invalid_params"
+        event.message = GatewayAnswers.missingToolNameError.message
+        guard await auditor.record(event) else { return nil }
+        return JSONRPCResponse(id: request.id, outcome: .error(GatewayAnswers.missingToolNameError))
     }
 }

@@ -53,14 +53,11 @@ struct MCPEndpoint: Sendable {
         }
 
         let sealedSessionID = request.headers[MCPExchange.sessionIDHeader]
-        var session: SessionState?
-        if let sealedSessionID {
-            guard let opened = sessions.open(sealedSessionID, for: caller.grant.id) else { return GatewayAnswers.sessionNotFound }
-            session = opened
-        }
+        let session = sealedSessionID.flatMap { sessions.open($0, for: caller.grant.id) }
         let exchange = MCPExchange(
             snapshot: snapshot, caller: caller, headers: request.headers, session: session,
             sealedSessionID: sealedSessionID, started: started)
+        if sealedSessionID != nil, session == nil { return await refuseUnknownSession(request.method, exchange) }
 
         switch request.method {
         case .post: return await post(request, exchange)
@@ -85,6 +82,17 @@ struct MCPEndpoint: Sendable {
         }
     }
 
+    /// A session id that does not open for this grant (forged, expired keys, another grant's):
+    /// 404 so the client initializes again, and a row, since the grant is known (issue 10 item 4).
+    private func refuseUnknownSession(_ method: HTTPRequest.Method, _ exchange: MCPExchange) async -> Response {
+        metrics.countRequest(method: "invalid", decision: "rejected")
+        var event = exchange.auditEvent(method: nil, id: nil, decision: "deny")
+        event.code = "session_not_found"
+        event.message = "\(method.rawValue) with a session id that does not open for this grant"
+        guard await auditor.record(event) else { return GatewayAnswers.auditUnavailable(id: nil) }
+        return GatewayAnswers.sessionNotFound
+    }
+
     /// GET (the server's event stream, or its 405) and DELETE (end of session) go upstream as they
     /// are; both are audited like any request.
     private func passThrough(_ method: HTTPRequest.Method, _ exchange: MCPExchange) async -> Response {
@@ -97,7 +105,7 @@ struct MCPEndpoint: Sendable {
             let status: HTTPResponse.Status = method == .get ? .badGateway : .ok
             return GatewayAnswers.error(GatewayAnswers.upstreamUnavailableError(failure.reason), id: nil, status: status)
         case .success(let (answer, headers)):
-            return relay.response(for: answer, headers: headers, plan: UpstreamRelay.Plan()) { _ in }
+            return await relay.response(for: answer, headers: headers, plan: relayed(UpstreamRelay.Plan(), exchange)) { _ in }
         }
     }
 }

@@ -27,6 +27,9 @@ struct MessageRejection: Error, Equatable {
             error: JSONRPCErrorObject(code: -32600, message: "Invalid Request: the body exceeds \(limit) bytes"), id: nil)
     }
 
+    static let bodyTimeout = MessageRejection(
+        httpStatus: 408, error: JSONRPCErrorObject(code: -32600, message: "Invalid Request: the body did not arrive in time"), id: nil)
+
     /// The JSON-RPC response body to send.
     var response: JSONRPCResponse {
         JSONRPCResponse(id: id, outcome: .error(error))

@@ -47,6 +47,7 @@ extension MCPEndpoint {
         _ body: [UInt8], _ exchange: MCPExchange, plan: UpstreamRelay.Plan, opensSession protocolVersion: String? = nil,
         finished: @escaping @Sendable (UpstreamResult) async -> Void
     ) async -> Response {
+        let finished = noticingUnreadableLists(plan, exchange, then: finished)
         switch await send(body, method: .POST, exchange, opensSession: protocolVersion) {
         case .failure(let failure):
             await finished(UpstreamResult(failure: failure.reason))
@@ -55,23 +56,52 @@ extension MCPEndpoint {
             let answer: JSONValue = plan.gatewayAnswers.isEmpty ? error.jsonValue : .array(plan.gatewayAnswers + [error.jsonValue])
             return GatewayAnswers.json(answer)
         case .success(let (answer, headers)):
-            return relay.response(for: answer, headers: headers, plan: plan) { outcome in
+            return await relay.response(for: answer, headers: headers, plan: relayed(plan, exchange)) { outcome in
                 await finished(UpstreamResult(answer: answer, outcome: outcome))
             }
         }
     }
 
-    /// The same, on an SSE stream the gateway already answers on (a call held for approval).
+    /// Issue 10 item 7: a `tools/list` whose answer failed or was cut leaves the server's live
+    /// definitions unknown (under `pin: block` its tools are then not approved); an agent that
+    /// hung up says nothing about the upstream.
+    private func noticingUnreadableLists(
+        _ plan: UpstreamRelay.Plan, _ exchange: MCPExchange, then finished: @escaping @Sendable (UpstreamResult) async -> Void
+    ) -> @Sendable (UpstreamResult) async -> Void {
+        guard plan.listsTools else { return finished }
+        let server = exchange.caller.server.id
+        return { [liveDefinitions] result in
+            if result.failure != nil, !result.agentWentAway { liveDefinitions.listing(of: server, wasReadable: false) }
+            await finished(result)
+        }
+    }
+
+    /// Every answer coming back is filtered for this grant, whatever request it claims to answer
+    /// (issue 10 item 7).
+    func relayed(_ plan: UpstreamRelay.Plan, _ exchange: MCPExchange) -> UpstreamRelay.Plan {
+        var plan = plan
+        plan.rewrite = toolListRewrite(exchange)
+        return plan
+    }
+
+    /// The same, on an SSE stream the gateway already answers on (a call held for approval). The
+    /// result is returned also when the agent went away meanwhile, for the call's `response` row.
     func forward(
         _ body: [UInt8], _ exchange: MCPExchange, plan: UpstreamRelay.Plan, into writer: inout any ResponseBodyWriter
-    ) async throws -> UpstreamResult {
+    ) async -> UpstreamResult {
         switch await send(body, method: .POST, exchange) {
         case .failure(let failure):
             let error = JSONRPCResponse(id: plan.requestID, outcome: .error(GatewayAnswers.upstreamUnavailableError(failure.reason)))
-            try await writer.write(ServerSentEvent(message: error.jsonValue).encoded())
+            try? await writer.write(ServerSentEvent(message: error.jsonValue).encoded())
             return UpstreamResult(failure: failure.reason)
         case .success(let (answer, _)):
-            let outcome = try await relay.writeEvents(of: answer, plan: plan, into: &writer)
+            var outcome = UpstreamRelay.Outcome()
+            do {
+                try await relay.writeEvents(of: answer, plan: relayed(plan, exchange), into: &writer, outcome: &outcome)
+            } catch {
+                outcome.failure = outcome.failure ?? UpstreamRelay.agentWentAwayReason
+                outcome.agentWentAway = true
+            }
             return UpstreamResult(answer: answer, outcome: outcome)
         }
     }
@@ -85,6 +115,7 @@ struct UpstreamResult: Sendable {
     var failure: String?
     /// The JSON-RPC response the upstream gave, when captured.
     var answer: JSONValue?
+    var agentWentAway = false
 
     init(failure: String) {
         self.failure = failure
@@ -96,6 +127,7 @@ struct UpstreamResult: Sendable {
         bytesOut = outcome.bytesOut
         failure = outcome.failure
         self.answer = outcome.answer
+        agentWentAway = outcome.agentWentAway
     }
 
     /// A transport failure, an upstream 5xx or a JSON-RPC error: the call's counters are given

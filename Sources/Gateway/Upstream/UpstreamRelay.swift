@@ -5,10 +5,10 @@ import NIOHTTP1
 import Shared
 
 /// Carries an upstream answer back to the agent (SPEC 5.2, 5.9). SSE answers are parsed event by
-/// event as they arrive and written on at once, never buffered whole; an event over the limit, or
-/// a stream that never ends an event, is cut with a JSON-RPC error event. A JSON answer streams
-/// through untouched unless the gateway must rewrite it (`tools/list` filtering, batch merging),
-/// in which case it is read up to the same limit first.
+/// event as they arrive and written on at once, never buffered whole; an event over the limit, one
+/// that is not JSON, or a stream that never ends an event, is cut with a JSON-RPC error event. A
+/// 2xx JSON answer is read whole up to the same limit, rewritten, then written; HTTP errors stream
+/// through.
 struct UpstreamRelay: Sendable {
     /// What to change on the way back.
     struct Plan: Sendable {
@@ -21,9 +21,10 @@ struct UpstreamRelay: Sendable {
         /// Keep the JSON-RPC response answering `requestID` (if it is at most `answerCaptureBytes`):
         /// a `tools/call` gives its counters back on an error, and may audit its result.
         var capturesAnswer = false
+        /// The request includes a `tools/list`: an answer that cannot be read leaves the server's
+        /// live definitions unknown (`LiveToolDefinitions.listing`).
+        var listsTools = false
 
-        /// Whether a JSON answer must be read whole rather than streamed through.
-        var readsBody: Bool { rewrite != nil || !gatewayAnswers.isEmpty }
     }
 
     /// How the body went, for the audit row.
@@ -33,6 +34,8 @@ struct UpstreamRelay: Sendable {
         var failure: String?
         /// The response answering the request (only with `capturesAnswer`).
         var answer: JSONValue?
+        /// The agent closed the connection before the whole answer was written.
+        var agentWentAway = false
     }
 
     let maxEventBytes: Int
@@ -41,103 +44,174 @@ struct UpstreamRelay: Sendable {
     /// audit row is no place for a large result.
     static let answerCaptureBytes = 64 << 10
 
-    /// The response toward the agent; `finished` runs once the body has been written.
+    /// The response toward the agent; `finished` runs once the body has been written, or once the
+    /// agent went away mid-answer (issue 10 item 4: the call's `response` row is still written).
+    ///
+    /// Issue 10 item 7: every 2xx answer is read as MCP messages and rewritten, whatever the request
+    /// was: an SSE event by event, a JSON answer whole (within the event limit). A hostile upstream
+    /// may answer any request, or send on a GET stream, a `tools/list` result under any id, so the
+    /// rewrite (tool list filtering) applies to every message; and what does not parse is cut.
     func response(
         for answer: UpstreamClient.Answer, headers: HTTPFields, plan: Plan, finished: @escaping @Sendable (Outcome) async -> Void
-    ) -> Response {
+    ) async -> Response {
         let status = HTTPResponse.Status(code: answer.status)
         if Self.isEventStream(answer.headers) {
             return Response(status: status, headers: headers, body: ResponseBody { writer in
-                let outcome = try await metrics.withOpenStream { try await writeEvents(of: answer, plan: plan, into: &writer) }
-                try await writer.finish(nil)
-                await finished(outcome)
+                try await Self.reporting(to: finished) { outcome in
+                    try await metrics.withOpenStream { try await writeEvents(of: answer, plan: plan, into: &writer, outcome: &outcome) }
+                    try await writer.finish(nil)
+                }
             })
         }
-        if plan.readsBody, answer.status == 200 || answer.status == 202 {
-            var headers = headers
-            headers[.contentType] = GatewayAnswers.jsonContentType
-            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                var outcome = Outcome()
-                let merged: JSONValue
-                do {
-                    merged = try await rewrittenJSON(of: answer, plan: plan)
-                    outcome.answer = Self.response(in: merged, answering: plan)
-                } catch {
-                    merged = cutAnswer(plan, reason: "\(error)").jsonValue
-                    outcome.failure = "\(error)"
+        guard (200..<300).contains(answer.status) else {
+            // An HTTP error is not read as MCP messages by clients: relayed as it comes.
+            return Response(status: status, headers: headers, body: ResponseBody { writer in
+                try await Self.reporting(to: finished) { outcome in
+                    try await streamThrough(answer, plan: plan, into: &writer, outcome: &outcome)
+                    try await writer.finish(nil)
                 }
-                let bytes = merged.serializedBytes()
-                outcome.bytesOut = Int64(bytes.count)
-                try await writer.write(ByteBuffer(bytes: bytes))
-                try await writer.finish(nil)
-                await finished(outcome)
             })
         }
-        return Response(status: status, headers: headers, body: ResponseBody { writer in
-            var outcome = Outcome()
-            // Streamed through as it arrives; a copy of the start is kept for `capturesAnswer`.
-            var start: [UInt8] = []
-            do {
-                for try await chunk in answer.body {
-                    outcome.bytesOut += Int64(chunk.readableBytes)
-                    if plan.capturesAnswer, start.count <= Self.answerCaptureBytes { start += chunk.readableBytesView }
-                    try await writer.write(chunk)
-                }
-            } catch {
-                outcome.failure = UpstreamFailure(error).reason
+        var read = Outcome()
+        let message = await readMessages(of: answer, plan: plan, outcome: &read)
+        let answered = read
+        guard let message else {
+            // 202 (or an empty 2xx) for notifications and responses: nothing to relay.
+            return Response(status: status, headers: headers, body: ResponseBody { writer in
+                try await Self.reporting(to: finished, from: answered) { _ in try await writer.finish(nil) }
+            })
+        }
+        var jsonHeaders = headers
+        jsonHeaders[.contentType] = GatewayAnswers.jsonContentType
+        let bytes = ByteBuffer(bytes: message.serializedBytes())
+        return Response(status: .ok, headers: jsonHeaders, body: ResponseBody { writer in
+            try await Self.reporting(to: finished, from: answered) { outcome in
+                outcome.bytesOut += try await write(bytes, to: &writer)
+                try await writer.finish(nil)
             }
-            if plan.capturesAnswer, start.count <= Self.answerCaptureBytes, let message = try? JSONParser().parse(start) {
-                outcome.answer = Self.response(in: message, answering: plan)
-            }
-            try await writer.finish(nil)
-            await finished(outcome)
         })
     }
 
-    /// Writes the answer as SSE events on a stream the gateway already opened (a held approval):
-    /// a JSON answer becomes one `message` event.
-    func writeEvents(of answer: UpstreamClient.Answer, plan: Plan, into writer: inout any ResponseBodyWriter) async throws -> Outcome {
-        var outcome = Outcome()
+    /// Runs `write`, then hands its outcome to `finished` even when writing failed (the agent
+    /// closed the connection): the audit row then says so.
+    private static func reporting(
+        to finished: @Sendable (Outcome) async -> Void, from start: Outcome = Outcome(), _ write: (inout Outcome) async throws -> Void
+    ) async throws {
+        var outcome = start
+        do {
+            try await write(&outcome)
+        } catch {
+            outcome.failure = outcome.failure ?? agentWentAwayReason
+            outcome.agentWentAway = true
+            await finished(outcome)
+            throw error
+        }
+        await finished(outcome)
+    }
+
+    static let agentWentAwayReason = "the agent closed the connection before the whole answer was written"
+
+    /// A non-2xx answer, streamed through as it arrives; a copy of the start is kept for `capturesAnswer`.
+    private func streamThrough(
+        _ answer: UpstreamClient.Answer, plan: Plan, into writer: inout any ResponseBodyWriter, outcome: inout Outcome
+    ) async throws {
+        var start: [UInt8] = []
+        var chunks = answer.body.makeAsyncIterator()
+        while true {
+            let chunk: ByteBuffer
+            do {
+                guard let next = try await chunks.next() else { break }
+                chunk = next
+            } catch {
+                outcome.failure = Self.reason(error)
+                break
+            }
+            if plan.capturesAnswer, start.count <= Self.answerCaptureBytes { start += chunk.readableBytesView }
+            outcome.bytesOut += try await write(chunk, to: &writer)
+        }
+        if plan.capturesAnswer, start.count <= Self.answerCaptureBytes, let message = try? JSONParser().parse(start) {
+            outcome.answer = Self.response(in: message, answering: plan)
+        }
+    }
+
+    /// A 2xx JSON answer read whole, rewritten and merged with the gateway's answers; nil when
+    /// there is nothing to relay (an empty body and no gateway answers). An answer that cannot be
+    /// read or parsed is replaced by the error that cuts it.
+    private func readMessages(of answer: UpstreamClient.Answer, plan: Plan, outcome: inout Outcome) async -> JSONValue? {
+        do {
+            let buffer = try await answer.body.collect(upTo: maxEventBytes)
+            // A 202 carries no messages (MCP transport); whatever body a hostile one has is dropped.
+            guard buffer.readableBytes > 0, answer.status != 202 else {
+                return plan.gatewayAnswers.isEmpty ? nil : .array(plan.gatewayAnswers)
+            }
+            let value = Self.map(try JSONParser().parse(Array(buffer.readableBytesView)), plan.rewrite)
+            outcome.answer = Self.response(in: value, answering: plan)
+            return plan.gatewayAnswers.isEmpty ? value : .array(plan.gatewayAnswers + (value.arrayValue ?? [value]))
+        } catch {
+            let reason = error is NIOTooManyBytesError ? "an answer larger than \(maxEventBytes) bytes" : Self.reason(error)
+            outcome.failure = reason
+            let cut = cutAnswer(plan, reason: reason).jsonValue
+            return plan.gatewayAnswers.isEmpty ? cut : .array(plan.gatewayAnswers + [cut])
+        }
+    }
+
+    /// Writes the answer as SSE events on a stream the gateway writes: an upstream SSE answer
+    /// event by event (each must be a JSON-RPC message, issue 10 item 7), or a JSON answer as one
+    /// `message` event (a call held for approval).
+    func writeEvents(
+        of answer: UpstreamClient.Answer, plan: Plan, into writer: inout any ResponseBodyWriter, outcome: inout Outcome
+    ) async throws {
         for extra in plan.gatewayAnswers {
             outcome.bytesOut += try await write(ServerSentEvent(message: extra).encoded(), to: &writer)
         }
         guard Self.isEventStream(answer.headers) else {
-            let message: JSONValue
-            do {
-                message = answer.status == 202 && !plan.readsBody
-                    ? .null : try await rewrittenJSON(of: answer, plan: Plan(rewrite: plan.rewrite, requestID: plan.requestID))
-                outcome.answer = Self.response(in: message, answering: plan)
-            } catch {
-                message = cutAnswer(plan, reason: "\(error)").jsonValue
-                outcome.failure = "\(error)"
-            }
-            if !message.isNull {
+            var own = plan
+            own.gatewayAnswers = []
+            if let message = await readMessages(of: answer, plan: own, outcome: &outcome) {
                 outcome.bytesOut += try await write(ServerSentEvent(message: message).encoded(), to: &writer)
             }
-            return outcome
+            return
         }
         var parser = ServerSentEventParser(maxEventBytes: maxEventBytes)
-        do {
-            for try await chunk in answer.body {
-                for var event in try parser.feed(chunk.readableBytesView) {
-                    if plan.rewrite != nil || plan.capturesAnswer, let message = try? JSONParser().parse(event.data) {
-                        if event.data.count <= Self.answerCaptureBytes, let answer = Self.response(in: message, answering: plan) {
-                            outcome.answer = answer
-                        }
-                        if let rewrite = plan.rewrite { event.data = Self.map(message, rewrite).serializedBytes() }
-                    }
-                    outcome.bytesOut += try await write(event.encoded(), to: &writer)
-                }
+        var chunks = answer.body.makeAsyncIterator()
+        while true {
+            // Reading and parsing fail on the upstream's side (the stream is cut with an error
+            // event); writing fails on the agent's (the error goes up).
+            let events: [ServerSentEvent]
+            do {
+                guard let chunk = try await chunks.next() else { break }
+                events = try parser.feed(chunk.readableBytesView).map { try rewritten($0, plan: plan, outcome: &outcome) }
+            } catch {
+                let reason = Self.reason(error)
+                outcome.failure = reason
+                outcome.bytesOut += try await write(ServerSentEvent(message: cutAnswer(plan, reason: reason).jsonValue).encoded(), to: &writer)
+                return
             }
-        } catch let error as ServerSentEventError {
-            outcome.failure = error.description
-            outcome.bytesOut += try await write(ServerSentEvent(message: cutAnswer(plan, reason: error.description).jsonValue).encoded(), to: &writer)
-        } catch {
-            let reason = UpstreamFailure(error).reason
-            outcome.failure = reason
-            outcome.bytesOut += try await write(ServerSentEvent(message: cutAnswer(plan, reason: reason).jsonValue).encoded(), to: &writer)
+            for event in events { outcome.bytesOut += try await write(event.encoded(), to: &writer) }
         }
-        return outcome
+    }
+
+    /// One upstream event as it goes on: an empty one (a priming `id:`) carries no message;
+    /// anything else must be a JSON message the strict parser accepts, or the stream is cut.
+    private func rewritten(_ event: ServerSentEvent, plan: Plan, outcome: inout Outcome) throws(JSONParseError) -> ServerSentEvent {
+        guard !event.data.isEmpty else { return event }
+        let message = try JSONParser().parse(event.data)
+        if event.data.count <= Self.answerCaptureBytes, let answer = Self.response(in: message, answering: plan) {
+            outcome.answer = answer
+        }
+        guard let rewrite = plan.rewrite else { return event }
+        var event = event
+        event.data = Self.map(message, rewrite).serializedBytes()
+        return event
+    }
+
+    /// Why an upstream answer was cut, as the agent and the audit row read it.
+    private static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as ServerSentEventError: error.description
+        case let error as JSONParseError: "the upstream sent something that is not a JSON-RPC message (\(error.message))"
+        default: UpstreamFailure(error).reason
+        }
     }
 
     private func write(_ buffer: ByteBuffer, to writer: inout any ResponseBodyWriter) async throws -> Int64 {
@@ -146,20 +220,8 @@ struct UpstreamRelay: Sendable {
         return count
     }
 
-    /// The JSON answer read whole (within the event limit), rewritten and merged with the gateway's answers.
-    private func rewrittenJSON(of answer: UpstreamClient.Answer, plan: Plan) async throws -> JSONValue {
-        let buffer = try await answer.body.collect(upTo: maxEventBytes)
-        var upstream: [JSONValue] = []
-        if buffer.readableBytes > 0 {
-            let value = try JSONParser().parse(Array(buffer.readableBytesView))
-            let mapped = plan.rewrite.map { Self.map(value, $0) } ?? value
-            if plan.gatewayAnswers.isEmpty { return mapped }
-            upstream = mapped.arrayValue ?? [mapped]
-        }
-        return .array(plan.gatewayAnswers + upstream)
-    }
-
-    private static func map(_ value: JSONValue, _ rewrite: (JSONValue) -> JSONValue) -> JSONValue {
+    private static func map(_ value: JSONValue, _ rewrite: ((JSONValue) -> JSONValue)?) -> JSONValue {
+        guard let rewrite else { return value }
         if let elements = value.arrayValue { return .array(elements.map(rewrite)) }
         return rewrite(value)
     }
