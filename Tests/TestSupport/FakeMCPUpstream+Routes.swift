@@ -133,6 +133,22 @@ extension FakeMCPUpstream {
                 var body = sseEvent(progress, state: state)
                 body += sseEvent(try await answer(parsed, state: state), state: state)
                 return Response(status: .ok, headers: sseHeaders(session: session), body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            case "trickle" where mode == .sse:
+                let count = parsed["params"]?["arguments"]?["events"]?.numberValue?.int64Value ?? 20
+                let channel = context.channel
+                let final = try await answer(parsed, state: state)
+                return Response(status: .ok, headers: sseHeaders(session: session), body: ResponseBody { writer in
+                    for step in 0..<count where channel.isActive && !state.withLockedValue({ $0.stopping }) {
+                        let progress: JSONValue = [
+                            "jsonrpc": "2.0", "method": "notifications/progress",
+                            "params": ["progressToken": "trickle", "progress": .number(JSONNumber(step)), "total": .number(JSONNumber(count))],
+                        ]
+                        try await writer.write(ByteBuffer(bytes: sseEvent(progress, state: state)))
+                        try await Task.sleep(for: .milliseconds(200))
+                    }
+                    try await writer.write(ByteBuffer(bytes: sseEvent(final, state: state)))
+                    try await writer.finish(nil)
+                })
             default:
                 break
             }

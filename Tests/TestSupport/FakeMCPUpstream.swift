@@ -17,7 +17,9 @@ import Shared
 /// - `fail_http`: answers HTTP 500;
 /// - `endless_event`: answers an SSE stream of `data: ` and `arguments.bytes` bytes without a
 ///   newline, then holds the connection until the client goes away or the server stops;
-/// - `progress`: in SSE mode, sends a `notifications/progress` event before the result.
+/// - `progress`: in SSE mode, sends a `notifications/progress` event before the result;
+/// - `trickle`: in SSE mode, sends `arguments.events` progress events 200 ms apart (stopping
+///   when the client goes away), then the result.
 public final class FakeMCPUpstream: Sendable {
     public enum Mode: Sendable, Equatable {
         /// Answers are `application/json`.
@@ -217,7 +219,7 @@ public final class FakeMCPUpstream: Sendable {
     ]
 
     /// The tools with special behaviour, answered even when not in the tool list.
-    static let specialTools: Set<String> = ["slow", "fail_http", "endless_event", "progress"]
+    static let specialTools: Set<String> = ["slow", "fail_http", "endless_event", "progress", "trickle"]
 }
 
 public struct FakeMCPUpstreamError: Error, CustomStringConvertible {
