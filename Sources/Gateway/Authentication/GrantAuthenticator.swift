@@ -46,19 +46,25 @@ enum GrantAuthenticator {
         token: String?, serverID: UUID?, in snapshot: EnforcementSnapshot, now: Date
     ) -> Result<AuthenticatedGrant, GrantRefusal> {
         guard let token else { return .failure(.missingToken) }
+        guard let caller = grant(of: token, in: snapshot) else { return .failure(.unknownToken) }
+        if caller.grant.revoked { return .failure(.revoked) }
+        if let expiry = caller.grant.expiresAt, expiry <= now { return .failure(.expired) }
+        if let serverID, serverID != caller.grant.serverID { return .failure(.wrongServer) }
+        return .success(caller)
+    }
+
+    /// The grant a token names, whatever its state (revoked, expired): `authenticate` judges it,
+    /// and a refusal of a known grant is audited on its account (issue 10 item 4).
+    static func grant(of token: String, in snapshot: EnforcementSnapshot) -> AuthenticatedGrant? {
         // The checksum rejects typos and garbage without hashing or a lookup.
-        guard SecretToken.parse(token, as: .grant) != nil else { return .failure(.unknownToken) }
+        guard SecretToken.parse(token, as: .grant) != nil else { return nil }
         let hash = SecretToken.hash(of: token).lowercaseHex
         guard let grant = snapshot.grantsByTokenHash[hash],
               let identity = snapshot.identitiesByID[grant.identityID],
               let server = snapshot.serversByID[grant.serverID],
               let counterOwner = snapshot.counterOwners[grant.id]
-        else { return .failure(.unknownToken) }
-        if grant.revoked { return .failure(.revoked) }
-        if let expiry = grant.expiresAt, expiry <= now { return .failure(.expired) }
-        if let serverID, serverID != grant.serverID { return .failure(.wrongServer) }
+        else { return nil }
         let policy = grant.policyID.flatMap { snapshot.policiesByID[$0] }
-        return .success(AuthenticatedGrant(
-            grant: grant, identity: identity, server: server, policy: policy, counterOwner: counterOwner))
+        return AuthenticatedGrant(grant: grant, identity: identity, server: server, policy: policy, counterOwner: counterOwner)
     }
 }

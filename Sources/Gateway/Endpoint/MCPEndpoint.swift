@@ -49,7 +49,7 @@ struct MCPEndpoint: Sendable {
         case .success(let grant): caller = grant
         case .failure(let refusal):
             metrics.countRequest(method: "unauthenticated", decision: "refused")
-            return GatewayAnswers.refusal(refusal)
+            return await refuse(refusal, request, credential, in: snapshot, started: started)
         }
 
         let sealedSessionID = request.headers[MCPExchange.sessionIDHeader]
@@ -80,6 +80,30 @@ struct MCPEndpoint: Sendable {
                 server == nil ? .failure(.wrongServer) : .success($0)
             }
         }
+    }
+
+    /// A refused grant (SPEC 5.3). Issue 10 item 4: a token that names a grant (revoked, expired,
+    /// used on another server's URL) leaves a row on the grant's account; a missing or unknown
+    /// token names no account to charge, so it is only counted, and a flood of bad tokens cannot
+    /// fill anyone's audit log.
+    private func refuse(
+        _ refusal: GrantRefusal, _ request: Request, _ credential: GrantCredential, in snapshot: EnforcementSnapshot,
+        started: ContinuousClock.Instant
+    ) async -> Response {
+        let token = switch credential {
+        case .secretURL(let token): token
+        case .bearer: GrantAuthenticator.bearerToken(request.headers[.authorization])
+        }
+        guard refusal != .missingToken, refusal != .unknownToken, let token,
+              let caller = GrantAuthenticator.grant(of: token, in: snapshot)
+        else { return GatewayAnswers.refusal(refusal) }
+        let exchange = MCPExchange(
+            snapshot: snapshot, caller: caller, headers: request.headers, session: nil, sealedSessionID: nil, started: started)
+        var event = exchange.auditEvent(method: nil, id: nil, decision: "deny")
+        event.code = "grant_refused"
+        event.message = refusal.message
+        guard await auditor.record(event) else { return GatewayAnswers.auditUnavailable(id: nil) }
+        return GatewayAnswers.refusal(refusal)
     }
 
     /// A session id that does not open for this grant (forged, expired keys, another grant's):

@@ -37,6 +37,9 @@ struct AdversarialAuditRowTests {
 
             let forged = try await worker.post(["jsonrpc": "2.0", "id": 1, "method": "ping"], grant: grant, session: "forged-session")
             #expect(forged.status == 404)
+            let elsewhere = try await worker.send(.POST, path: "/mcp/\(UUID().uuidString.lowercased())", body: Array(#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#.utf8),
+                                                  headers: [("Authorization", "Bearer \(grant.token)"), ("Content-Type", "application/json")])
+            #expect(elsewhere.status == 403)
             let unnamed = try await worker.post(["jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": ["arguments": [:]]], grant: grant)
             #expect(unnamed.response(id: 2)?["error"]?["code"] == -32602)
             let batch = try await worker.post([
@@ -70,6 +73,7 @@ struct AdversarialAuditRowTests {
             let recorded = try await eventually(within: .seconds(20)) {
                 let rows = await Self.rows(harness, grant)
                 return rows.contains { $0.code == "session_not_found" }
+                    && rows.contains { $0.code == "grant_refused" && $0.message == "The grant is not for this server." }
                     && rows.filter { $0.code == "invalid_params" }.count == 2
                     && rows.contains { $0.code == "invalid_message" && $0.message?.contains("did not arrive in time") == true }
                     && rows.contains { $0.code == "invalid_message" && $0.message?.contains("Invalid Request") == true }
