@@ -99,8 +99,7 @@ extension MCPEndpoint {
             do {
                 try await relay.writeEvents(of: answer, plan: relayed(plan, exchange), into: &writer, outcome: &outcome)
             } catch {
-                outcome.failure = outcome.failure ?? UpstreamRelay.agentWentAwayReason
-                outcome.agentWentAway = true
+                outcome.noteAgentWentAway()
             }
             return UpstreamResult(answer: answer, outcome: outcome)
         }

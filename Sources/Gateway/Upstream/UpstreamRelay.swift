@@ -36,6 +36,12 @@ struct UpstreamRelay: Sendable {
         var answer: JSONValue?
         /// The agent closed the connection before the whole answer was written.
         var agentWentAway = false
+
+        /// Writing to the agent failed: that is the failure, unless the upstream's came first.
+        mutating func noteAgentWentAway() {
+            failure = failure ?? "the agent closed the connection before the whole answer was written"
+            agentWentAway = true
+        }
     }
 
     let maxEventBytes: Int
@@ -101,15 +107,12 @@ struct UpstreamRelay: Sendable {
         do {
             try await write(&outcome)
         } catch {
-            outcome.failure = outcome.failure ?? agentWentAwayReason
-            outcome.agentWentAway = true
+            outcome.noteAgentWentAway()
             await finished(outcome)
             throw error
         }
         await finished(outcome)
     }
-
-    static let agentWentAwayReason = "the agent closed the connection before the whole answer was written"
 
     /// A non-2xx answer, streamed through as it arrives; a copy of the start is kept for `capturesAnswer`.
     private func streamThrough(
