@@ -85,7 +85,8 @@ struct SnapshotStore: Sendable {
     private static func servers(_ tx: DatabaseSession, ids: [UUID]?) async throws -> [SnapshotServer] {
         try await tx.query("""
             SELECT id, account_id, name, url, auth_type, credentials_ciphertext, credentials_key_version,
-                   connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms
+                   connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms,
+                   status IN ('unreachable', 'refused') AS discovery_failed
             FROM servers WHERE \(idList(ids))::uuid[] IS NULL OR id = ANY(\(idList(ids))::uuid[])
             """).map { row in
             SnapshotServer(
@@ -94,7 +95,7 @@ struct SnapshotStore: Sendable {
                 sealedCredentials: try row.decode("credentials_ciphertext", as: [UInt8]?.self).map { Data($0).base64EncodedString() },
                 credentialsKeyVersion: try row.decode("credentials_key_version"),
                 connectTimeoutMs: try row.decode("connect_timeout_ms"), firstByteTimeoutMs: try row.decode("first_byte_timeout_ms"),
-                idleTimeoutMs: try row.decode("idle_timeout_ms")
+                idleTimeoutMs: try row.decode("idle_timeout_ms"), discoveryFailed: try row.decode("discovery_failed")
             )
         }
     }

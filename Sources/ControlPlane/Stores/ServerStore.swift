@@ -189,14 +189,22 @@ struct ServerStore {
         return try rows.first?.decode("first_discovery")
     }
 
-    /// The outcome of a discovery. Status is not part of a worker's snapshot, so it is not logged
-    /// as a config change (a rediscovery every 5 minutes must not wake every worker).
+    /// The outcome of a discovery. Only whether discovery failed is part of a worker's snapshot
+    /// (`SnapshotServer.discoveryFailed`, issue 10 item 7), so only a change of that is logged as a
+    /// config change: a rediscovery every 5 minutes must not wake every worker.
     func setStatus(_ id: UUID, _ status: Server.Status, detail: String?, discovered: Bool) async throws {
-        try await tx.execute("""
+        let rows = try await tx.query("""
+            WITH previous AS (SELECT status FROM servers WHERE account_id = \(tx.account) AND id = \(id))
             UPDATE servers SET status = \(status.rawValue), status_detail = \(detail),
                 last_discovered_at = CASE WHEN \(discovered) THEN now() ELSE last_discovered_at END
-            WHERE account_id = \(tx.account) AND id = \(id)
+            FROM previous
+            WHERE servers.account_id = \(tx.account) AND servers.id = \(id)
+            RETURNING previous.status IN ('unreachable', 'refused') AS failed_before
             """)
+        guard let failedBefore: Bool = try rows.first?.decode("failed_before") else { return }
+        if failedBefore != (status == .unreachable || status == .refused) {
+            try await ConfigChangeLog.record(tx.session, account: tx.account, kind: .server, id: id, .upsert)
+        }
     }
 
     private func uniqueName<T>(_ body: () async throws -> T) async throws -> T {

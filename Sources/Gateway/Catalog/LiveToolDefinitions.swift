@@ -39,11 +39,13 @@ final class LiveToolDefinitions: Sendable {
     }
 
     /// Whether calls of the tool run the approved definition: the catalog must have an approved
-    /// hash, the server's live definitions must be known, and the definition seen live (or,
-    /// before any was seen, the catalog's) must match it.
-    func isApproved(_ key: EnforcementSnapshot.ToolKey, catalog: SnapshotTool?) -> Bool {
+    /// hash, the server's live definitions must be known, and the definition seen live must match
+    /// it; before any was seen, the catalog's, unless the server's last discovery failed.
+    func isApproved(_ key: EnforcementSnapshot.ToolKey, catalog: SnapshotTool?, server: SnapshotServer) -> Bool {
         guard let catalog, let approved = catalog.approvedHash else { return false }
         let (live, unreadable) = state.withLockedValue { ($0.hashes[key], $0.unreadable.contains(key.serverID)) }
-        return !unreadable && (live ?? catalog.definitionHash) == approved
+        if unreadable { return false }
+        if let live { return live == approved }
+        return !server.discoveryFailed && catalog.definitionHash == approved
     }
 }

@@ -39,7 +39,7 @@ struct ToolCall: Sendable {
             identityMetadata: exchange.snapshot.identityMetadata[exchange.caller.identity.id] ?? .null,
             sessionID: exchange.sessionDigest?.lowercaseHex,
             riskClass: catalog.flatMap { RiskClass(rawValue: $0.riskClass) },
-            definitionApproved: liveDefinitions.isApproved(key, catalog: catalog),
+            definitionApproved: liveDefinitions.isApproved(key, catalog: catalog, server: exchange.caller.server),
             owner: exchange.caller.counterOwner)
         argumentsHMAC = fingerprint.hash(tool: name, arguments: policyCall.arguments)
         auditedArguments = AuditedArguments(policyCall.arguments, mode: exchange.caller.policy?.compiled.auditArguments ?? .keys)

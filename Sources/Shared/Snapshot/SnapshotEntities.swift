@@ -30,10 +30,15 @@ public struct SnapshotServer: Codable, Sendable, Equatable, Identifiable {
     public var connectTimeoutMs: Int
     public var firstByteTimeoutMs: Int
     public var idleTimeoutMs: Int
+    /// The last discovery failed (status `unreachable` or `refused`): the catalog's definitions may
+    /// not be the live ones, so a worker that has not read a list itself does not trust them under
+    /// `pin: block` (issue 10 item 7).
+    public var discoveryFailed: Bool
 
     public init(
         id: UUID, accountID: UUID, name: String, url: String, authType: String, sealedCredentials: String?,
-        credentialsKeyVersion: String?, connectTimeoutMs: Int, firstByteTimeoutMs: Int, idleTimeoutMs: Int
+        credentialsKeyVersion: String?, connectTimeoutMs: Int, firstByteTimeoutMs: Int, idleTimeoutMs: Int,
+        discoveryFailed: Bool = false
     ) {
         self.id = id
         self.accountID = accountID
@@ -45,6 +50,23 @@ public struct SnapshotServer: Codable, Sendable, Equatable, Identifiable {
         self.connectTimeoutMs = connectTimeoutMs
         self.firstByteTimeoutMs = firstByteTimeoutMs
         self.idleTimeoutMs = idleTimeoutMs
+        self.discoveryFailed = discoveryFailed
+    }
+
+    /// A snapshot file written before `discoveryFailed` existed still loads, with `false`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(UUID.self, forKey: .id)
+        accountID = try container.decode(UUID.self, forKey: .accountID)
+        name = try container.decode(String.self, forKey: .name)
+        url = try container.decode(String.self, forKey: .url)
+        authType = try container.decode(String.self, forKey: .authType)
+        sealedCredentials = try container.decodeIfPresent(String.self, forKey: .sealedCredentials)
+        credentialsKeyVersion = try container.decodeIfPresent(String.self, forKey: .credentialsKeyVersion)
+        connectTimeoutMs = try container.decode(Int.self, forKey: .connectTimeoutMs)
+        firstByteTimeoutMs = try container.decode(Int.self, forKey: .firstByteTimeoutMs)
+        idleTimeoutMs = try container.decode(Int.self, forKey: .idleTimeoutMs)
+        discoveryFailed = try container.decodeIfPresent(Bool.self, forKey: .discoveryFailed) ?? false
     }
 }
 

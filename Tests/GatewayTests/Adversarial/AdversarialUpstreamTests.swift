@@ -87,6 +87,38 @@ struct AdversarialUpstreamTests {
         }
     }
 
+    @Test func afterAFailedDiscoveryPinBlockDoesNotTrustTheCatalogsApprovedHash() async throws {
+        try await GatewayHarness.with { harness in
+            let upstream = try await FakeMCPUpstream.start(.init())
+            defer { Task { await upstream.stop() } }
+            let grant = try await harness.grant(on: upstream, policy: ["version": "1", "default": "allow", "pin": "block"])
+            let worker = try await harness.startWorker()
+            defer { Task { try? await worker.stop() } }
+            try await worker.waitForGrant(grant)
+            let server = "/v1/servers/\(grant.serverID.uuidString.lowercased())"
+            func decision(_ id: Int) async throws -> JSONValue? {
+                try await worker.post(toolCall(id, "echo"), grant: grant).response(id: id)
+            }
+            #expect(try await decision(1)?["result"]?["isError"] == false)
+
+            // The upstream now refuses to list its tools: the catalog may no longer be what it runs.
+            upstream.setHostility(.init(listStatus: 500))
+            _ = try await harness.admin(.POST, "\(server)/discover", [:])
+            var id = 1
+            #expect(try await eventually(within: .seconds(10)) {
+                id += 1
+                return (try? await decision(id))?["result"]?["_meta"]?["portcullis/decision"]?["code"] == "pin_blocked"
+            })
+
+            upstream.setHostility(.init())
+            _ = try await harness.admin(.POST, "\(server)/discover", [:])
+            #expect(try await eventually(within: .seconds(10)) {
+                id += 1
+                return (try? await decision(id))?["result"]?["isError"] == false
+            })
+        }
+    }
+
     @Test func hostileUpstreamHeadersNeverReachTheAgent() async throws {
         try await GatewayHarness.with { harness in
             let upstream = try await FakeMCPUpstream.start(.init(getStream: true))
