@@ -34,10 +34,11 @@ struct AccountController {
             )
         }
         // Checked when set, not only when first used (issue 10 item 9): an admin learns at once
-        // that an internal address will never be called.
+        // that an internal address or a plain http URL will never be called.
         if let url = changes.approvalWebhookURL.newValue {
             try await addressGuard.check(
-                url, enteredBy: context.accountID, tenants: tenants, at: "/approval_webhook_url", as: "approval webhook URL")
+                url, enteredBy: context.accountID, tenants: tenants, at: "/approval_webhook_url", as: "approval webhook URL",
+                acceptingUnresolvable: true)
         }
         let account = try await tenants.transaction(account: context.accountID) { tx in
             let accounts = AccountStore(tx: tx)

@@ -51,13 +51,10 @@ final class UpstreamHTTPClients: Sendable {
 
     let limit: Int
     private let state = NIOLockedValueBox(State())
-    private let idleClients: AsyncStream<HTTPClient>
-    private let shutDownLater: AsyncStream<HTTPClient>.Continuation
 
     init(limit: Int) {
         precondition(limit > 0, "at least one upstream HTTP client")
         self.limit = limit
-        (idleClients, shutDownLater) = AsyncStream.makeStream(of: HTTPClient.self)
     }
 
     /// How many clients are open, evicted ones still streaming included.
@@ -88,7 +85,7 @@ final class UpstreamHTTPClients: Sendable {
             return (client, evicted)
         }
         guard let leased else { return nil }
-        if let evicted = leased.evicted { shutDownLater.yield(evicted) }
+        if let evicted = leased.evicted { Self.shutDown(evicted) }
         let client = leased.client
         return Lease(client: client) { [weak self] in self?.release(client, key) }
     }
@@ -106,24 +103,26 @@ final class UpstreamHTTPClients: Sendable {
             state.retiring[id] = slot.leases > 0 ? slot : nil
             return slot.leases > 0 ? nil : client
         }
-        if let idle { shutDownLater.yield(idle) }
+        if let idle { Self.shutDown(idle) }
     }
 
-    /// Shuts evicted clients down as they become idle; at graceful shutdown, every client.
+    /// At graceful shutdown (or cancellation), closes every client, streaming or not, and makes
+    /// no more.
     func run() async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await client in self.idleClients { try? await client.shutdown() }
-            }
-            try? await gracefulShutdown()
-            let all = state.withLockedValue { state in
-                state.closed = true
-                defer { (state.live, state.retiring) = ([:], [:]) }
-                return state.live.values.map(\.client) + state.retiring.values.map(\.client)
-            }
-            for client in all { shutDownLater.yield(client) }
-            shutDownLater.finish()
+        try? await gracefulShutdown()
+        let all = state.withLockedValue { state in
+            state.closed = true
+            defer { (state.live, state.retiring) = ([:], [:]) }
+            return state.live.values.map(\.client) + state.retiring.values.map(\.client)
         }
+        for client in all { try? await client.shutdown() }
+    }
+
+    /// An evicted client with nothing in flight: closed in the background, from a lock-free
+    /// caller (a lease's deinit), without waiting.
+    private static func shutDown(_ client: HTTPClient) {
+        let closed: EventLoopFuture<Void> = client.shutdown()
+        closed.whenComplete { _ in }
     }
 
     private static func makeClient(_ key: Key) -> HTTPClient {
