@@ -16,7 +16,8 @@ func buildApplication(
 ) async throws -> some ApplicationProtocol {
     guard let keyRing = try common.keyRing() else { throw ConfigurationError("--secret-keys is required") }
     let snapshots = SnapshotStore()
-    let upstream = UpstreamClient()
+    let addressGuard = UpstreamAddressGuard(policy: try common.upstreamAddressPolicy())
+    let upstream = UpstreamClient(addressGuard: addressGuard, logger: logger)
     let gatewayMetrics = GatewayMetrics()
     let spool = try await AuditSpool.open(path: options.auditSpoolDir, sizeLimit: options.auditSpoolMaxBytes)
     var services: [any Service] = [
@@ -32,7 +33,7 @@ func buildApplication(
     ]
     let approvalWebhook = ApprovalWebhook(
         signing: ApprovalWebhookSigning(keyRing: keyRing),
-        addressGuard: UpstreamAddressGuard(policy: try common.upstreamAddressPolicy()),
+        addressGuard: addressGuard,
         logger: logger)
     let driftReporter = DriftReporter(controlPlaneURL: options.controlPlaneURL, workerToken: options.workerToken, logger: logger)
     services += [approvalWebhook, driftReporter]

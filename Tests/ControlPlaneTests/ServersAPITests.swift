@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Shared
+import TestSupport
 import Testing
 
 @testable import ControlPlane

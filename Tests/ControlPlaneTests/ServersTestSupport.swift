@@ -15,16 +15,6 @@ func allowLoopbackUpstreams(_ configuration: inout APIConfiguration) {
     configuration.discoveryClient = MCPClientConfiguration(connectTimeout: .seconds(2), requestTimeout: .seconds(5))
 }
 
-/// Resolves names from a table, so a test can make a name point at 10.0.0.1.
-struct TableHostResolver: HostResolver {
-    let table: [String: [IPAddress]]
-
-    func addresses(of host: String) async throws(HostResolutionError) -> [IPAddress] {
-        guard let addresses = table[host] else { throw HostResolutionError("cannot resolve \(host): unknown name") }
-        return addresses
-    }
-}
-
 extension APIClient {
     /// Registers a server and expects 201.
     func registerServer(

@@ -110,13 +110,18 @@ struct GatewayHarness: Sendable {
 
     // MARK: workers
 
-    func startWorker(id: String = "worker-\(UUID().uuidString.prefix(6))", spool: String? = nil, arguments: [String] = []) async throws -> GatewayWorker {
+    /// Workers run the SSRF guard on every upstream call (issue 10 item 9), so they allow the
+    /// fake upstreams' loopback as the control plane does, unless `loopbackUpstreams` is false.
+    func startWorker(
+        id: String = "worker-\(UUID().uuidString.prefix(6))", spool: String? = nil, loopbackUpstreams: Bool = true, arguments: [String] = []
+    ) async throws -> GatewayWorker {
         let spoolFolder = spool ?? Self.temporaryFolder("spool")
+        let upstreamAllowance = loopbackUpstreams ? ["--allow-upstream-cidr", "127.0.0.0/8"] : []
         let server = try await RunningServer.start("gateway", [
             "--control-plane-url", controlPlane.server.baseURL, "--worker-token", controlPlane.workerToken,
             "--database-url", conninfo, "--secret-keys", secretKeys, "--audit-spool-dir", spoolFolder, "--worker-id", id,
-            "--approval-keep-alive", "1",
-        ] + arguments)
+            "--approval-keep-alive", "1", "--allow-plain-http-upstreams",
+        ] + upstreamAllowance + arguments)
         return GatewayWorker(server: server, id: id, spoolFolder: spoolFolder)
     }
 }

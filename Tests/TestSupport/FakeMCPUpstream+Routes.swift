@@ -64,6 +64,7 @@ extension FakeMCPUpstream {
         let received = configuration.recordRequests ? ReceivedRequest(
             method: request.method.rawValue,
             path: request.uri.path,
+            authority: request.head.authority,
             headers: request.headers.map { (name: $0.name.rawName, value: $0.value) },
             body: body,
             jsonRPCMethods: messages.compactMap { $0["method"]?.stringValue }

@@ -68,6 +68,8 @@ public final class FakeMCPUpstream: Sendable {
         /// `POST`, `GET` or `DELETE`.
         public let method: String
         public let path: String
+        /// The `Host` header (HTTP/1.1), which Hummingbird keeps apart from the other headers.
+        public let authority: String?
         /// Every header in arrival order, names as sent.
         public let headers: [(name: String, value: String)]
         public let body: [UInt8]

@@ -8,6 +8,8 @@ struct AccountController {
     /// Derives the secret the account's approval webhook is signed with; nil when the control
     /// plane has no secret keys.
     var webhookSigning: ApprovalWebhookSigning?
+    /// The SSRF guard a webhook URL passes when it is set, as on every delivery by a worker.
+    var addressGuard: UpstreamAddressGuard
 
     func addRoutes(to group: RouterGroup<MemberRequestContext>) {
         group.get("/account", use: show)
@@ -30,6 +32,13 @@ struct AccountController {
                 name: body.optional("name", as: String.self, rule: FieldRules.name),
                 approvalWebhookURL: body.patch("approval_webhook_url", as: String.self, nullable: true, rule: FieldRules.webhookURL)
             )
+        }
+        // Checked when set, not only when first used (issue 10 item 9): an admin learns at once
+        // that an internal address or a plain http URL will never be called.
+        if let url = changes.approvalWebhookURL.newValue {
+            try await addressGuard.check(
+                url, enteredBy: context.accountID, tenants: tenants, at: "/approval_webhook_url", as: "approval webhook URL",
+                acceptingUnresolvable: true)
         }
         let account = try await tenants.transaction(account: context.accountID) { tx in
             let accounts = AccountStore(tx: tx)

@@ -54,12 +54,6 @@ enum ServerInput {
         (1...3_600_000).contains(value) ? nil : "must be 1 to 3600000 milliseconds"
     }
 
-    /// Headers the gateway sets itself (SPEC 5.4) or that would break the HTTP exchange.
-    static let reservedHeaders: Set<String> = [
-        "host", "content-length", "content-type", "transfer-encoding", "connection", "upgrade", "te", "trailer",
-        "accept", "mcp-session-id", "mcp-protocol-version", "last-event-id", "cookie",
-    ]
-
     private static func headerPairs(_ headers: JSONObject, refuse: inout JSONBodyReader.Refusals) -> [(name: String, value: String)]? {
         var pairs: [(name: String, value: String)] = []
         var valid = true
@@ -81,8 +75,7 @@ enum ServerInput {
     private static func headerName(_ name: String) -> String? {
         let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
         guard !name.isEmpty, name.count <= 256, name.allSatisfy(tokenCharacters.contains) else { return "is not a valid header name" }
-        guard !reservedHeaders.contains(name.lowercased()) else { return "is set by the gateway and cannot be configured" }
-        return nil
+        return UpstreamAuth.refusalReason(forHeaderName: name)
     }
 
     private static func headerValue(_ value: String) -> String? {

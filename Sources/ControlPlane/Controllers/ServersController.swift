@@ -41,7 +41,7 @@ struct ServersController {
         let (name, description, url) = (body.name, body.description, body.url)
         let auth = try body.auth.map(ServerInput.auth) ?? UpstreamAuth.none
         let timeouts = try body.timeouts.map { try ServerInput.timeouts($0, over: ServerTimeouts()) } ?? ServerTimeouts()
-        try await checkUpstream(url)
+        try await checkUpstream(url, account: context.accountID)
         let id = UUID()
         let stored = try seal(auth, account: context.accountID, server: id)
         try await tenants.transaction(account: context.accountID) { tx in
@@ -78,7 +78,7 @@ struct ServersController {
         }
         var fields = ServerStore.Fields(name: body.name, description: body.description, url: body.url)
         let auth = try body.auth.map(ServerInput.auth)
-        if let url = fields.url { try await checkUpstream(url) }
+        if let url = fields.url { try await checkUpstream(url, account: context.accountID) }
         fields.auth = try auth.map { try seal($0, account: context.accountID, server: id) }
         let after = try await tenants.transaction(account: context.accountID) { tx in
             let servers = ServerStore(tx: tx)
@@ -127,15 +127,9 @@ struct ServersController {
         }
     }
 
-    /// The SSRF guard (issue 4): a refusal is a 400 at `/url` that says why.
-    private func checkUpstream(_ url: String) async throws {
-        do {
-            _ = try await discovery.addressGuard.check(url)
-        } catch {
-            throw ProblemError(
-                status: .badRequest, detail: "The upstream URL is refused: \(error.reason).",
-                errors: [.init(pointer: "/url", message: error.reason)])
-        }
+    /// The SSRF guard (issue 4), with the account's own allowance: a refusal is a 400 at `/url`.
+    private func checkUpstream(_ url: String, account: UUID) async throws {
+        try await discovery.addressGuard.check(url, enteredBy: account, tenants: tenants, at: "/url", as: "upstream URL")
     }
 
     private func seal(_ auth: UpstreamAuth, account: UUID, server: UUID) throws -> ServerStore.StoredAuth {

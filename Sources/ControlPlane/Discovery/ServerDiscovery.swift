@@ -22,10 +22,13 @@ struct ServerDiscovery: Sendable {
     let clientConfiguration: MCPClientConfiguration
 
     func discover(server id: UUID, account: UUID, logger: Logger) async throws -> Outcome {
-        guard let upstream = try await tenants.transaction(account: account, { try await ServerStore(tx: $0).upstream(id) }) else {
-            return .superseded
+        let read = try await tenants.transaction(account: account) { tx -> (ServerUpstream, [String])? in
+            guard let upstream = try await ServerStore(tx: tx).upstream(id) else { return nil }
+            return (upstream, try await AccountStore(tx: tx).current().allowedUpstreamCIDRs)
         }
-        let listed = await listTools(of: upstream, server: id, account: account, logger: logger)
+        guard let (upstream, allowedCIDRs) = read else { return .superseded }
+        let listed = await listTools(
+            of: upstream, server: id, account: account, guardedBy: addressGuard.allowing(cidrs: allowedCIDRs), logger: logger)
         return try await tenants.transaction(account: account) { tx in
             let servers = ServerStore(tx: tx)
             guard let firstDiscovery = try await servers.lockForDiscovery(id, url: upstream.url) else { return .superseded }
@@ -50,8 +53,10 @@ struct ServerDiscovery: Sendable {
         let reason: String
     }
 
-    /// The SSRF check runs every time, not only at registration: the name may resolve elsewhere now.
-    private func listTools(of upstream: ServerUpstream, server: UUID, account: UUID, logger: Logger) async -> Result<[DiscoveredTool], Failure> {
+    /// The SSRF check (with the account's own allowance) runs every time, not only at registration: the name may resolve elsewhere now.
+    private func listTools(
+        of upstream: ServerUpstream, server: UUID, account: UUID, guardedBy addressGuard: UpstreamAddressGuard, logger: Logger
+    ) async -> Result<[DiscoveredTool], Failure> {
         let auth: UpstreamAuth
         do {
             auth = try UpstreamAuth(

@@ -75,10 +75,12 @@ struct SnapshotStore: Sendable {
 
     private static func accounts(_ tx: DatabaseSession, ids: [UUID]?) async throws -> [SnapshotAccount] {
         try await tx.query("""
-            SELECT id, slug, approval_webhook_url FROM accounts
+            SELECT id, slug, approval_webhook_url, array_to_string(allowed_upstream_cidrs, ',') AS allowed_upstream_cidrs FROM accounts
             WHERE \(idList(ids))::uuid[] IS NULL OR id = ANY(\(idList(ids))::uuid[])
             """).map { row in
-            SnapshotAccount(id: try row.decode("id"), slug: try row.decode("slug"), approvalWebhookURL: try row.decode("approval_webhook_url"))
+            SnapshotAccount(
+                id: try row.decode("id"), slug: try row.decode("slug"), approvalWebhookURL: try row.decode("approval_webhook_url"),
+                allowedUpstreamCIDRs: Account.cidrList(try row.decode("allowed_upstream_cidrs")))
         }
     }
 

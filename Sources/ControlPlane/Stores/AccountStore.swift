@@ -7,16 +7,22 @@ struct Account: JSONRepresentable {
     let name: String
     let slug: String
     let approvalWebhookURL: String?
+    /// Upstream ranges the operator allows this account beyond the installation's (issue 10
+    /// item 9); read-only here, written by `controlplane account-upstream-cidrs`.
+    let allowedUpstreamCIDRs: [String]
     let createdAt: Date
     let updatedAt: Date
 
-    static let columns = "id, name, slug, approval_webhook_url, created_at, updated_at"
+    static let columns = """
+        id, name, slug, approval_webhook_url, array_to_string(allowed_upstream_cidrs, ',') AS allowed_upstream_cidrs, created_at, updated_at
+        """
 
     init(row: Row) throws {
         id = try row.decode("id")
         name = try row.decode("name")
         slug = try row.decode("slug")
         approvalWebhookURL = try row.decode("approval_webhook_url")
+        allowedUpstreamCIDRs = Self.cidrList(try row.decode("allowed_upstream_cidrs"))
         createdAt = try row.decode("created_at")
         updatedAt = try row.decode("updated_at")
     }
@@ -25,8 +31,16 @@ struct Account: JSONRepresentable {
         [
             "id": .uuid(id), "name": .string(name), "slug": .string(slug),
             "approval_webhook_url": .string(approvalWebhookURL),
+            "allowed_upstream_cidrs": .array(allowedUpstreamCIDRs.map { .string($0) }),
             "created_at": .timestamp(createdAt), "updated_at": .timestamp(updatedAt),
         ]
+    }
+}
+
+extension Account {
+    /// `allowed_upstream_cidrs` read as `array_to_string(.., ',')`: CIDRs hold no comma.
+    static func cidrList(_ text: String) -> [String] {
+        text.split(separator: ",").map(String.init)
     }
 }
 

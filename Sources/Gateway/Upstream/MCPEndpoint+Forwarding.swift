@@ -19,13 +19,14 @@ extension MCPEndpoint {
                 sealer: credentials, account: server.accountID, server: server.id)
         } catch {
             logger.error("upstream credentials do not open", metadata: ["server.id": "\(server.id)", "error": "\(error)"])
-            return .failure(UpstreamFailure(reason: "the server's credentials cannot be opened by this gateway"))
+            return .failure(UpstreamFailure(reason: "unreachable: the server's credentials cannot be opened by this gateway"))
         }
         let headers = UpstreamHeaders.request(
             from: exchange.headers, auth: auth, upstreamSessionID: protocolVersion == nil ? exchange.session?.upstreamSessionID : nil)
         let answer: UpstreamClient.Answer
         do {
-            answer = try await upstream.send(method: method, to: server, headers: headers, body: body)
+            answer = try await upstream.send(
+                method: method, to: server, account: exchange.snapshot.accountsByID[server.accountID], headers: headers, body: body)
         } catch {
             return .failure(error)
         }

@@ -9,13 +9,16 @@ public enum UpstreamAuth: Sendable, Equatable, CustomStringConvertible {
     case headers([(name: String, value: String)])
     case bearer(token: String)
 
-    /// Writes the credentials into `headers`, replacing any of the same name.
+    /// Writes the credentials into `headers`, replacing any of the same name; a header name
+    /// static auth may not set (`refusalReason(forHeaderName:)`) is never written.
     public func apply(to headers: inout HTTPHeaders) {
         switch self {
         case .none:
             break
         case .headers(let pairs):
-            for (name, value) in pairs { headers.replaceOrAdd(name: name, value: value) }
+            for (name, value) in pairs where Self.refusalReason(forHeaderName: name) == nil {
+                headers.replaceOrAdd(name: name, value: value)
+            }
         case .bearer(let token):
             headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
         }

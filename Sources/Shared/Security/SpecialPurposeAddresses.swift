@@ -1,6 +1,10 @@
 /// Address ranges an upstream must not point into unless the operator allowlists them: they
 /// reach the gateway host itself, the operator's private network or a cloud metadata service
-/// (SPEC issue 4, SSRF guard). Names follow the IANA special-purpose registries.
+/// (SPEC issue 4, SSRF guard). Names follow the IANA special-purpose registries
+/// (iana-ipv4-special-registry, iana-ipv6-special-registry): every block there that is not
+/// globally reachable is here. The few that are (AS112 192.31.196.0/24, 192.175.48.0/24,
+/// 2620:4f:8000::/48, AMT 192.52.193.0/24) stay reachable; 2001::/23 is refused whole although a
+/// few of its assignments are global, since Teredo (2001::/32) tunnels to an obfuscated IPv4 address.
 enum SpecialPurposeAddresses {
     struct Range: Sendable {
         let network: IPNetwork
@@ -20,6 +24,10 @@ enum SpecialPurposeAddresses {
         range("100.64.0.0/10", "a carrier-grade NAT address"),
         range("169.254.0.0/16", "a link-local address"),
         range("192.0.0.0/24", "an IETF protocol assignment address"),
+        range("192.0.2.0/24", "a documentation address"),
+        range("198.51.100.0/24", "a documentation address"),
+        range("203.0.113.0/24", "a documentation address"),
+        range("192.88.99.0/24", "a 6to4 relay anycast address"),
         range("198.18.0.0/15", "a benchmarking address"),
         range("224.0.0.0/4", "a multicast address"),
         range("240.0.0.0/4", "a reserved address"),
@@ -34,6 +42,11 @@ enum SpecialPurposeAddresses {
         range("fec0::/10", "a site-local address"),
         range("ff00::/8", "a multicast address"),
         range("100::/64", "a discard-only address"),
+        range("100:0:0:1::/64", "a dummy IPv6 prefix address"),
+        range("2001:db8::/32", "a documentation address"),
+        range("2001::/23", "an IETF protocol assignment address"),
+        range("3fff::/20", "a documentation address"),
+        range("5f00::/16", "a segment routing address"),
     ]
 
     /// IPv6 prefixes that carry an IPv4 address in their low 32 bits: the connection ends up at

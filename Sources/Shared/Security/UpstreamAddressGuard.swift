@@ -15,6 +15,17 @@ public struct UpstreamAddressGuard: Sendable {
         self.resolver = resolver
     }
 
+    /// The same guard with `cidrs` allowed as well: an account's operator-granted allowance
+    /// (`controlplane account-upstream-cidrs`, issue 10 item 9) on top of the installation's
+    /// `--allow-upstream-cidr`. The operator command stores only valid blocks; anything else
+    /// allows nothing.
+    public func allowing(cidrs: [String]) -> UpstreamAddressGuard {
+        guard !cidrs.isEmpty else { return self }
+        var widened = policy
+        widened.allowedNetworks += cidrs.compactMap(IPNetwork.init)
+        return UpstreamAddressGuard(policy: widened, resolver: resolver)
+    }
+
     public func check(_ text: String) async throws(UpstreamAddressRefusal) -> PinnedUpstream {
         let (url, host) = try parse(text)
         let addresses: [IPAddress]

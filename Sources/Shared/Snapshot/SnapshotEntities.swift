@@ -9,11 +9,24 @@ public struct SnapshotAccount: Codable, Sendable, Equatable, Identifiable {
     public var id: UUID
     public var slug: String
     public var approvalWebhookURL: String?
+    /// Upstream ranges the operator allows this account on top of the installation's
+    /// `--allow-upstream-cidr` (issue 10 item 9), as CIDR text.
+    public var allowedUpstreamCIDRs: [String]
 
-    public init(id: UUID, slug: String, approvalWebhookURL: String?) {
+    public init(id: UUID, slug: String, approvalWebhookURL: String?, allowedUpstreamCIDRs: [String] = []) {
         self.id = id
         self.slug = slug
         self.approvalWebhookURL = approvalWebhookURL
+        self.allowedUpstreamCIDRs = allowedUpstreamCIDRs
+    }
+
+    /// A snapshot file written before the allowance existed still loads, with none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(UUID.self, forKey: .id)
+        slug = try container.decode(String.self, forKey: .slug)
+        approvalWebhookURL = try container.decodeIfPresent(String.self, forKey: .approvalWebhookURL)
+        allowedUpstreamCIDRs = try container.decodeIfPresent([String].self, forKey: .allowedUpstreamCIDRs) ?? []
     }
 }
 
