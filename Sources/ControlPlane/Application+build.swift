@@ -36,7 +36,7 @@ func buildApplication(
         router: router,
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portcullis-controlplane"),
         // Shut down in reverse: the server stops first, then the watcher, then the pool.
-        services: [database, changeWatcher, rediscovery],
+        services: [database, changeWatcher, rediscovery, CounterSweeper(database: database, logger: logger)],
         logger: logger
     )
 }

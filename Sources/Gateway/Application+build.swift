@@ -46,7 +46,7 @@ func buildApplication(
         services += [database, watcher, AuditShipper(spool: spool, database: database, logger: logger)]
         if options.counters == .postgres { counters = PostgresCounterStore(database: database, logger: logger) }
         approvals = ApprovalHold(
-            store: ApprovalStore(database: database), watcher: watcher,
+            store: ApprovalStore(database: database, requestsPerGrantPerMinute: options.approvalRequestsPerMinute), watcher: watcher,
             keepAliveInterval: .seconds(options.approvalKeepAlive), logger: logger)
     }
     let endpoint = MCPEndpoint(

@@ -51,6 +51,9 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Seconds between keep-alives (SSE comment, progress notification) while a call is held for approval. Env: PORTCULLIS_APPROVAL_KEEPALIVE.")
     var approvalKeepAlive: Int = EnvironmentVariables.int("PORTCULLIS_APPROVAL_KEEPALIVE") ?? 10
 
+    @Option(help: "New approval requests a grant may make per minute (a reused pending request does not count); beyond it the call is denied rate_limited. Env: PORTCULLIS_APPROVAL_REQUESTS_PER_MINUTE.")
+    var approvalRequestsPerMinute: Int = EnvironmentVariables.int("PORTCULLIS_APPROVAL_REQUESTS_PER_MINUTE") ?? 10
+
     @Option(help: "Identity of this worker in audit rows and heartbeats (default: host name and process id). Env: PORTCULLIS_WORKER_ID.")
     var workerID: String = EnvironmentVariables.string("PORTCULLIS_WORKER_ID")
         ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"

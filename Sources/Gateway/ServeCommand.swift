@@ -20,7 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
         for (name, value) in [("--max-body-bytes", options.maxBodyBytes), ("--max-event-bytes", options.maxEventBytes),
                               ("--audit-spool-max-bytes", options.auditSpoolMaxBytes), ("--body-read-timeout", options.bodyReadTimeout),
                               ("--idle-timeout", options.idleTimeout), ("--approval-keep-alive", options.approvalKeepAlive),
-                              ("--max-batch-size", options.maxBatchSize)] where value <= 0 {
+                              ("--max-batch-size", options.maxBatchSize),
+                              ("--approval-requests-per-minute", options.approvalRequestsPerMinute)] where value <= 0 {
             throw ValidationError("\(name) must be positive")
         }
         if options.counters == .postgres, common.databaseURL == nil {

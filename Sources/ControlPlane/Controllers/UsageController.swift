@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Shared
 
-/// `GET /v1/usage`: the counters of the current windows (SPEC 5.5), for every role.
+/// `GET /v1/usage`: the counters of the current windows (SPEC 5.5), for every role, paged like every list.
 /// `?grant=` keeps the counters that grant fills: its own, and those of its identity and server.
 struct UsageController {
     let tenants: TenantDatabase
@@ -13,14 +13,14 @@ struct UsageController {
 
     @Sendable func list(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
         try context.require(.read)
+        let page = try PageRequest(query: request)
         var grant: UUID?
         if let text = request.uri.queryParameters["grant"] {
             guard let id = UUID(uuidString: String(text)) else { throw ProblemError.badRequest("grant must be a UUID.") }
             grant = id
         }
         return try await tenants.transaction(account: context.accountID) { [grant] tx in
-            let counters = try await UsageStore(tx: tx).current(grant: grant)
-            return JSONResponse(["items": .array(counters.map(\.json)), "next_cursor": nil])
+            JSONResponse(try await UsageStore(tx: tx).current(grant: grant, page: page))
         }
     }
 }

@@ -17,8 +17,9 @@ struct ApprovalHold: Sendable {
         /// An approval granted earlier for this exact call, now consumed: forward.
         case alreadyApproved(UUID)
         case pending(ApprovalStore.Pending)
-        /// The approval store cannot be reached (SPEC 5.10): the call is denied clearly.
-        case unavailable(PolicyDenial)
+        /// No request could be made: the approval store cannot be reached (SPEC 5.10), or the grant
+        /// asked for too many approvals lately (issue 10 item 18). The call is denied clearly.
+        case refused(PolicyDenial)
     }
 
     /// How a held call ended (step 4).
@@ -27,18 +28,26 @@ struct ApprovalHold: Sendable {
         case refused(PolicyDenial, approval: UUID)
     }
 
-    /// `arguments` is what the approver sees: the call's arguments as the policy's audit mode keeps them.
+    /// `arguments` are the call's: the approver sees them masked as in the `redacted` audit mode,
+    /// whatever the policy's audit mode, since a human cannot judge a call without them (issue 10
+    /// item 18); secret-named members are blanked and credentials masked.
     func lookUpOrRequest(
-        _ key: ApprovalStore.CallKey, arguments: JSONValue?, requirement: ApprovalRequirement
+        _ key: ApprovalStore.CallKey, arguments: JSONValue, requirement: ApprovalRequirement
     ) async -> Lookup {
         do {
             if let approved = try await store.consumeApproved(key) { return .alreadyApproved(approved) }
             let pending = try await store.request(
-                key, arguments: arguments, rule: requirement.rule, timeout: .seconds(requirement.timeoutSeconds))
+                key, arguments: AuditedArguments(arguments, mode: .redacted).values, rule: requirement.rule,
+                timeout: .seconds(requirement.timeoutSeconds))
             return .pending(pending)
+        } catch let flood as ApprovalStore.RequestRateExceeded {
+            return .refused(PolicyDenial(
+                code: .rateLimited, rule: requirement.rule,
+                message: "Tool \"\(key.tool)\" needs a human approval, and this grant has asked for \(flood.limit) approvals in the last minute, the most allowed. Try again in \(flood.retryAfterSeconds)s.",
+                retryAfterSeconds: flood.retryAfterSeconds))
         } catch {
             logger.warning("approval store unreachable", metadata: ["db.error": "\(error)"])
-            return .unavailable(PolicyDenial(
+            return .refused(PolicyDenial(
                 code: .approvalPending, rule: requirement.rule,
                 message: "Tool \"\(key.tool)\" needs a human approval, which cannot be requested right now (approval store unavailable). Try again shortly."))
         }
@@ -91,6 +100,15 @@ struct ApprovalHold: Sendable {
                     try await keepAlive()
                 }
             }
+        }
+    }
+
+    /// Makes a consumed approval usable again: its call was not forwarded after all (issue 10 item 18).
+    func giveBack(_ approval: UUID) async {
+        do {
+            try await store.giveBack(approval)
+        } catch {
+            logger.warning("consumed approval could not be given back", metadata: ["approval.id": "\(approval)", "db.error": "\(error)"])
         }
     }
 

@@ -7,10 +7,22 @@ import Shared
 /// would overflow rolls the whole transaction back, so no other counter of the call is consumed.
 /// `synchronous_commit = off`: losing the last few increments in a server crash is acceptable for
 /// rate limits, and it keeps the commit off the disk's latency.
+///
+/// Windows are planned on the worker's clock, and every worker must count into the same window as
+/// the others: each reservation reads the database's clock, and a worker whose clock is more than
+/// `maxClockSkew` away from it treats the store as unreachable (the limit's `fail` decides), so
+/// the windows of all counting workers agree to within that bound (issue 10 item 16).
 struct PostgresCounterStore: CounterStore {
     let database: Database
     let exhausted = ExhaustedWindows()
     let logger: Logger
+    var maxClockSkew = Duration.seconds(2)
+    /// The worker's clock, as the engine reads it to plan windows.
+    var clock: @Sendable () -> Date = { Date() }
+
+    private struct ClockSkewed: Error {
+        let seconds: Double
+    }
 
     private struct WindowFull: Error {
         let reservation: CounterReservation
@@ -24,8 +36,10 @@ struct PostgresCounterStore: CounterStore {
         // A fixed order keeps two calls that share counters from deadlocking on each other's rows.
         let ordered = reservations.sorted { $0.storageKey < $1.storageKey }
         do {
-            try await database.transaction { tx in
-                try await tx.execute("SET LOCAL synchronous_commit = off")
+            try await database.hotPathTransaction { tx in
+                let clocks = try await tx.query("SELECT set_config('synchronous_commit', 'off', true), clock_timestamp() AS database_now")
+                let skew = try clocks[0].decode("database_now", as: Date.self).timeIntervalSince(clock())
+                guard abs(skew) <= Double(maxClockSkew.components.seconds) else { throw ClockSkewed(seconds: skew) }
                 for reservation in ordered {
                     let counted = try await tx.query("""
                         INSERT INTO counters (account_id, scope_kind, scope_id, counter, window_kind, window_start, window_end, count)
@@ -54,8 +68,12 @@ struct PostgresCounterStore: CounterStore {
             }
             return .reserved(unenforced: [])
         } catch let full as WindowFull {
-            if full.completely { exhausted.remember(full.reservation) }
+            if full.completely { exhausted.remember(full.reservation, now: now) }
             return .exhausted(full.reservation)
+        } catch let skewed as ClockSkewed {
+            logger.error("worker clock disagrees with the database's: counters unenforceable", metadata: [
+                "clock.skew_s": "\(skewed.seconds)", "clock.max_skew_s": "\(maxClockSkew.components.seconds)"])
+            return .storeUnreachable(reservations)
         } catch {
             logger.warning("counter store unreachable", metadata: ["db.error": "\(error)"])
             return .storeUnreachable(reservations)
@@ -65,7 +83,7 @@ struct PostgresCounterStore: CounterStore {
     func release(_ reservations: [CounterReservation]) async {
         guard !reservations.isEmpty else { return }
         do {
-            try await database.transaction { tx in
+            try await database.hotPathTransaction { tx in
                 try await tx.execute("SET LOCAL synchronous_commit = off")
                 for reservation in reservations.sorted(by: { $0.storageKey < $1.storageKey }) {
                     try await tx.execute("""

@@ -120,10 +120,10 @@ extension MCPEndpoint {
             }
             let grant = exchange.caller.grant
             let key = ApprovalStore.CallKey(account: grant.accountID, grant: grant.id, tool: call.name, argumentsHash: call.argumentsHMAC)
-            switch await approvals.lookUpOrRequest(key, arguments: call.auditedArguments.values, requirement: requirement) {
+            switch await approvals.lookUpOrRequest(key, arguments: call.policyCall.arguments, requirement: requirement) {
             case .alreadyApproved(let id):
                 return await admit(call, counters, approvalID: id, exchange, now: now)
-            case .unavailable(let denial):
+            case .refused(let denial):
                 return await deny(call, denial, exchange)
             case .pending(let pending):
                 if pending.isNew {
@@ -161,8 +161,20 @@ extension MCPEndpoint {
         }
     }
 
-    /// SPEC 4 step 7: every counter reserved, or the call is denied; then recorded before forwarding.
+    /// Counts and records a call (`countAndRecord`). An approval consumed for it goes back to
+    /// approved when the call is not forwarded after all (its rate limit is full, the counter store
+    /// refuses, the audit spool fails), so the human's decision is not lost (issue 10 item 18).
     private func admit(
+        _ call: ToolCall, _ counters: [CounterReservation], approvalID: UUID?, _ exchange: MCPExchange, now: PolicyTime
+    ) async -> ToolCallVerdict {
+        let verdict = await countAndRecord(call, counters, approvalID: approvalID, exchange, now: now)
+        if case .forward = verdict { return verdict }
+        if let approvalID, let approvals { await approvals.giveBack(approvalID) }
+        return verdict
+    }
+
+    /// SPEC 4 step 7: every counter reserved, or the call is denied; then recorded before forwarding.
+    private func countAndRecord(
         _ call: ToolCall, _ counters: [CounterReservation], approvalID: UUID?, _ exchange: MCPExchange, now: PolicyTime
     ) async -> ToolCallVerdict {
         var unenforced: [CounterReservation] = []

@@ -14,7 +14,8 @@ struct ToolCall: Sendable {
     /// HMAC of the tool and canonical arguments: the audit rows' `arguments_hmac` and the approval
     /// match key alike, computed once.
     let argumentsHMAC: [UInt8]
-    /// The arguments as the policy's `audit.arguments` lets audit rows and approvers see them.
+    /// The arguments as the policy's `audit.arguments` lets audit rows see them (approvers see them
+    /// `redacted` whatever the mode: `ApprovalHold.lookUpOrRequest`).
     let auditedArguments: AuditedArguments
 
     var name: String { policyCall.tool }

@@ -3,11 +3,14 @@ import Logging
 
 /// Options both binaries take. Each help text names its environment variable.
 public struct CommonOptions: ParsableArguments, Sendable {
-    @Option(name: .customLong("database-url"), help: "PostgreSQL connection: a libpq conninfo string or postgresql:// URL, passed to libpq untouched (multi-host failover, .pgpass and sslmode work). Env: PORTCULLIS_DATABASE_URL.")
+    @Option(name: .customLong("database-url"), help: "PostgreSQL connection: a libpq conninfo string or postgresql:// URL, passed to libpq untouched (multi-host failover, .pgpass and sslmode work) except that connect_timeout=5, keepalives (idle 5 s, interval 2 s, count 3) and tcp_user_timeout=10000 are added when it does not set them. Env: PORTCULLIS_DATABASE_URL.")
     var databaseURLFlag: String?
 
     @Option(help: "Number of PostgreSQL connections in the pool. Env: PORTCULLIS_DATABASE_POOL_SIZE.")
     public var databasePoolSize: Int = EnvironmentVariables.int("PORTCULLIS_DATABASE_POOL_SIZE") ?? 8
+
+    @Option(help: "Seconds a caller waits for a free pooled PostgreSQL connection before the call fails (a rate limit then applies its `fail` setting). Env: PORTCULLIS_DATABASE_POOL_TIMEOUT.")
+    public var databasePoolTimeout: Int = EnvironmentVariables.int("PORTCULLIS_DATABASE_POOL_TIMEOUT") ?? 5
 
     @Option(name: .customLong("secret-keys"), help: "Secret keys as v2:BASE64,v1:BASE64 (32-byte keys, the first is active; older ones still decrypt). Env: PORTCULLIS_SECRET_KEYS.")
     var secretKeysFlag: String?
@@ -33,6 +36,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
 
     public func validate() throws {
         guard databasePoolSize > 0 else { throw ValidationError("--database-pool-size must be at least 1") }
+        guard databasePoolTimeout > 0 else { throw ValidationError("--database-pool-timeout must be at least 1 second") }
         if let secretKeys { _ = try SecretKeyRing(parsing: secretKeys) }
         _ = try upstreamAddressPolicy()
     }
@@ -42,7 +46,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
         guard let databaseURL else {
             throw ValidationError("a database is required: pass --database-url or set PORTCULLIS_DATABASE_URL")
         }
-        return Database(conninfo: databaseURL, poolSize: databasePoolSize, logger: logger)
+        return Database(conninfo: databaseURL, poolSize: databasePoolSize, leaseTimeout: .seconds(databasePoolTimeout), logger: logger)
     }
 
     /// What upstream URLs may point at: the SSRF guard's exceptions.

@@ -2,11 +2,14 @@ import NIOConcurrencyHelpers
 import NIOPosix
 
 /// A fixed number of connections, each leased to one caller at a time. Callers beyond the pool
-/// size wait in line (first come, first served); a cancelled waiter leaves the line.
+/// size wait in line (first come, first served); a cancelled waiter leaves the line, and so does
+/// one still waiting after `leaseTimeout` (issue 10 item 21: when every connection hangs on an
+/// unreachable server, callers get an error within seconds instead of queueing forever).
 final class ConnectionPool: Sendable {
     private struct Waiter {
         let id: Int
         let continuation: CheckedContinuation<PostgresConnection, any Error>
+        let timer: Task<Void, Never>
     }
 
     private struct State {
@@ -19,12 +22,14 @@ final class ConnectionPool: Sendable {
     /// Every blocking libpq call runs here: one thread per connection, so a leased connection
     /// never waits for a thread, and no event loop or cooperative thread ever blocks.
     let threadPool: NIOThreadPool
+    let leaseTimeout: Duration
     private let state: NIOLockedValueBox<State>
 
-    init(conninfo: String, size: Int) {
+    init(conninfo: String, size: Int, leaseTimeout: Duration) {
         precondition(size > 0, "a pool needs at least one connection")
         threadPool = NIOThreadPool(numberOfThreads: size)
         threadPool.start()
+        self.leaseTimeout = leaseTimeout
         state = NIOLockedValueBox(State(idle: (0..<size).map { _ in PostgresConnection(conninfo: conninfo) }))
     }
 
@@ -52,19 +57,31 @@ final class ConnectionPool: Sendable {
                 try await withCheckedThrowingContinuation { continuation in
                     let enqueued = state.withLockedValue { state -> Bool in
                         guard !state.isClosed, !Task.isCancelled else { return false }
-                        state.waiters.append(Waiter(id: id, continuation: continuation))
+                        // Started under the lock, so it cannot fire before the waiter is in line.
+                        let timer = Task { [leaseTimeout] in
+                            guard (try? await Task.sleep(for: leaseTimeout)) != nil else { return }
+                            self.removeWaiter(id)?.continuation.resume(throwing: DatabaseError(
+                                .poolTimeout, detail: "no database connection became free within \(leaseTimeout)"))
+                        }
+                        state.waiters.append(Waiter(id: id, continuation: continuation, timer: timer))
                         return true
                     }
                     if !enqueued { continuation.resume(throwing: CancellationError()) }
                 }
             } onCancel: {
-                let cancelled = state.withLockedValue { state -> Waiter? in
-                    guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                    return state.waiters.remove(at: index)
-                }
-                cancelled?.continuation.resume(throwing: CancellationError())
+                removeWaiter(id)?.continuation.resume(throwing: CancellationError())
             }
         }
+    }
+
+    /// Takes waiter `id` out of the line (and stops its timer), if it is still waiting.
+    private func removeWaiter(_ id: Int) -> Waiter? {
+        let waiter = state.withLockedValue { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.timer.cancel()
+        return waiter
     }
 
     private func release(_ connection: PostgresConnection) {
@@ -76,6 +93,7 @@ final class ConnectionPool: Sendable {
             }
             return state.waiters.removeFirst()
         }
+        waiter?.timer.cancel()
         waiter?.continuation.resume(returning: connection)
     }
 
@@ -87,7 +105,10 @@ final class ConnectionPool: Sendable {
             defer { state.waiters = []; state.idle = [] }
             return (state.waiters, state.idle)
         }
-        waiters.forEach { $0.continuation.resume(throwing: DatabaseError(.poolClosed, detail: "the database pool is shut down")) }
+        for waiter in waiters {
+            waiter.timer.cancel()
+            waiter.continuation.resume(throwing: DatabaseError(.poolClosed, detail: "the database pool is shut down"))
+        }
         _ = try? await threadPool.runIfActive { idle.forEach { $0.close() } }
         try? await threadPool.shutdownGracefully()
     }

@@ -10,10 +10,13 @@ public final class Database: Sendable, Service {
     public let conninfo: String
     let logger: Logger
 
-    /// - Parameter conninfo: a libpq connection string or URL, handed to libpq untouched.
-    public init(conninfo: String, poolSize: Int = 8, logger: Logger) {
+    /// - Parameters:
+    ///   - conninfo: a libpq connection string or URL, handed to libpq untouched but for the
+    ///     timeouts it leaves unset (`ConnectionTimeouts`).
+    ///   - leaseTimeout: how long a caller waits for a free connection before `poolTimeout`.
+    public init(conninfo: String, poolSize: Int = 8, leaseTimeout: Duration = .seconds(5), logger: Logger) {
         self.conninfo = conninfo
-        self.pool = ConnectionPool(conninfo: conninfo, size: poolSize)
+        self.pool = ConnectionPool(conninfo: conninfo, size: poolSize, leaseTimeout: leaseTimeout)
         self.logger = logger
     }
 
@@ -37,14 +40,26 @@ public final class Database: Sendable, Service {
     }
 
     /// Runs `body` in a transaction on one connection: committed when `body` returns, rolled back
-    /// when it throws (the error is rethrown).
+    /// when it throws (the error is rethrown). With `statementTimeout` the server cancels any of its
+    /// statements that runs longer (`SET LOCAL statement_timeout`, sent with `BEGIN` in one round
+    /// trip), and a statement whose answer has not arrived a second later fails `connectionLost`
+    /// (`DatabaseSession.answerTimeout`).
     @discardableResult
     public func transaction<T>(
         isolation: IsolationLevel = .readCommitted,
+        statementTimeout: Duration? = nil,
         _ body: (DatabaseSession) async throws -> T
     ) async throws -> T {
         try await withSession { session in
-            try await session.execute(SQLQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.rawValue)"))
+            var session = session
+            var begin = "BEGIN ISOLATION LEVEL \(isolation.rawValue)"
+            if let statementTimeout {
+                let milliseconds = max(1, statementTimeout.wholeMilliseconds)
+                begin += "; SET LOCAL statement_timeout = \(milliseconds)"
+                // The server's cancellation answer needs a moment to arrive; past that, nobody is answering.
+                session.answerTimeout = statementTimeout + .seconds(1)
+            }
+            try await session.execute(SQLQuery(unsafeSQL: begin))
             let value: T
             do {
                 value = try await body(session)
@@ -92,10 +107,12 @@ public final class Database: Sendable, Service {
 public struct DatabaseSession: Sendable {
     let connection: PostgresConnection
     let threadPool: NIOThreadPool
+    /// How long each statement may wait for its answer; nil waits as long as the connection lives.
+    var answerTimeout: Duration?
 
     @discardableResult
     public func execute(_ query: SQLQuery) async throws -> QueryResult {
-        try await threadPool.runIfActive { try connection.execute(query) }
+        try await threadPool.runIfActive { [answerTimeout] in try connection.execute(query, answerTimeout: answerTimeout) }
     }
 
     @discardableResult

@@ -6,7 +6,7 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String {
             case connectionFailed, connectionLost, server, unexpectedNull, typeMismatch
-            case missingColumn, malformedValue, poolClosed, migrationFailed
+            case missingColumn, malformedValue, poolClosed, poolTimeout, migrationFailed
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -22,6 +22,8 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
         public static let missingColumn = Code(.missingColumn)
         public static let malformedValue = Code(.malformedValue)
         public static let poolClosed = Code(.poolClosed)
+        /// No pooled connection came free within the pool's lease timeout (issue 10 item 21).
+        public static let poolTimeout = Code(.poolTimeout)
         public static let migrationFailed = Code(.migrationFailed)
 
         public var description: String { base.rawValue }

@@ -60,7 +60,7 @@ public struct NotificationListener: AsyncSequence, Sendable {
                 } catch {
                     isListening = false
                     listener.logger.warning("listen connection lost; reconnecting", metadata: [
-                        "db.error": "\(error)", "db.retry_in_ms": "\(backoff.components.seconds * 1000 + backoff.components.attoseconds / 1_000_000_000_000_000)",
+                        "db.error": "\(error)", "db.retry_in_ms": "\(backoff.wholeMilliseconds)",
                     ])
                     try? await Task.sleep(for: backoff)
                     backoff = Swift.min(backoff * 2, .seconds(5))

@@ -12,7 +12,8 @@ final class PostgresConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
 
     /// Keeps the conninfo string or URL exactly as given: libpq itself reads multi-host lists,
-    /// `target_session_attrs`, `sslmode` and `.pgpass`. Nothing connects until first use.
+    /// `target_session_attrs`, `sslmode` and `.pgpass`; only the timeouts the operator left unset
+    /// are added (`ConnectionTimeouts`). Nothing connects until first use.
     init(conninfo: String) {
         self.conninfo = conninfo
     }
@@ -44,7 +45,7 @@ final class PostgresConnection: @unchecked Sendable {
     }
 
     private func open() throws {
-        guard let opened = PQconnectdb(conninfo) else {
+        guard let opened = ConnectionTimeouts.connect(conninfo) else {
             throw DatabaseError(.connectionFailed, detail: "libpq could not allocate a connection")
         }
         guard PQstatus(opened) == CONNECTION_OK else {
@@ -66,18 +67,32 @@ final class PostgresConnection: @unchecked Sendable {
     var backendPID: Int32 { handle.map(PQbackendPID) ?? 0 }
 
     /// Runs one statement. With no binds it uses the simple query protocol, so a migration file
-    /// of many statements runs as one call; with binds it uses `PQexecParams`.
+    /// of many statements runs as one call; with binds it uses the extended protocol.
+    ///
+    /// With `answerTimeout`, an answer that has not fully arrived in time closes the connection
+    /// and throws `connectionLost` (issue 10 item 21): a server that accepted the statement and
+    /// then stopped answering (its process stopped, a proxy hung) cannot hold the caller, which
+    /// neither `statement_timeout` (the server's own) nor TCP keepalives (answered by its kernel)
+    /// prevent. The pool opens a new connection on next use.
     @discardableResult
-    func execute(_ query: SQLQuery) throws -> QueryResult {
+    func execute(_ query: SQLQuery, answerTimeout: Duration? = nil) throws -> QueryResult {
         guard let handle else { throw DatabaseError(.connectionLost, detail: "connection is closed") }
+        // libpq reads text-format parameters as C strings: a NUL would silently cut the value.
+        if let index = query.binds.firstIndex(where: { $0.format == .text && $0.bytes?.contains(0) == true }) {
+            throw DatabaseError(.malformedValue, detail: "parameter $\(index + 1) contains a NUL byte, which PostgreSQL text cannot hold")
+        }
         let result: OpaquePointer?
-        if query.binds.isEmpty {
+        if let answerTimeout {
+            let sent = query.binds.isEmpty
+                ? PQsendQuery(handle, query.sql)
+                : Self.withBindArrays(query.binds) { types, values, lengths, formats in
+                    PQsendQueryParams(handle, query.sql, Int32(query.binds.count), types, values, lengths, formats, 0)
+                }
+            guard sent == 1 else { throw connectionError("could not send the statement") }
+            result = try lastResult(on: handle, until: .now + answerTimeout)
+        } else if query.binds.isEmpty {
             result = PQexec(handle, query.sql)
         } else {
-            // libpq reads text-format parameters as C strings: a NUL would silently cut the value.
-            if let index = query.binds.firstIndex(where: { $0.format == .text && $0.bytes?.contains(0) == true }) {
-                throw DatabaseError(.malformedValue, detail: "parameter $\(index + 1) contains a NUL byte, which PostgreSQL text cannot hold")
-            }
             result = Self.withBindArrays(query.binds) { types, values, lengths, formats in
                 PQexecParams(handle, query.sql, Int32(query.binds.count), types, values, lengths, formats, 0)
             }
@@ -85,6 +100,40 @@ final class PostgresConnection: @unchecked Sendable {
         guard let result else { throw connectionError("no result from server") }
         defer { PQclear(result) }
         return try read(result, on: handle)
+    }
+
+    /// The result `PQexec` would return for a statement sent with `PQsendQuery*` (the last one, or
+    /// the first error), reading only when the socket is readable and never past `deadline`.
+    private func lastResult(on handle: OpaquePointer, until deadline: ContinuousClock.Instant) throws -> OpaquePointer? {
+        var kept: OpaquePointer?
+        while true {
+            while PQisBusy(handle) == 1 {
+                let remaining = deadline - .now
+                var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+                let ready = remaining > .zero ? poll(&descriptor, 1, Int32(clamping: max(1, remaining.wholeMilliseconds))) : 0
+                if ready < 0, errno == EINTR { continue }
+                guard ready > 0 else {
+                    kept.map(PQclear)
+                    close()
+                    throw DatabaseError(.connectionLost, detail: "no answer from the server in time; the connection was closed")
+                }
+                guard PQconsumeInput(handle) == 1 else {
+                    kept.map(PQclear)
+                    throw connectionError("connection broke while waiting for an answer")
+                }
+            }
+            guard let result = PQgetResult(handle) else { return kept }
+            if let previous = kept, !Self.succeeded(previous) {
+                PQclear(result)
+            } else {
+                kept.map(PQclear)
+                kept = result
+            }
+        }
+    }
+
+    private static func succeeded(_ result: OpaquePointer) -> Bool {
+        [PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE].contains(PQresultStatus(result))
     }
 
     private func read(_ result: OpaquePointer, on handle: OpaquePointer) throws -> QueryResult {
@@ -163,7 +212,7 @@ extension PostgresConnection {
     func awaitNotifications(timeout: Duration) throws -> [DatabaseNotification] {
         guard let handle else { throw DatabaseError(.connectionLost, detail: "connection is closed") }
         var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int32(timeout.wholeMilliseconds)
         let ready = poll(&descriptor, 1, milliseconds)
         if ready < 0, errno != EINTR { throw connectionError("poll failed") }
         if ready > 0 {

@@ -1,0 +1,19 @@
+import Shared
+
+extension Database {
+    /// Statements on a call's path (counters, approvals) that take longer are cancelled by the
+    /// server, so a locked row or an overloaded database costs a call seconds, not forever, and
+    /// the limit's `fail` setting decides (issue 10 item 21).
+    static let hotPathStatementTimeout = Duration.seconds(2)
+
+    /// A transaction whose every statement is bounded by `hotPathStatementTimeout`.
+    func hotPathTransaction<T>(_ body: (DatabaseSession) async throws -> T) async throws -> T {
+        try await transaction(statementTimeout: Self.hotPathStatementTimeout, body)
+    }
+
+    /// One statement bounded by `hotPathStatementTimeout`.
+    @discardableResult
+    func hotPathQuery(_ query: SQLQuery) async throws -> [Row] {
+        try await hotPathTransaction { try await $0.query(query) }
+    }
+}

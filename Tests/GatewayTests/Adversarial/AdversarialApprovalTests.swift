@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+import Shared
+import TestSupport
+import Testing
+
+@testable import Gateway
+
+/// Issue 10 item 18: an agent cannot flood its approvers, approvers see what they approve, and an
+/// approval is not lost to a call that is refused after consuming it.
+@Suite(.timeLimit(.minutes(3)))
+struct AdversarialApprovalTests {
+    static let requirement = ApprovalRequirement(rule: "/tools/create-pod/approval", timeoutSeconds: 900, holdSeconds: 1)
+
+    static func key(_ base: ApprovalStore.CallKey, arguments: JSONValue) -> ApprovalStore.CallKey {
+        ApprovalStore.CallKey(
+            account: base.account, grant: base.grant, tool: base.tool,
+            argumentsHash: ApprovalFingerprint(keyRing: ApprovalStoreTests.keyRing).hash(tool: base.tool, arguments: arguments))
+    }
+
+    @Test func newApprovalRequestsBeyondThePerGrantRateAreDeniedRateLimitedWhileAPendingOneIsStillReused() async throws {
+        try await withTestDatabase { db, _ in
+            let base = try await ApprovalStoreTests.grantedCall(db, arguments: ["gpuCount": 0])
+            let hold = ApprovalHold(
+                store: ApprovalStore(database: db, requestsPerGrantPerMinute: 3), watcher: ApprovalDecisionWatcher(database: db),
+                keepAliveInterval: .seconds(1), logger: Logger(label: "t"))
+            var created: [UUID] = []
+            for count in 1...3 {
+                let arguments: JSONValue = ["gpuCount": .number(JSONNumber(count))]
+                guard case .pending(let pending) = await hold.lookUpOrRequest(Self.key(base, arguments: arguments), arguments: arguments, requirement: Self.requirement) else {
+                    Issue.record("request \(count) should be pending"); return
+                }
+                #expect(pending.isNew)
+                created.append(pending.id)
+            }
+            let flood: JSONValue = ["gpuCount": 4]
+            guard case .refused(let denial) = await hold.lookUpOrRequest(Self.key(base, arguments: flood), arguments: flood, requirement: Self.requirement) else {
+                Issue.record("the fourth new request in a minute should be refused"); return
+            }
+            #expect(denial.code == .rateLimited)
+            #expect(denial.message.contains("3 approvals in the last minute"))
+            #expect((denial.retryAfterSeconds ?? 0) > 0)
+            // The identical call of a pending request is not a new request.
+            let first: JSONValue = ["gpuCount": 1]
+            guard case .pending(let reused) = await hold.lookUpOrRequest(Self.key(base, arguments: first), arguments: first, requirement: Self.requirement) else {
+                Issue.record("a pending request should be reused"); return
+            }
+            #expect(reused.id == created[0] && !reused.isNew)
+            #expect(try await db.query("SELECT count(*)::int AS n FROM approvals").first?.decode("n", as: Int.self) == 3)
+        }
+    }
+
+    /// An approval policy that audits argument names only, whose `stop-pod` shares a daily counter
+    /// of one call with `echo`.
+    static let keysOnlyPolicy: JSONValue = [
+        "version": "1", "default": "deny", "audit": ["arguments": "keys"],
+        "tools": [
+            "echo": ["limits": [["counter": "shared", "window": "day", "max": 1]]],
+            "stop-pod": ["approval": ["hold": "1s", "timeout": "10m"], "limits": [["counter": "shared", "window": "day", "max": 1]]],
+        ],
+    ]
+
+    @Test func theApproverSeesRedactedArgumentsEvenWhenThePolicyAuditsOnlyKeys() async throws {
+        try await GatewayHarness.with { harness in
+            let upstream = try await FakeMCPUpstream.start(.init())
+            defer { Task { await upstream.stop() } }
+            let grant = try await harness.grant(on: upstream, policy: Self.keysOnlyPolicy)
+            let worker = try await harness.startWorker()
+            defer { Task { try? await worker.stop() } }
+            try await worker.waitForGrant(grant)
+
+            let answer = try await worker.post(
+                toolCall(1, "stop-pod", ["pod_id": "p1", "apiToken": "tok_live_abcdef", "note": "keep"]), grant: grant, accept: "application/json")
+            #expect(answer.response(id: 1)?["result"]?["_meta"]?["portcullis/decision"]?["code"] == "approval_pending")
+            let (_, list) = try await harness.admin(.GET, "/v1/approvals?status=pending")
+            let arguments = try #require(list["items"]?.arrayValue?.first?["arguments"])
+            #expect(arguments["pod_id"] == "p1")
+            #expect(arguments["note"] == "keep")
+            #expect(arguments["apiToken"] == "[REDACTED]")
+        }
+    }
+
+    @Test func anApprovalConsumedForACallThatIsThenRateLimitedIsGivenBack() async throws {
+        try await GatewayHarness.with { harness in
+            let upstream = try await FakeMCPUpstream.start(.init())
+            defer { Task { await upstream.stop() } }
+            let grant = try await harness.grant(on: upstream, policy: Self.keysOnlyPolicy)
+            let worker = try await harness.startWorker()
+            defer { Task { try? await worker.stop() } }
+            try await worker.waitForGrant(grant)
+
+            // `echo` fills the shared counter; then `stop-pod` is requested and approved.
+            let echo = try await worker.post(toolCall(1, "echo", ["text": "hi"]), grant: grant, accept: "application/json")
+            #expect(echo.response(id: 1)?["result"]?["isError"] == false)
+            let requested = try await worker.post(toolCall(2, "stop-pod", ["pod_id": "p1"]), grant: grant, accept: "application/json")
+            #expect(requested.response(id: 2)?["result"]?["_meta"]?["portcullis/decision"]?["code"] == "approval_pending")
+            let (_, list) = try await harness.admin(.GET, "/v1/approvals?status=pending")
+            let approvalID = try #require(list["items"]?.arrayValue?.first?["id"]?.stringValue)
+            #expect(try await harness.admin(.POST, "/v1/approvals/\(approvalID)/approve", [:]).status == 200)
+
+            // The retry consumes the approval, then meets the full counter.
+            let retry = try await worker.post(toolCall(3, "stop-pod", ["pod_id": "p1"]), grant: grant, accept: "application/json")
+            #expect(retry.response(id: 3)?["result"]?["_meta"]?["portcullis/decision"]?["code"] == "rate_limited")
+            #expect(upstream.callCount(tool: "stop-pod") == 0)
+            let (_, approval) = try await harness.admin(.GET, "/v1/approvals/\(approvalID)")
+            #expect(approval["status"] == "approved")
+            #expect(approval["consumed_at"] == .null)
+        }
+    }
+}
