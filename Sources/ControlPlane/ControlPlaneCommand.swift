@@ -1,12 +1,12 @@
 import ArgumentParser
 
-/// `controlplane serve | migrate`
+/// `controlplane serve | migrate | new-token | reseal`
 @main
 struct ControlPlaneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "controlplane",
         abstract: "Portcullis control plane: REST admin API, console and policy snapshots for gateway workers.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, NewTokenCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, NewTokenCommand.self, ResealCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }
