@@ -22,6 +22,20 @@ struct APIConfiguration: Sendable {
     /// Derives each account's approval-webhook secret, shown to admins in `GET /v1/account`;
     /// without `PORTCULLIS_SECRET_KEYS` there is none (workers cannot sign either).
     var approvalWebhookSigning: ApprovalWebhookSigning?
+    /// `--trusted-proxies`: whose `X-Forwarded-For` names the client for signup and login limits.
+    var trustedProxies = TrustedProxies()
+    /// `--max-concurrent-password-hashes`.
+    var maxConcurrentPasswordHashes = 4
+    /// `--admin-requests-per-minute`, per account.
+    var adminRequestRate: ClientRateLimiter.Rate = .perMinute(600)
+    /// `--simulations-per-minute`, per account: a simulation runs the policy engine on demand.
+    var simulationRate: ClientRateLimiter.Rate = .perMinute(60)
+    /// `--body-read-timeout`.
+    var bodyReadTimeout: Duration = .seconds(30)
+    /// `--api-key-max-lifetime-days`; nil when keys may live until revoked.
+    var apiKeyMaxLifetime: Duration?
+    /// `--max-...-per-account`; the database holds all but `policyBytes` (migration 0005).
+    var accountLimits = AccountLimits()
     /// Limits of the MCP client that lists upstream tools.
     var discoveryClient = MCPClientConfiguration()
 }

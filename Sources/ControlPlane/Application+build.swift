@@ -20,10 +20,24 @@ func buildApplication(
         await database.close()
         throw error
     }
+    do {
+        try await options.accountLimits.write(to: database)
+    } catch {
+        logger.critical("cannot store the account limits", metadata: ["error": "\(String(reflecting: error))"])
+        await database.close()
+        throw error
+    }
     var configuration = APIConfiguration(signup: options.signup)
     configuration.publicGatewayURL = options.publicGatewayURL
     configuration.workerTokens = options.workerTokenList
     configuration.passwordHasher = PasswordHasher(iterations: options.passwordHashIterations)
+    configuration.trustedProxies = TrustedProxies(try options.trustedProxyNetworks())
+    configuration.maxConcurrentPasswordHashes = options.maxConcurrentPasswordHashes
+    configuration.adminRequestRate = .perMinute(options.adminRequestsPerMinute)
+    configuration.simulationRate = .perMinute(options.simulationsPerMinute)
+    configuration.bodyReadTimeout = .seconds(options.bodyReadTimeout)
+    configuration.apiKeyMaxLifetime = options.apiKeyMaxLifetimeDays == 0 ? nil : .seconds(options.apiKeyMaxLifetimeDays * 86_400)
+    configuration.accountLimits = options.accountLimits
     configuration.upstreamAddressGuard = UpstreamAddressGuard(policy: try common.upstreamAddressPolicy())
     configuration.credentialSealer = try common.keyRing().map { SecretSealer(keyRing: $0, purpose: .upstreamCredentials) }
     configuration.approvalWebhookSigning = try common.keyRing().map(ApprovalWebhookSigning.init(keyRing:))
@@ -34,6 +48,8 @@ func buildApplication(
     let router = buildRouter(database: database, metrics: metrics, configuration: configuration, changeWatcher: changeWatcher)
     return Application(
         router: router,
+        // The idle timeout also bounds a client that never finishes its headers (issue 10 item 12).
+        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeout)))),
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portcullis-controlplane"),
         // Shut down in reverse: the server stops first, then the watcher, then the pool.
         services: [database, changeWatcher, rediscovery, CounterSweeper(database: database, logger: logger)],
@@ -53,6 +69,7 @@ func buildRouter(
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
+    router.add(middleware: BodyReadDeadline(timeout: configuration.bodyReadTimeout))
     OperationalRoutes(registry: metrics) {
         do {
             try await database.query("SELECT 1 FROM schema_migrations LIMIT 1")
@@ -64,22 +81,27 @@ func buildRouter(
     OpenAPIDocumentRoute().addRoute(to: router)
 
     let tenants = TenantDatabase(database: database)
-    let rateLimiter = ClientRateLimiter(rate: configuration.authenticationRate)
-    SignupController(tenants: tenants, configuration: configuration, rateLimiter: rateLimiter).addRoutes(to: router)
-    LoginController(tenants: tenants, configuration: configuration, rateLimiter: rateLimiter).addRoutes(to: router)
+    let throttle = AuthenticationThrottle(rate: configuration.authenticationRate, proxies: configuration.trustedProxies)
+    let passwordHashing = PasswordHashingSlots(hasher: configuration.passwordHasher, capacity: configuration.maxConcurrentPasswordHashes)
+    SignupController(tenants: tenants, configuration: configuration, throttle: throttle, passwordHashing: passwordHashing).addRoutes(to: router)
+    LoginController(tenants: tenants, configuration: configuration, throttle: throttle, passwordHashing: passwordHashing).addRoutes(to: router)
 
     let v1 = router.group("/v1")
         .add(middleware: APIKeyAuthenticator(tenants: tenants))
+        .add(middleware: AccountRequestRate(limiter: ClientRateLimiter(rate: configuration.adminRequestRate, subject: "this account")))
         .group(context: MemberRequestContext.self)
     AccountController(tenants: tenants, webhookSigning: configuration.approvalWebhookSigning, addressGuard: configuration.upstreamAddressGuard)
         .addRoutes(to: v1)
-    MembersController(tenants: tenants, passwordHasher: configuration.passwordHasher).addRoutes(to: v1)
-    APIKeysController(tenants: tenants).addRoutes(to: v1)
+    MembersController(tenants: tenants, passwordHashing: passwordHashing).addRoutes(to: v1)
+    APIKeysController(tenants: tenants, lifetime: APIKeyLifetime(maximum: configuration.apiKeyMaxLifetime)).addRoutes(to: v1)
     IdentitiesController(tenants: tenants).addRoutes(to: v1)
     AdminAuditController(tenants: tenants).addRoutes(to: v1)
     ServersController(tenants: tenants, discovery: configuration.serverDiscovery(tenants: tenants)).addRoutes(to: v1)
     ToolsController(tenants: tenants).addRoutes(to: v1)
-    PoliciesController(tenants: tenants).addRoutes(to: v1)
+    PoliciesController(
+        tenants: tenants, maxDocumentBytes: configuration.accountLimits.policyBytes,
+        simulations: ClientRateLimiter(rate: configuration.simulationRate, subject: "this account's simulations")
+    ).addRoutes(to: v1)
     GrantsController(tenants: tenants, urls: GatewayURLs(base: configuration.publicGatewayURL)).addRoutes(to: v1)
     ApprovalsController(tenants: tenants).addRoutes(to: v1)
     AuditController(tenants: tenants).addRoutes(to: v1)

@@ -25,7 +25,9 @@ func buildApplication(
             controlPlaneURL: options.controlPlaneURL,
             workerToken: options.workerToken,
             store: snapshots,
-            file: options.snapshotFile.map(SnapshotFile.init(path:)),
+            file: options.snapshotFile.map {
+                SnapshotFile(path: $0, maxAge: options.snapshotFileMaxAge == 0 ? nil : .seconds(options.snapshotFileMaxAge))
+            },
             workerID: options.workerID,
             logger: logger
         ),

@@ -21,6 +21,9 @@ struct GatewayOptions: ParsableArguments {
     var snapshotFileFlag: String?
     var snapshotFile: String? { snapshotFileFlag ?? EnvironmentVariables.string("PORTCULLIS_SNAPSHOT_FILE") }
 
+    @Option(help: "Seconds after which the snapshot file is too old to serve from: revocations made since would come back (0: no maximum). Env: PORTCULLIS_SNAPSHOT_FILE_MAX_AGE.")
+    var snapshotFileMaxAge: Int = EnvironmentVariables.int("PORTCULLIS_SNAPSHOT_FILE_MAX_AGE") ?? 86_400
+
     @Option(help: "Where rate-limit counters live: postgres (shared by all workers) or memory (one worker, no database). Env: PORTCULLIS_COUNTERS.")
     var counters: CounterStoreKind = EnvironmentVariables.string("PORTCULLIS_COUNTERS").flatMap(CounterStoreKind.init(rawValue:)) ?? .postgres
 

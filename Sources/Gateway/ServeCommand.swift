@@ -24,6 +24,9 @@ struct ServeCommand: AsyncParsableCommand {
                               ("--approval-requests-per-minute", options.approvalRequestsPerMinute)] where value <= 0 {
             throw ValidationError("\(name) must be positive")
         }
+        if options.snapshotFileMaxAge < 0 {
+            throw ValidationError("--snapshot-file-max-age must be 0 (no maximum) or more")
+        }
         if options.counters == .postgres, common.databaseURL == nil {
             throw ValidationError(
                 "--counters postgres needs --database-url (or PORTCULLIS_DATABASE_URL); use --counters memory for a single worker without a database"

@@ -1,9 +1,10 @@
 import Foundation
 import Synchronization
 
-/// A token bucket per client address for the unauthenticated endpoints (signup, login), against
-/// password guessing and signup floods. In memory, per process: with N replicas behind a load
-/// balancer a client gets at most N times the rate, which still bounds guessing.
+/// A token bucket per key: per client address and per email for the unauthenticated endpoints
+/// (signup, login), against password guessing and signup floods; per account for the admin API and
+/// for policy simulations (issue 10 items 12, 15, 17). In memory, per process: with N replicas
+/// behind a load balancer a client gets at most N times the rate, which still bounds it.
 final class ClientRateLimiter: Sendable {
     struct Rate: Sendable {
         /// Requests a client may make at once.
@@ -13,6 +14,11 @@ final class ClientRateLimiter: Sendable {
 
         /// 10 at once, then one every 6 s (10 a minute).
         static let signupAndLogin = Rate(burst: 10, refillInterval: 6)
+
+        /// `count` requests a minute, all of which may come at once.
+        static func perMinute(_ count: Int) -> Rate {
+            Rate(burst: count, refillInterval: 60 / Double(count))
+        }
     }
 
     private struct Bucket {
@@ -25,10 +31,13 @@ final class ClientRateLimiter: Sendable {
     private static let pruneThreshold = 10_000
 
     let rate: Rate
+    /// Whose requests the bucket counts, for the 429's detail ("this address", "this account").
+    let subject: String
     private let buckets = Mutex<[String: Bucket]>([:])
 
-    init(rate: Rate) {
+    init(rate: Rate, subject: String = "this address") {
         self.rate = rate
+        self.subject = subject
     }
 
     /// Takes one request from `client`'s bucket, or throws 429 with the seconds until the next one.
@@ -45,7 +54,7 @@ final class ClientRateLimiter: Sendable {
             if buckets.count > Self.pruneThreshold { prune(&buckets, now: now) }
             return nil
         }
-        if let wait { throw ProblemError.tooManyRequests(retryAfter: max(1, Int(wait.rounded(.up)))) }
+        if let wait { throw ProblemError.tooManyRequests(retryAfter: max(1, Int(wait.rounded(.up))), from: subject) }
     }
 
     private func prune(_ buckets: inout [String: Bucket], now: ContinuousClock.Instant) {

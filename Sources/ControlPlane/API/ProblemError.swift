@@ -63,12 +63,22 @@ extension ProblemError {
         ProblemError(status: .conflict, detail: detail)
     }
 
-    static func tooManyRequests(retryAfter seconds: Int) -> ProblemError {
+    static func tooManyRequests(retryAfter seconds: Int, from subject: String = "this address") -> ProblemError {
         ProblemError(
             status: .tooManyRequests,
-            detail: "Too many requests from this address; retry in \(seconds) s.",
+            detail: "Too many requests from \(subject); retry in \(seconds) s.",
             headers: [.retryAfter: String(seconds)]
         )
+    }
+
+    /// A limit of the installation that is full right now (concurrent password hashing): retry soon.
+    static func busy(_ detail: String, retryAfter seconds: Int = 1) -> ProblemError {
+        ProblemError(status: .serviceUnavailable, detail: detail, headers: [.retryAfter: String(seconds)])
+    }
+
+    /// A per-account bound (issue 10 item 15) that the request would exceed.
+    static func limitReached(_ detail: String) -> ProblemError {
+        ProblemError(status: .conflict, detail: detail)
     }
 
     static let internalError = ProblemError(status: .internalServerError, detail: "The server could not complete the request.")

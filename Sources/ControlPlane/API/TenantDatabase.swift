@@ -23,7 +23,7 @@ struct TenantDatabase: Sendable {
 
     /// A transaction as `portcullis_app` with no account: RLS shows no tenant row at all. For the
     /// look-ups that come before an account is known (API key, login), which go through the
-    /// SECURITY DEFINER functions `portcullis_find_api_key` and `portcullis_find_member_for_login`.
+    /// SECURITY DEFINER functions `portcullis_find_api_key` and `portcullis_find_members_for_login`.
     func transactionWithoutAccount<T>(_ body: (DatabaseSession) async throws -> T) async throws -> T {
         try await database.transaction { session in
             try await session.execute("SET LOCAL ROLE portcullis_app")

@@ -6,6 +6,7 @@ import Shared
 /// themself without gaining anything; revoking someone else's key needs the admin role.
 struct APIKeysController {
     let tenants: TenantDatabase
+    var lifetime = APIKeyLifetime(maximum: nil)
 
     func addRoutes(to group: RouterGroup<MemberRequestContext>) {
         group.get("/api-keys", use: list)
@@ -31,11 +32,12 @@ struct APIKeysController {
     @Sendable func create(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
         let (name, expiresAt) = try await request.readJSONBody(context: context) { body -> (String, Date?)? in
             let name = body.optional("name", as: String.self, rule: FieldRules.name)
-            let expiresAt = body.optional("expires_at", as: Date.self, rule: FieldRules.future)
+            let expiresAt = body.optional("expires_at", as: Date.self, rule: lifetime.rule)
             return (name ?? "", expiresAt)
         }
+        let expiry = lifetime.expiry(requested: expiresAt)
         return try await tenants.transaction(account: context.accountID) { tx in
-            let issued = try await APIKeyStore(tx: tx).issue(for: context.member.memberID, name: name, expiresAt: expiresAt)
+            let issued = try await APIKeyStore(tx: tx).issue(for: context.member.memberID, name: name, expiresAt: expiry)
             try await AdminAuditStore(tx: tx).record(.create, .apiKey, id: issued.key.id, by: context.actor, after: issued.key)
             guard case .object(var body) = issued.key.json else { preconditionFailure("an API key renders as an object") }
             body["token"] = .string(issued.token.text)

@@ -5,7 +5,7 @@ import Shared
 /// `/v1/members`: everyone reads; admins add members, change roles and passwords, remove members.
 struct MembersController {
     let tenants: TenantDatabase
-    let passwordHasher: PasswordHasher
+    let passwordHashing: PasswordHashingSlots
 
     func addRoutes(to group: RouterGroup<MemberRequestContext>) {
         group.get("/members", use: list)
@@ -31,7 +31,7 @@ struct MembersController {
             guard let email, let password, let role else { return nil }
             return (email, password, role)
         }
-        let passwordHash = try await passwordHasher.hashOffloaded(password)
+        let passwordHash = try await passwordHashing.hash(password)
         return try await tenants.transaction(account: context.accountID) { tx in
             let member = try await MemberStore(tx: tx).create(email: email, passwordHash: passwordHash, role: role)
             try await AdminAuditStore(tx: tx).record(.create, .member, id: member.id, by: context.actor, after: member)
@@ -46,7 +46,7 @@ struct MembersController {
             (body.optional("role", as: MemberRole.self), body.optional("password", as: String.self, rule: FieldRules.password))
         }
         var passwordHash: String?
-        if let password { passwordHash = try await passwordHasher.hashOffloaded(password) }
+        if let password { passwordHash = try await passwordHashing.hash(password) }
         return try await tenants.transaction(account: context.accountID) { tx in
             let members = MemberStore(tx: tx)
             let before = try await members.find(id)
@@ -54,6 +54,12 @@ struct MembersController {
                 try await members.ensureAnAdminRemains(without: id)
             }
             let after = try await members.update(id, role: role, passwordHash: passwordHash)
+            if passwordHash != nil {
+                // Issue 10 item 22: a password is changed because it may be known to someone else,
+                // who may have made keys with it. Every key of the member goes, except the one
+                // making this request (an admin changing their own password stays signed in).
+                try await APIKeyStore(tx: tx).revokeAll(of: id, except: context.member.apiKeyID, by: context.actor)
+            }
             // The password itself never enters the log; that it changed is still a fact worth keeping.
             try await AdminAuditStore(tx: tx).record(
                 .update, .member, id: id, by: context.actor,

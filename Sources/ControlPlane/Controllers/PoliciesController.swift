@@ -6,6 +6,10 @@ import Shared
 /// immutable version (SPEC 2), and a document is stored only when the engine accepts it.
 struct PoliciesController {
     let tenants: TenantDatabase
+    /// `--max-policy-bytes` (issue 10 item 15): every worker compiles every policy.
+    var maxDocumentBytes = AccountLimits().policyBytes
+    /// `--simulations-per-minute`, per account (issue 10 item 12).
+    var simulations = ClientRateLimiter(rate: .perMinute(60), subject: "this account's simulations")
 
     func addRoutes(to group: RouterGroup<MemberRequestContext>) {
         group.get("/policies", use: list)
@@ -38,7 +42,7 @@ struct PoliciesController {
             guard let name, let document else { return nil }
             return (name, description, serverID, document)
         }
-        try Self.requireValid(.object(document))
+        try requireValid(.object(document))
         return try await tenants.transaction(account: context.accountID) { tx in
             try await ReferencedObjects(tx: tx).require([.server(serverID)])
             let policy = try await PolicyStore(tx: tx).create(
@@ -54,7 +58,7 @@ struct PoliciesController {
         let document = try await request.readJSONBody(context: context) { body in
             body.required("document", as: JSONValue.self)
         }
-        try Self.requireValid(document)
+        try requireValid(document)
         return JSONResponse(["valid": true])
     }
 
@@ -77,7 +81,7 @@ struct PoliciesController {
             let description = body.patch("description", as: String.self, nullable: true)
             return document.map { ($0, name, description) }
         }
-        try Self.requireValid(.object(document))
+        try requireValid(.object(document))
         return try await tenants.transaction(account: context.accountID) { tx in
             let policies = PolicyStore(tx: tx)
             let before = try await policies.find(id)
@@ -110,19 +114,31 @@ struct PoliciesController {
         }
     }
 
-    /// Decides one call as a worker would, without forwarding it or consuming a counter.
+    /// Decides one call as a worker would, without forwarding it or consuming a counter. The
+    /// engine runs between two short transactions, never inside one (issue 10 item 12).
     @Sendable func simulate(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
         try context.require(.read)
         let id = try context.id(of: "Policy")
+        try simulations.admit(context.accountID.uuidString)
         let call = try await request.readJSONBody(context: context) { body in SimulatedCall(body: &body) }
-        return try await tenants.transaction(account: context.accountID) { tx in
-            let policy = try await PolicyStore(tx: tx).find(id)
-            return JSONResponse(try await PolicySimulation(tx: tx).run(call, policy: policy, now: Date()))
+        let input = try await tenants.transaction(account: context.accountID) { tx in
+            try await PolicySimulation(tx: tx).prepare(call, policy: id)
         }
+        let now = Date()
+        let time = PolicyTime(millisecondsSince1970: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
+        let decided = try input.decide(at: time)
+        let outcome = try await tenants.transaction(account: context.accountID) { tx in
+            try await PolicySimulation(tx: tx).count(decided, at: time)
+        }
+        return JSONResponse(input.json(outcome))
     }
 
-    /// SPEC 4: every problem of the document, each at its pointer under `/document`.
-    private static func requireValid(_ document: JSONValue) throws {
+    /// SPEC 4: every problem of the document, each at its pointer under `/document`; first its size.
+    private func requireValid(_ document: JSONValue) throws {
+        let size = document.serializedBytes().count
+        guard size <= maxDocumentBytes else {
+            throw ProblemError.invalidFields([.init(pointer: "/document", message: "is \(size) bytes; at most \(maxDocumentBytes) are allowed")])
+        }
         let problems = CompiledPolicy.validate(document)
         guard problems.isEmpty else {
             throw ProblemError(

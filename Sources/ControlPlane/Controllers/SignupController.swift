@@ -6,7 +6,8 @@ import Shared
 struct SignupController {
     let tenants: TenantDatabase
     let configuration: APIConfiguration
-    let rateLimiter: ClientRateLimiter
+    let throttle: AuthenticationThrottle
+    let passwordHashing: PasswordHashingSlots
 
     func addRoutes(to router: Router<APIRequestContext>) {
         router.post("/v1/signup", use: signup)
@@ -22,7 +23,7 @@ struct SignupController {
         guard configuration.signup == .open else {
             throw ProblemError.forbidden("Sign-up is closed on this installation. Ask an admin of your account to add you.")
         }
-        try rateLimiter.admit(context.clientAddress)
+        try throttle.admit(request, context: context)
         let input = try await request.readJSONBody(context: context) { body -> Input? in
             let accountName = body.required("account_name", as: String.self, rule: FieldRules.name)
             let email = body.required("email", as: String.self, rule: FieldRules.email)
@@ -30,7 +31,14 @@ struct SignupController {
             guard let accountName, let email, let password else { return nil }
             return Input(accountName: accountName, email: email, password: password)
         }
-        let passwordHash = try await configuration.passwordHasher.hashOffloaded(input.password)
+        try throttle.admit(email: input.email)
+        // Emails are unique per account (migration 0005), but a self-service account still needs an
+        // email no other account uses; signup is the one place that says so, rate-limited.
+        let registered = try await tenants.transactionWithoutAccount { session in
+            try await session.query("SELECT portcullis_email_registered(\(input.email)) AS registered")[0].decode("registered", as: Bool.self)
+        }
+        guard !registered else { throw ProblemError.conflict("A member with this email already exists.") }
+        let passwordHash = try await passwordHashing.hash(input.password)
         let baseSlug = Account.slug(from: input.accountName)
         // Slugs are unique installation-wide and RLS hides other accounts' slugs, so a taken slug
         // shows up only as a unique violation; the next attempt adds a random suffix.
@@ -49,7 +57,8 @@ struct SignupController {
         try await tenants.transaction(account: UUID()) { tx in
             let account = try await AccountStore(tx: tx).create(name: input.accountName, slug: slug)
             let member = try await MemberStore(tx: tx).create(email: input.email, passwordHash: passwordHash, role: .admin)
-            let issued = try await APIKeyStore(tx: tx).issue(for: member.id, name: "signup", expiresAt: nil)
+            let expiresAt = APIKeyLifetime(maximum: configuration.apiKeyMaxLifetime).expiry(requested: nil)
+            let issued = try await APIKeyStore(tx: tx).issue(for: member.id, name: "signup", expiresAt: expiresAt)
             let actor = AdminActor(accountID: tx.account, memberID: member.id, apiKeyID: issued.key.id, requestID: requestID)
             try await AdminAuditStore(tx: tx).record(.signup, .account, id: account.id, by: actor, after: account)
             return JSONResponse(status: .created, [

@@ -40,11 +40,13 @@ struct ToolsController {
             let before = try await tools.find(server: server, name: name)
             var after = before
             if let approveHash {
-                guard approveHash == before.definitionHash else {
+                // The hash is compared in the UPDATE itself: a discovery committing between the
+                // read above and the write cannot slip its new definition into this approval.
+                guard let approved = try await tools.approveDefinition(after, hash: approveHash, by: context.member.memberID) else {
                     throw ProblemError.conflict(
-                        "approve_hash is not the tool's current definition hash (\(before.definitionHash)); review the current definition and approve that.")
+                        "approve_hash is not the tool's current definition hash; review the current definition and approve that.")
                 }
-                after = try await tools.approveCurrentDefinition(after, by: context.member.memberID)
+                after = approved
             }
             if overridePatch.isSet {
                 after = try await tools.setOverride(after, override)

@@ -27,13 +27,14 @@ struct CatalogUpdate {
 
     let tools: ToolStore
 
-    func apply(_ discovered: [DiscoveredTool], server: UUID, autoApproveClean: Bool) async throws -> Summary {
+    /// `entries` come from `CatalogEntry.scan`, run before the transaction: scanning a long list
+    /// must not happen while this transaction holds the installation-wide change-log lock
+    /// (issue 10 item 15), which the first changed tool takes.
+    func apply(_ entries: [CatalogEntry], server: UUID, autoApproveClean: Bool) async throws -> Summary {
         let known = Dictionary(uniqueKeysWithValues: try await tools.all(server: server).map { ($0.name, $0) })
-        let names = discovered.map(\.name)
-        var summary = Summary(listed: discovered.count)
-        for tool in discovered {
-            let entry = CatalogEntry(tool, otherToolNames: names)
-            if let existing = known[tool.name] {
+        var summary = Summary(listed: entries.count)
+        for entry in entries {
+            if let existing = known[entry.name] {
                 if existing.definitionHash != entry.hash { summary.changed += 1 }
                 try await tools.refresh(existing, entry)
                 continue
@@ -41,11 +42,11 @@ struct CatalogUpdate {
             let inserted = try await tools.insert(server: server, entry)
             summary.added += 1
             if autoApproveClean && entry.findings.isEmpty {
-                _ = try await tools.approveCurrentDefinition(inserted, by: nil)
+                _ = try await tools.approveDefinition(inserted, hash: entry.hash, by: nil)
                 summary.autoApproved += 1
             }
         }
-        let listed = Set(names)
+        let listed = Set(entries.map(\.name))
         for tool in known.values where tool.removedAt == nil && !listed.contains(tool.name) {
             try await tools.markRemoved(tool)
             summary.removed += 1

@@ -28,13 +28,21 @@ struct ServerDiscovery: Sendable {
         }
         guard let (upstream, allowedCIDRs) = read else { return .superseded }
         let listed = await listTools(
-            of: upstream, server: id, account: account, guardedBy: addressGuard.allowing(cidrs: allowedCIDRs), logger: logger)
+            of: upstream, server: id, account: account, guardedBy: addressGuard.allowing(cidrs: allowedCIDRs), logger: logger
+        ).map(CatalogEntry.scan)
         return try await tenants.transaction(account: account) { tx in
             let servers = ServerStore(tx: tx)
             guard let firstDiscovery = try await servers.lockForDiscovery(id, url: upstream.url) else { return .superseded }
+            var listed = listed
+            let maxTools = try await AccountLimits.toolsPerServer(tx)
+            if case .success(let entries) = listed, entries.count > maxTools {
+                // Refused whole rather than cut: a catalog missing some tools would hide them for
+                // no reason the admin can see (issue 10 item 15).
+                listed = .failure(Failure(status: .refused, reason: "The server lists \(entries.count) tools, more than this installation's limit of \(maxTools) per server."))
+            }
             switch listed {
-            case .success(let tools):
-                let summary = try await CatalogUpdate(tools: ToolStore(tx: tx)).apply(tools, server: id, autoApproveClean: firstDiscovery)
+            case .success(let entries):
+                let summary = try await CatalogUpdate(tools: ToolStore(tx: tx)).apply(entries, server: id, autoApproveClean: firstDiscovery)
                 try await servers.setStatus(id, .active, detail: nil, discovered: true)
                 return .discovered(summary)
             case .failure(let failure):

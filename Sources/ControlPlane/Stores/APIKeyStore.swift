@@ -87,4 +87,16 @@ struct APIKeyStore {
             """)
         return try rows.first.map(APIKey.init(row:))
     }
+
+    /// Revokes every live key of `memberID` but `kept`, each with its admin-audit entry.
+    func revokeAll(of memberID: UUID, except kept: UUID, by actor: AdminActor) async throws {
+        let rows = try await tx.query("""
+            UPDATE api_keys SET revoked_at = now()
+            WHERE account_id = \(tx.account) AND member_id = \(memberID) AND id <> \(kept) AND revoked_at IS NULL
+            RETURNING \(unsafeSQL: APIKey.columns)
+            """)
+        for key in try rows.map(APIKey.init(row:)) {
+            try await AdminAuditStore(tx: tx).record(.revoke, .apiKey, id: key.id, by: actor, after: key)
+        }
+    }
 }

@@ -3,7 +3,7 @@ import Shared
 
 /// What a simulated call would get: the engine's decision, then the counter check a worker makes
 /// before forwarding (the first exhausted counter turns an allow into `rate_limited`).
-struct SimulationOutcome {
+struct SimulationOutcome: Sendable {
     let decision: PolicyDecision
     /// Set by the engine, or by an exhausted counter.
     var denial: PolicyDenial?

@@ -27,29 +27,24 @@ struct SimulatedCall: Sendable {
 /// server come from the grant (or the identity and the policy's server), the risk class and pin
 /// state from the catalog, and every counter the call would reserve is compared with its current
 /// value in PostgreSQL. It reads only: nothing is forwarded, reserved or audited.
+///
+/// Three steps, so no transaction (and no pooled connection) is held while the engine runs
+/// (issue 10 item 12): `prepare` reads in one transaction, `SimulationInput.decide` runs the
+/// engine outside any, `count` reads the counters in another.
 struct PolicySimulation {
     let tx: TenantTransaction
 
-    func run(_ call: SimulatedCall, policy: Policy, now: Date) async throws -> JSONValue {
+    func prepare(_ call: SimulatedCall, policy id: UUID) async throws -> SimulationInput {
+        let policy = try await PolicyStore(tx: tx).find(id)
         try await ReferencedObjects(tx: tx).require([.grant(call.grantID), .identity(call.identityID), .server(call.serverID)])
         let subject = try await subject(of: call, policy: policy)
         let catalog = try await catalogEntry(tool: call.tool, server: subject.serverID)
-        let compiled: CompiledPolicy
-        do {
-            compiled = try CompiledPolicy(document: policy.document)
-        } catch {
-            // Stored versions passed validation; only a stricter engine could refuse one now.
-            throw ProblemError.conflict("The policy's current version no longer validates: \(error.description)")
-        }
-        let engineCall = PolicyCall(
-            tool: call.tool, arguments: call.arguments, identityLabel: subject.identityLabel,
-            identityMetadata: subject.identityMetadata, sessionID: call.sessionID, riskClass: catalog.riskClass,
-            definitionApproved: catalog.definitionApproved,
-            owner: CounterOwner(
-                accountID: tx.account.uuidString.lowercased(), grantID: subject.grantID, identityID: subject.identityID,
-                serverID: subject.serverID?.uuidString.lowercased() ?? ""))
-        let time = PolicyTime(millisecondsSince1970: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
-        var outcome = SimulationOutcome(decision: PolicyEngine.decide(policy: compiled, call: engineCall, now: time))
+        return SimulationInput(call: call, policy: policy, subject: subject, catalog: catalog, account: tx.account)
+    }
+
+    /// Compares each reservation with its counter; the first exhausted one denies.
+    func count(_ outcome: SimulationOutcome, at time: PolicyTime) async throws -> SimulationOutcome {
+        var outcome = outcome
         for reservation in outcome.reservations {
             let current = try await currentCount(reservation)
             outcome.counters.append((reservation, current))
@@ -57,7 +52,7 @@ struct PolicySimulation {
                 outcome.denial = reservation.exhaustedDenial(now: time)
             }
         }
-        return outcome.json(policy: policy, catalog: catalog, tool: call.tool)
+        return outcome
     }
 
     /// Who calls and through which server. Without a grant or identity the owner ids are
@@ -112,7 +107,7 @@ struct PolicySimulation {
     }
 }
 
-struct SimulationSubject {
+struct SimulationSubject: Sendable {
     var grantID = "(simulated grant)"
     var identityID = "(simulated identity)"
     var identityLabel = ""
@@ -120,12 +115,43 @@ struct SimulationSubject {
     var serverID: UUID?
 }
 
-struct SimulationCatalogEntry {
+struct SimulationCatalogEntry: Sendable {
     var known = false
     var riskClass: RiskClass?
     var definitionApproved = true
 
     var json: JSONValue {
         ["known": .bool(known), "risk_class": .string(riskClass?.rawValue), "definition_approved": .bool(definitionApproved)]
+    }
+}
+
+/// What the engine needs to decide a simulated call, read by `PolicySimulation.prepare`.
+struct SimulationInput: Sendable {
+    let call: SimulatedCall
+    let policy: Policy
+    let subject: SimulationSubject
+    let catalog: SimulationCatalogEntry
+    let account: UUID
+
+    func decide(at time: PolicyTime) throws -> SimulationOutcome {
+        let compiled: CompiledPolicy
+        do {
+            compiled = try CompiledPolicy(document: policy.document)
+        } catch {
+            // Stored versions passed validation; only a stricter engine could refuse one now.
+            throw ProblemError.conflict("The policy's current version no longer validates: \(error.description)")
+        }
+        let engineCall = PolicyCall(
+            tool: call.tool, arguments: call.arguments, identityLabel: subject.identityLabel,
+            identityMetadata: subject.identityMetadata, sessionID: call.sessionID, riskClass: catalog.riskClass,
+            definitionApproved: catalog.definitionApproved,
+            owner: CounterOwner(
+                accountID: account.uuidString.lowercased(), grantID: subject.grantID, identityID: subject.identityID,
+                serverID: subject.serverID?.uuidString.lowercased() ?? ""))
+        return SimulationOutcome(decision: PolicyEngine.decide(policy: compiled, call: engineCall, now: time))
+    }
+
+    func json(_ outcome: SimulationOutcome) -> JSONValue {
+        outcome.json(policy: policy, catalog: catalog, tool: call.tool)
     }
 }

@@ -43,14 +43,21 @@ struct ToolStore {
             """)
     }
 
-    /// Approves the definition the tool has now; `by` nil means approved automatically.
-    func approveCurrentDefinition(_ tool: CatalogTool, by member: UUID?) async throws -> CatalogTool {
-        try await changed("""
+    /// Approves the tool's definition if its hash is still `hash`, the one the approver saw
+    /// (compare-and-set, issue 10 item 23): a discovery that changed the definition in between
+    /// makes this nil instead of approving what nobody looked at. `by` nil means approved
+    /// automatically.
+    func approveDefinition(_ tool: CatalogTool, hash: String, by member: UUID?) async throws -> CatalogTool? {
+        let rows = try await tx.query("""
             UPDATE tools SET approved_hash = definition_hash, approved_definition = definition,
                 approved_at = now(), approved_by = \(member)
-            WHERE account_id = \(tx.account) AND id = \(tool.id)
+            WHERE account_id = \(tx.account) AND id = \(tool.id) AND definition_hash = \(hash)
             RETURNING \(unsafeSQL: CatalogTool.columns)
             """)
+        guard let row = rows.first else { return nil }
+        let approved = try CatalogTool(row: row)
+        try await ConfigChangeLog.record(tx.session, account: tx.account, kind: .tool, id: approved.id, .upsert)
+        return approved
     }
 
     /// A tool discovery saw for the first time.
@@ -108,6 +115,12 @@ struct CatalogEntry: Sendable {
     let hash: String
     let risk: RiskAssessment
     let findings: [PoisoningFinding]
+
+    /// Every tool of one `tools/list`, classified and scanned against the others' names.
+    static func scan(_ tools: [DiscoveredTool]) -> [CatalogEntry] {
+        let names = tools.map(\.name)
+        return tools.map { CatalogEntry($0, otherToolNames: names) }
+    }
 
     init(_ tool: DiscoveredTool, otherToolNames: [String]) {
         name = tool.name

@@ -19,7 +19,7 @@ public enum PoisoningScanner {
     /// `otherToolNames` are the server's other tools; mentions of them are reported.
     public static func scan(_ tool: JSONValue, otherToolNames: [String] = []) -> [PoisoningFinding] {
         let ownName = tool["name"]?.stringValue
-        let others = otherToolNames.filter { $0 != ownName && $0.unicodeScalars.count >= 3 }.map { $0.lowercased() }
+        let others = ToolNameIndex(otherToolNames.filter { $0 != ownName && $0.unicodeScalars.count >= 3 }.map { $0.lowercased() })
         var findings: [PoisoningFinding] = []
         func visit(_ value: JSONValue, _ pointer: String) {
             switch value {
@@ -40,11 +40,11 @@ public enum PoisoningScanner {
         for field in ToolDefinitionHash.hashedFields where field != "name" {
             if let value = tool[field] { visit(value, "/" + field) }
         }
-        if let ownName { findings += scanText(ownName, at: "/name", otherToolNames: []) }
+        if let ownName { findings += scanText(ownName, at: "/name", otherToolNames: ToolNameIndex([])) }
         return findings
     }
 
-    static func scanText(_ text: String, at pointer: String, otherToolNames: [String]) -> [PoisoningFinding] {
+    static func scanText(_ text: String, at pointer: String, otherToolNames: ToolNameIndex) -> [PoisoningFinding] {
         var findings: [PoisoningFinding] = []
         let scalars = Array(text.unicodeScalars)
         var reported = Set<PoisoningFinding.Kind>()
@@ -66,10 +66,8 @@ public enum PoisoningScanner {
                 findings.append(PoisoningFinding(kind: .sensitivePath, location: pointer, excerpt: excerpt(source, index, length: path.unicodeScalars.count)))
             }
         }
-        for name in otherToolNames {
-            if let index = find(name, in: lowered, wholeWord: true) {
-                findings.append(PoisoningFinding(kind: .toolReference, location: pointer, excerpt: excerpt(source, index, length: name.unicodeScalars.count)))
-            }
+        for (name, index) in otherToolNames.mentions(in: lowered) {
+            findings.append(PoisoningFinding(kind: .toolReference, location: pointer, excerpt: excerpt(source, index, length: name.unicodeScalars.count)))
         }
         return findings
     }
@@ -85,12 +83,14 @@ public enum PoisoningScanner {
         }
     }
 
+    /// Letters, digits, `-` and `_`: what a tool name is made of, so a mention is a whole run of them.
+    static func isNameCharacter(_ s: Unicode.Scalar) -> Bool { s.properties.isAlphabetic || ("0"..."9").contains(s) || s == "-" || s == "_" }
+
     /// First index of `needle`; with `wholeWord`, only where it is not part of a longer name
     /// (neighbours are not letters, digits, `-` or `_`).
-    private static func find(_ needle: String, in haystack: [Unicode.Scalar], wholeWord: Bool) -> Int? {
+    static func find(_ needle: String, in haystack: [Unicode.Scalar], wholeWord: Bool) -> Int? {
         let pattern = Array(needle.unicodeScalars)
         guard !pattern.isEmpty, haystack.count >= pattern.count else { return nil }
-        func isNameCharacter(_ s: Unicode.Scalar) -> Bool { s.properties.isAlphabetic || ("0"..."9").contains(s) || s == "-" || s == "_" }
         for start in 0...(haystack.count - pattern.count) where haystack[start..<(start + pattern.count)].elementsEqual(pattern) {
             if wholeWord {
                 let end = start + pattern.count

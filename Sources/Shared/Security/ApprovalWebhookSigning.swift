@@ -16,22 +16,38 @@ import Foundation
 /// deliveries.
 ///
 /// Rotating the operator keys (a new active key) changes every account's secret: admins read the
-/// new one from `GET /v1/account` and update their receivers.
+/// new one from `GET /v1/account` and update their receivers. Until the old key leaves the ring,
+/// deliveries carry one signature per key (`signatures`), so a receiver still holding the old
+/// secret keeps verifying through the rotation (issue 10 item 22).
 public struct ApprovalWebhookSigning: Sendable {
-    private let purposeKey: SymmetricKey
+    /// One per key of the ring, active first.
+    private let purposeKeys: [SymmetricKey]
 
     public init(keyRing: SecretKeyRing) {
-        purposeKey = keyRing.derived(for: .approvalWebhookSigning).active.key
+        purposeKeys = keyRing.derived(for: .approvalWebhookSigning).keys.map(\.key)
     }
 
-    /// 64 lowercase hex characters.
+    /// 64 lowercase hex characters, under the active key.
     public func secret(forAccount account: UUID) -> String {
-        let key = HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: purposeKey,
-            info: Data("account:\(account.uuidString.lowercased())".utf8),
-            outputByteCount: 32
-        )
-        return key.withUnsafeBytes { Array($0) }.lowercaseHex
+        secrets(forAccount: account)[0]
+    }
+
+    /// The account's secret under every key of the ring, active first.
+    public func secrets(forAccount account: UUID) -> [String] {
+        purposeKeys.map { purposeKey in
+            HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: purposeKey,
+                info: Data("account:\(account.uuidString.lowercased())".utf8),
+                outputByteCount: 32
+            ).withUnsafeBytes { Array($0) }.lowercaseHex
+        }
+    }
+
+    /// The `Portcullis-Signature` value for a delivery: `sha256=<hex>` under the active secret,
+    /// then, comma-separated, under each older key's secret. A receiver accepts the delivery when
+    /// any of them matches its secret.
+    public func signatures(forAccount account: UUID, timestamp: Int64, body: [UInt8]) -> String {
+        secrets(forAccount: account).map { Self.signature(secret: $0, timestamp: timestamp, body: body) }.joined(separator: ",")
     }
 
     /// The `Portcullis-Signature` value for `body` sent at `timestamp`: `sha256=<hex>`.

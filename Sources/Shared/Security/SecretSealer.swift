@@ -14,6 +14,9 @@ public struct SecretSealer: Sendable {
         keys = keyRing.derived(for: purpose)
     }
 
+    /// The version new secrets are sealed under.
+    public var activeVersion: String { keys.active.version }
+
     public func seal(_ plaintext: [UInt8], boundTo binding: SecretBinding) throws(SecretSealingError) -> SealedSecret {
         let active = keys.active
         guard active.version.utf8.count <= UInt8.max else { throw .versionTooLong }
@@ -42,5 +45,12 @@ public struct SecretSealer: Sendable {
         } catch {
             throw .authenticationFailed
         }
+    }
+
+    /// The same plaintext sealed under the active key, for `controlplane reseal` (issue 10 item
+    /// 22); nil when `sealed` already is. Throws when it does not open under its own key.
+    public func resealed(_ sealed: SealedSecret, boundTo binding: SecretBinding) throws(SecretSealingError) -> SealedSecret? {
+        guard sealed.keyVersion != keys.active.version else { return nil }
+        return try seal(open(sealed, boundTo: binding), boundTo: binding)
     }
 }
