@@ -8,7 +8,7 @@ INTEROP_V2_VENV := .venv-interop-v2
 DATA := $(CURDIR)/data
 PIP_INSTALL = bin/pip install --quiet --disable-pip-version-check
 
-.PHONY: test demo demo-stop deps build clean bench interop
+.PHONY: test demo demo-stop deps build clean bench bench-noisy interop
 
 deps:
 	@deploy/scripts/install-deps.sh
@@ -62,6 +62,12 @@ bench: deps
 	$(SWIFT) build -c release
 	$(SWIFT) run -c release PolicyBenchmarks
 	$(SWIFT) run -c release GatewayBenchmarks
+	$(SWIFT) run -c release GatewayBenchmarks noisy
+
+# The noisy-neighbour benchmark alone (issue 10 item 26, docs/performance.md "Noisy neighbour").
+bench-noisy: deps
+	$(SWIFT) build -c release
+	$(SWIFT) run -c release GatewayBenchmarks noisy
 
 clean:
 	-@deploy/demo/stop.sh "$(DATA)"
