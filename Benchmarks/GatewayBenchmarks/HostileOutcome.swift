@@ -16,7 +16,8 @@ enum HostileOutcome {
         }
         if body.readableBytes > parsedBytes {
             let head = String(decoding: body.readableBytesView.prefix(256), as: UTF8.self)
-            return [head.contains(#""result""#) ? "answered (\(body.readableBytes >> 20) MiB)" : "unparsed \(body.readableBytes >> 20) MiB answer"]
+            let mebibytes = String(format: "%.1f MiB", Double(body.readableBytes) / Double(1 << 20))
+            return [head.contains(#""result""#) ? "answered (\(mebibytes))" : "unparsed answer of \(mebibytes)"]
         }
         let bytes = Array(body.readableBytesView)
         let isEventStream = contentType?.lowercased().hasPrefix("text/event-stream") == true
