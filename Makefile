@@ -8,7 +8,7 @@ INTEROP_V2_VENV := .venv-interop-v2
 DATA := $(CURDIR)/data
 PIP_INSTALL = bin/pip install --quiet --disable-pip-version-check
 
-.PHONY: test demo demo-stop deps build clean bench bench-noisy interop
+.PHONY: test demo demo-stop deps build clean bench interop
 
 deps:
 	@deploy/scripts/install-deps.sh
@@ -65,6 +65,7 @@ bench: deps
 	$(SWIFT) run -c release GatewayBenchmarks noisy
 
 # The noisy-neighbour benchmark alone (issue 10 item 26, docs/performance.md "Noisy neighbour").
+.PHONY: bench-noisy
 bench-noisy: deps
 	$(SWIFT) build -c release
 	$(SWIFT) run -c release GatewayBenchmarks noisy
