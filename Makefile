@@ -62,6 +62,13 @@ bench: deps
 	$(SWIFT) build -c release
 	$(SWIFT) run -c release PolicyBenchmarks
 	$(SWIFT) run -c release GatewayBenchmarks
+	$(SWIFT) run -c release GatewayBenchmarks noisy
+
+# The noisy-neighbour benchmark alone (issue 10 item 26, docs/performance.md "Noisy neighbour").
+.PHONY: bench-noisy
+bench-noisy: deps
+	$(SWIFT) build -c release
+	$(SWIFT) run -c release GatewayBenchmarks noisy
 
 clean:
 	-@deploy/demo/stop.sh "$(DATA)"

@@ -3,33 +3,30 @@ import NIOConcurrencyHelpers
 import Shared
 import TestSupport
 
-/// Everything the end-to-end benchmark runs against, all on loopback: a PostgreSQL database (the
-/// private test cluster, or `PORTCULLIS_TEST_DATABASE_URL`), a fast upstream MCP server in this
-/// process, and the release `controlplane` and `gateway` binaries as child processes, set up
-/// through the admin API with one server, a policy allowing `echo`, an identity and a grant.
+/// Everything the end-to-end benchmarks run against, all on loopback: a PostgreSQL database (the
+/// private test cluster, or `PORTCULLIS_TEST_DATABASE_URL`), one fast upstream MCP server per
+/// account in this process, and the release `controlplane` and `gateway` binaries as child
+/// processes, with every account set up through the admin API (its own sign-up, server, policy,
+/// identity and grant) before the gateway starts.
 struct BenchmarkStack {
-    let upstream: FakeMCPUpstream
+    let tenants: [BenchmarkTenant]
     let controlPlane: RunningServer
     let gateway: RunningServer
-    let serverID: String
-    let grantToken: String
     let spoolFolder: String
 
-    var gatewayURL: String { "\(gateway.baseURL)/mcp/\(serverID)" }
+    func gatewayURL(for tenant: BenchmarkTenant) -> String { "\(gateway.baseURL)/mcp/\(tenant.serverID)" }
 
     /// The children started so far, for `stopAll` (also from the SIGINT handler).
     static let children = NIOLockedValueBox<[ChildProcess]>([])
     /// Folders made for the run (spool, nginx prefix), removed also when a signal ends the run.
     static let temporaryFolders = NIOLockedValueBox<[String]>([])
 
-    static func start(spoolParent: String) async throws -> BenchmarkStack {
+    static func start(spoolParent: String, tenants plans: [TenantPlan] = [.echo]) async throws -> BenchmarkStack {
         let binFolder = builtProductsFolder()
         for binary in ["controlplane", "gateway"] where !FileManager.default.isExecutableFile(atPath: "\(binFolder)/\(binary)") {
             throw BenchmarkError("\(binFolder)/\(binary) is missing: build the release binaries first (swift build -c release --scratch-path .build-bench)")
         }
         let conninfo = try await TestPostgresCluster.shared.makeDatabase(for: "gatewaybench")
-        // Requests are not recorded: the saturation phase would keep hundreds of thousands.
-        let upstream = try await FakeMCPUpstream.start(.init(tools: [FakeMCPUpstream.tool("echo")], mode: .json, recordRequests: false))
 
         // SystemRandomNumberGenerator reads getrandom(2) on Linux.
         let secretKeys = "v1:" + Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString()
@@ -44,21 +41,41 @@ struct BenchmarkStack {
         ])
 
         let admin = AdminAPI(baseURL: controlPlane.baseURL)
-        let apiKey = try await admin.signUp()
-        let serverID = try await admin.createServer(name: "bench", url: upstream.url, apiKey: apiKey)
-        let policyID = try await admin.createPolicy(
-            serverID: serverID, document: #"{"version": "1", "default": "deny", "tools": {"echo": {}}}"#, apiKey: apiKey)
-        let identityID = try await admin.createIdentity(label: "bench-agent", apiKey: apiKey)
-        let grantToken = try await admin.createGrant(identityID: identityID, serverID: serverID, policyID: policyID, apiKey: apiKey)
+        var tenants: [BenchmarkTenant] = []
+        for plan in plans {
+            let upstream = try await FakeMCPUpstream.start(plan.upstream)
+            tenants.append(try await BenchmarkTenant(plan, upstream: upstream, admin: admin))
+        }
 
         let spoolFolder = URL(fileURLWithPath: spoolParent).appendingPathComponent("portcullis-bench-spool-\(UUID().uuidString)").path
         temporaryFolders.withLockedValue { $0.append(spoolFolder) }
         let gateway = try await startChild("gateway", common + [
             "--control-plane-url", controlPlane.baseURL, "--worker-token", workerToken, "--audit-spool-dir", spoolFolder,
         ])
-        return BenchmarkStack(
-            upstream: upstream, controlPlane: controlPlane, gateway: gateway,
-            serverID: serverID, grantToken: grantToken, spoolFolder: spoolFolder)
+        return BenchmarkStack(tenants: tenants, controlPlane: controlPlane, gateway: gateway, spoolFolder: spoolFolder)
+    }
+
+    /// Waits until the gateway is ready and its snapshot holds the grant (the call answers
+    /// correctly); otherwise reports exactly what it answered.
+    func waitUntilServing(_ target: CallTarget, generator: LoadGenerator) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var lastFailure: CallFailure?
+        while ContinuousClock.now < deadline {
+            if let (status, _) = try? await gateway.get("/readyz"), status == 200 {
+                lastFailure = await generator.call(target)
+                if lastFailure == nil { return }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let readiness = (try? await gateway.get("/readyz")).map { "\($0.status) \($0.body)" } ?? "no answer"
+        throw BenchmarkError("""
+            the gateway did not answer the call correctly within 30 s.
+            POST \(target.url) (Authorization: Bearer <grant token>)
+            /readyz: \(readiness)
+            last answer: \(lastFailure.map(String.init(describing:)) ?? "none (not ready)")
+            gateway output:
+            \(gateway.process.output.suffix(4000))
+            """)
     }
 
     /// Starts `binary serve --host 127.0.0.1 --port <free> arguments...` from the folder this
@@ -72,7 +89,7 @@ struct BenchmarkStack {
     /// Stops the children (SIGTERM, then SIGKILL after 5 s) and the upstream; removes the spool.
     func stop() async {
         await Self.stopChildren()
-        await upstream.stop()
+        for tenant in tenants { await tenant.upstream.stop() }
         try? FileManager.default.removeItem(atPath: spoolFolder)
     }
 

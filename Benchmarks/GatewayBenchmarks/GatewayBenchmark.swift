@@ -14,20 +14,21 @@ struct GatewayBenchmark {
         var nginx: NginxProxy?
         let generator = LoadGenerator(maxConnections: options.concurrency * 2)
         do {
-            print("upstream \(stack.upstream.url), control plane \(stack.controlPlane.baseURL), gateway \(stack.gatewayURL)")
+            let tenant = stack.tenants[0]
+            print("upstream \(tenant.upstream.url), control plane \(stack.controlPlane.baseURL), gateway \(stack.gatewayURL(for: tenant))")
             print("gateway audit spool in \(stack.spoolFolder)")
-            let direct = CallTarget(name: "direct", url: stack.upstream.url, headers: LoadGenerator.headers(), cpuProcesses: { [] })
+            let direct = CallTarget(name: "direct", url: tenant.upstream.url, headers: LoadGenerator.headers(), cpuProcesses: { [] })
             let gatewayPID = stack.gateway.process.pid
             let gateway = CallTarget(
-                name: "gateway", url: stack.gatewayURL, headers: LoadGenerator.headers(bearer: stack.grantToken), cpuProcesses: { [gatewayPID] })
+                name: "gateway", url: stack.gatewayURL(for: tenant), headers: LoadGenerator.headers(bearer: tenant.grantToken), cpuProcesses: { [gatewayPID] })
             var saturationTargets = [direct]
             if options.nginx, !options.directOnly, let executable = NginxProxy.executable() {
-                let proxy = try await NginxProxy.start(executable: executable, upstreamPort: stack.upstream.port)
+                let proxy = try await NginxProxy.start(executable: executable, upstreamPort: tenant.upstream.port)
                 nginx = proxy
                 saturationTargets.append(CallTarget(name: "nginx", url: proxy.url, headers: LoadGenerator.headers(), cpuProcesses: { proxy.processes }))
             }
             if !options.directOnly {
-                try await waitUntilServing(gateway, stack: stack, generator: generator)
+                try await stack.waitUntilServing(gateway, generator: generator)
                 saturationTargets.append(gateway)
             }
             try await measure(direct: direct, gateway: options.directOnly ? nil : gateway, saturationTargets: saturationTargets, generator: generator)
@@ -68,29 +69,6 @@ struct GatewayBenchmark {
             }
         }
         Report.saturation(totals, concurrency: options.concurrency, clientCPUSeconds: ProcessCPU.ownSeconds() - ownCPUBefore)
-    }
-
-    /// Waits until the gateway is ready and its snapshot holds the grant (the call answers
-    /// correctly); otherwise reports exactly what it answered.
-    private func waitUntilServing(_ gateway: CallTarget, stack: BenchmarkStack, generator: LoadGenerator) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        var lastFailure: CallFailure?
-        while ContinuousClock.now < deadline {
-            if let (status, _) = try? await stack.gateway.get("/readyz"), status == 200 {
-                lastFailure = await generator.call(gateway)
-                if lastFailure == nil { return }
-            }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        let readiness = (try? await stack.gateway.get("/readyz")).map { "\($0.status) \($0.body)" } ?? "no answer"
-        throw BenchmarkError("""
-            the gateway did not answer the call correctly within 30 s.
-            POST \(gateway.url) (Authorization: Bearer <grant token>)
-            /readyz: \(readiness)
-            last answer: \(lastFailure.map(String.init(describing:)) ?? "none (not ready)")
-            gateway output:
-            \(stack.gateway.process.output.suffix(4000))
-            """)
     }
 
     /// Progress goes to standard error, apart from the tables; the tables printed so far are

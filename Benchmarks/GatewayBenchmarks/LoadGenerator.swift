@@ -78,6 +78,29 @@ struct LoadGenerator: Sendable {
         return samples
     }
 
+    /// Latencies of the calls answered correctly, in nanoseconds, and the others.
+    struct TimedCalls {
+        var latencies: [Double] = []
+        var failures = 0
+        var firstFailure: CallFailure?
+    }
+
+    /// Sends calls to `target` one at a time until `deadline`, timing each from the request to the
+    /// last body byte; unlike `sequential`, a wrong answer is counted and the calls go on.
+    func timedCalls(_ target: CallTarget, until deadline: ContinuousClock.Instant) async -> TimedCalls {
+        var result = TimedCalls()
+        while ContinuousClock.now < deadline {
+            let started = ContinuousClock.now
+            if let failure = await call(target) {
+                result.failures += 1
+                result.firstFailure = result.firstFailure ?? failure
+            } else {
+                result.latencies.append(Double((ContinuousClock.now - started).nanoseconds))
+            }
+        }
+        return result
+    }
+
     struct SaturationResult {
         var calls = 0
         var failures = 0

@@ -3,8 +3,10 @@ import TestSupport
 
 // End-to-end benchmark (SPEC 10, docs/performance.md): the same tools/call sent directly to a
 // fast upstream and through the gateway (and nginx, the throughput baseline), in one run.
+// `GatewayBenchmarks noisy` runs the noisy-neighbour benchmark instead (NoisyNeighbourBenchmark).
 // Run: swift build -c release --scratch-path .build-bench
 //      swift run -c release --scratch-path .build-bench GatewayBenchmarks [options]
+//      swift run -c release --scratch-path .build-bench GatewayBenchmarks noisy [options]
 
 struct Options {
     var calls = 2000
@@ -16,6 +18,7 @@ struct Options {
 
     static let usage = """
         usage: GatewayBenchmarks [--calls N] [--concurrency N] [--seconds N] [--spool-dir FOLDER] [--no-nginx] [--direct-only]
+               GatewayBenchmarks noisy [options]   (the noisy-neighbour benchmark; noisy --help)
           --calls N        calls per path at concurrency 1 (default 2000)
           --concurrency N  concurrent callers at saturation (default 64)
           --seconds N      seconds per path at saturation, in two rounds (default 10)
@@ -51,8 +54,12 @@ let signalSources = BenchmarkStack.killChildrenOnSignals()
 
 var exitCode: Int32 = 0
 do {
-    let options = try Options(Array(CommandLine.arguments.dropFirst()))
-    try await GatewayBenchmark(options: options).run()
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.first == "noisy" {
+        try await NoisyNeighbourBenchmark(options: NoisyNeighbourOptions(Array(arguments.dropFirst()))).run()
+    } else {
+        try await GatewayBenchmark(options: Options(arguments)).run()
+    }
 } catch {
     print("\nbenchmark failed: \(error)")
     exitCode = 1
