@@ -28,7 +28,10 @@ public final class FreezableProxy: @unchecked Sendable {
                 bind(listener, address, length) == 0 && listen(listener, 16) == 0 && getsockname(listener, address, &length) == 0
             }
         }
-        guard listener >= 0, bound else { throw BlackholeError("proxy listener failed: errno \(errno)") }
+        guard listener >= 0, bound else {
+            if listener >= 0 { Glibc.close(listener) }
+            throw BlackholeError("proxy listener failed: errno \(errno)")
+        }
         self.listener = listener
         port = Int(UInt16(bigEndian: address.sin_port))
         Thread { [self] in acceptLoop() }.start()
@@ -66,8 +69,12 @@ public final class FreezableProxy: @unchecked Sendable {
                     connect(server, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
                 }
             }
+            guard connected else {
+                Glibc.close(client)
+                Glibc.close(server)
+                continue
+            }
             lock.withLock { descriptors += [client, server] }
-            guard connected else { Glibc.close(client); continue }
             Thread { [self] in pump(from: client, to: server) }.start()
             Thread { [self] in pump(from: server, to: client) }.start()
         }
