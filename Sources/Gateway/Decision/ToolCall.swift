@@ -40,7 +40,8 @@ struct ToolCall: Sendable {
             sessionID: exchange.sessionDigest?.lowercaseHex,
             riskClass: catalog.flatMap { RiskClass(rawValue: $0.riskClass) },
             definitionApproved: liveDefinitions.isApproved(key, catalog: catalog),
-            owner: exchange.caller.counterOwner)
+            owner: exchange.caller.counterOwner,
+            inputSchema: exchange.snapshot.argumentSchemas[key])
         argumentsHMAC = fingerprint.hash(tool: name, arguments: policyCall.arguments)
         auditedArguments = AuditedArguments(policyCall.arguments, mode: exchange.caller.policy?.compiled.auditArguments ?? .keys)
     }
