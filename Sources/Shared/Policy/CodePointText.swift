@@ -11,7 +11,7 @@ public struct CodePointText: Hashable, Sendable, CustomStringConvertible {
     public var description: String { text }
 
     public static func == (lhs: CodePointText, rhs: CodePointText) -> Bool {
-        lhs.text.utf8.elementsEqual(rhs.text.utf8)
+        lhs.text.utf8.count == rhs.text.utf8.count && lhs.text.utf8.elementsEqual(rhs.text.utf8)
     }
 
     public func hash(into hasher: inout Hasher) {
