@@ -28,10 +28,18 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // RE2 behind a C header (issue 10 item 10): policy regexes in linear time. A target of its
+        // own so any target (the policy engine, fuzzers) can depend on it.
+        .target(
+            name: "CRE2",
+            path: "Sources/CRE2",
+            linkerSettings: [.linkedLibrary("re2")]
+        ),
         .target(
             name: "Shared",
             dependencies: [
                 "CLibPQ",
+                "CRE2",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

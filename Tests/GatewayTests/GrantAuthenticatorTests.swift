@@ -32,7 +32,7 @@ struct GrantAuthenticatorTests {
         }
         entities.grants = [grant(tokens[0], expiresAt: now.addingTimeInterval(60)), grant(tokens[1], revoked: true),
                            grant(tokens[2], expiresAt: now.addingTimeInterval(-1))]
-        return World(snapshot: try EnforcementSnapshot(FullSnapshot(version: 1, entities: entities)),
+        return World(snapshot: EnforcementSnapshot(FullSnapshot(version: 1, entities: entities)),
                      token: tokens[0], revokedToken: tokens[1], expiredToken: tokens[2], server: server, otherServer: otherServer)
     }
 

@@ -94,9 +94,11 @@ import Testing
         #expect(policy.decide(Fixture.call("list-templates"), now: Fixture.now).denial?.rule == "/tools/*/deny_if/0")
     }
 
-    @Test func globTiesKeepDocumentOrder() throws {
+    /// Issue 10 item 13: equally specific globs are ordered by code points, not by document order,
+    /// which jsonb does not keep (`*` sorts before letters).
+    @Test func globTiesFollowTheDocumentedTotalOrder() throws {
         let policy = try Fixture.policy(#"{"version": "1", "default": "deny", "tools": {"a*": {"deny_if": [{"conditions": []}]}, "*b": {}}}"#)
-        #expect(policy.decide(Fixture.call("ab"), now: Fixture.now).denial?.rule == "/tools/a*/deny_if/0")
+        #expect(policy.decide(Fixture.call("ab"), now: Fixture.now).isAllow)
     }
 
     @Test func rulesRunInSpecOrderAndTheFirstDenialWins() throws {

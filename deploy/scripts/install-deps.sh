@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need and a fresh Debian machine lacks:
-# PostgreSQL server binaries, libpq headers, python3-venv, curl, nginx. Swift itself is a prerequisite.
+# PostgreSQL server binaries, libpq headers, RE2 headers (policy regexes), python3-venv, curl, nginx. Swift itself is a prerequisite.
 set -euo pipefail
 
 command -v swift >/dev/null || { echo "Swift 6.3 is required (https://swift.org/install)" >&2; exit 1; }
@@ -8,6 +8,8 @@ command -v swift >/dev/null || { echo "Swift 6.3 is required (https://swift.org/
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing+=(postgresql)
 [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
+# The CRE2 target links RE2 (issue 10 item 10); libre2-dev brings the runtime libre2-9 with it.
+[ -f /usr/include/re2/re2.h ] || missing+=(libre2-dev)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 command -v curl >/dev/null || missing+=(curl)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)

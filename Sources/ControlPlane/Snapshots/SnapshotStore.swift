@@ -142,12 +142,16 @@ struct SnapshotStore: Sendable {
         }
     }
 
-    /// Tools still listed by their server, with the admin's risk override applied.
+    /// Tools still listed by their server, with the admin's risk override applied. The inputSchema
+    /// (for `validate_arguments`) travels only up to `SnapshotTool.maximumInputSchemaBytes`, so one
+    /// tenant's upstream cannot bloat every worker's snapshot; a larger one is left out.
     private static func tools(_ tx: DatabaseSession, ids: [UUID]?) async throws -> [SnapshotTool] {
         try await tx.query("""
             SELECT id, account_id, server_id, name, definition_hash, approved_hash,
                    coalesce(risk_override_class, risk_class) AS risk_class,
-                   coalesce(risk_override_severity, risk_severity) AS risk_severity
+                   coalesce(risk_override_severity, risk_severity) AS risk_severity,
+                   CASE WHEN octet_length(input_schema::text) <= \(SnapshotTool.maximumInputSchemaBytes)
+                        THEN input_schema::text END AS input_schema
             FROM tools
             WHERE removed_at IS NULL AND (\(idList(ids))::uuid[] IS NULL OR id = ANY(\(idList(ids))::uuid[]))
             """).map { row in
@@ -155,7 +159,7 @@ struct SnapshotStore: Sendable {
                 id: try row.decode("id"), accountID: try row.decode("account_id"), serverID: try row.decode("server_id"),
                 name: try row.decode("name"), definitionHash: try row.decode("definition_hash"),
                 approvedHash: try row.decode("approved_hash"), riskClass: try row.decode("risk_class"),
-                riskSeverity: try row.decode("risk_severity")
+                riskSeverity: try row.decode("risk_severity"), inputSchema: try row.decode("input_schema")
             )
         }
     }

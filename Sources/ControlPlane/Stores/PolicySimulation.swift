@@ -82,18 +82,21 @@ struct PolicySimulation {
     }
 
     /// The catalog's view of the tool on that server; a tool the catalog has never seen has no
-    /// class and nothing to pin.
+    /// class and nothing to pin. The inputSchema is bounded as in the workers' snapshot.
     private func catalogEntry(tool: String, server: UUID?) async throws -> SimulationCatalogEntry {
         guard let server else { return SimulationCatalogEntry() }
         let rows = try await tx.query("""
             SELECT coalesce(risk_override_class, risk_class) AS risk_class,
-                   approved_hash IS NOT NULL AND approved_hash = definition_hash AS approved
+                   approved_hash IS NOT NULL AND approved_hash = definition_hash AS approved,
+                   CASE WHEN octet_length(input_schema::text) <= \(SnapshotTool.maximumInputSchemaBytes) THEN input_schema END AS input_schema
             FROM tools
             WHERE account_id = \(tx.account) AND server_id = \(server) AND name = \(tool) AND removed_at IS NULL
             """)
         guard let row = rows.first else { return SimulationCatalogEntry() }
         let riskClass: String = try row.decode("risk_class")
-        return SimulationCatalogEntry(known: true, riskClass: RiskClass(rawValue: riskClass), definitionApproved: try row.decode("approved"))
+        let inputSchema: JSONValue? = try row.decode("input_schema")
+        return SimulationCatalogEntry(known: true, riskClass: RiskClass(rawValue: riskClass), definitionApproved: try row.decode("approved"),
+                                      inputSchema: inputSchema.map(ArgumentSchema.init))
     }
 
     private func currentCount(_ reservation: CounterReservation) async throws -> Double {
@@ -119,6 +122,8 @@ struct SimulationCatalogEntry: Sendable {
     var known = false
     var riskClass: RiskClass?
     var definitionApproved = true
+    /// For `validate_arguments`, as the worker would check it.
+    var inputSchema: ArgumentSchema?
 
     var json: JSONValue {
         ["known": .bool(known), "risk_class": .string(riskClass?.rawValue), "definition_approved": .bool(definitionApproved)]
@@ -147,7 +152,8 @@ struct SimulationInput: Sendable {
             definitionApproved: catalog.definitionApproved,
             owner: CounterOwner(
                 accountID: account.uuidString.lowercased(), grantID: subject.grantID, identityID: subject.identityID,
-                serverID: subject.serverID?.uuidString.lowercased() ?? ""))
+                serverID: subject.serverID?.uuidString.lowercased() ?? ""),
+            inputSchema: catalog.inputSchema)
         return SimulationOutcome(decision: PolicyEngine.decide(policy: compiled, call: engineCall, now: time))
     }
 

@@ -41,7 +41,8 @@ struct ToolCall: Sendable {
             sessionID: exchange.sessionDigest?.lowercaseHex,
             riskClass: catalog.flatMap { RiskClass(rawValue: $0.riskClass) },
             definitionApproved: liveDefinitions.isApproved(key, catalog: catalog, server: exchange.caller.server),
-            owner: exchange.caller.counterOwner)
+            owner: exchange.caller.counterOwner,
+            inputSchema: exchange.snapshot.argumentSchemas[key])
         argumentsHMAC = fingerprint.hash(tool: name, arguments: policyCall.arguments)
         auditedArguments = AuditedArguments(policyCall.arguments, mode: exchange.caller.policy?.compiled.auditArguments ?? .keys)
     }

@@ -9,13 +9,23 @@ final class EnforcementSnapshot: Sendable {
     struct Policy: Sendable {
         let accountID: UUID
         let version: Int
+        /// `SnapshotPolicyCompilation.denyAll` when the document does not compile on this worker.
         let compiled: CompiledPolicy
+        let compileFailure: SnapshotPolicyCompilation.Failure?
     }
 
     /// A catalog tool is looked up by the server it belongs to and the name the agent calls.
+    /// The name compares by code points: "é" and "e\u{301}" are two tools for the upstream, so
+    /// they are two for the catalog lookup too (issue 10 item 23).
     struct ToolKey: Hashable, Sendable {
         let serverID: UUID
-        let name: String
+        private let codePoints: CodePointText
+        var name: String { codePoints.text }
+
+        init(serverID: UUID, name: String) {
+            self.serverID = serverID
+            codePoints = CodePointText(name)
+        }
     }
 
     /// The change number this snapshot is current as of.
@@ -34,23 +44,20 @@ final class EnforcementSnapshot: Sendable {
     let policiesByID: [UUID: Policy]
     /// Pins (definition and approved hash) and risk classes of the catalog.
     let toolsByKey: [ToolKey: SnapshotTool]
+    /// The catalog's inputSchemas, for policies with `validate_arguments`.
+    let argumentSchemas: ArgumentSchemaIndex
+    /// How building this snapshot went for its policies: compilations done, documents that failed.
+    let policyCompilation: (compilations: Int, failures: [SnapshotPolicyCompilation.Failure])
 
-    /// Indexes `snapshot` and compiles its policies; a policy that does not compile refuses the
-    /// whole snapshot, so the previous one stays in force (SPEC 5.10).
-    init(_ snapshot: FullSnapshot, receivedAt: Date = Date()) throws(EnforcementSnapshotError) {
-        var policies: [UUID: Policy] = [:]
-        for policy in snapshot.entities.policies {
-            do {
-                policies[policy.id] = Policy(
-                    accountID: policy.accountID, version: policy.version, compiled: try CompiledPolicy(json: Array(policy.document.utf8))
-                )
-            } catch {
-                throw .policyDoesNotCompile(policyID: policy.id, version: policy.version, reason: "\(error)")
-            }
-        }
+    /// Indexes `snapshot` and compiles its policies, reusing those `previous` already compiled at
+    /// the same version. A policy that does not compile denies its own grants' calls and leaves
+    /// the rest of the snapshot in force (issue 10 item 11, where SPEC 5.10 refused the snapshot).
+    init(_ snapshot: FullSnapshot, previous: EnforcementSnapshot? = nil, receivedAt: Date = Date()) {
+        let compilation = SnapshotPolicyCompilation(snapshot.entities.policies, reusing: previous?.policiesByID ?? [:])
         self.version = snapshot.version
         self.receivedAt = receivedAt
-        self.policiesByID = policies
+        self.policiesByID = compilation.policies
+        self.policyCompilation = (compilation.compilations, compilation.failures)
         self.accountsByID = Dictionary(snapshot.entities.accounts.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         self.grantsByTokenHash = Dictionary(snapshot.entities.grants.map { ($0.tokenHash, $0) }, uniquingKeysWith: { _, last in last })
         self.counterOwners = Dictionary(snapshot.entities.grants.map { grant in
@@ -67,16 +74,6 @@ final class EnforcementSnapshot: Sendable {
         self.toolsByKey = Dictionary(
             snapshot.entities.tools.map { (ToolKey(serverID: $0.serverID, name: $0.name), $0) }, uniquingKeysWith: { _, last in last }
         )
-    }
-}
-
-/// Why a snapshot was refused; the text names the policy, never its contents.
-enum EnforcementSnapshotError: Error, Equatable, CustomStringConvertible {
-    case policyDoesNotCompile(policyID: UUID, version: Int, reason: String)
-
-    var description: String {
-        switch self {
-        case .policyDoesNotCompile(let id, let version, let reason): "policy \(id) version \(version) does not compile: \(reason)"
-        }
+        self.argumentSchemas = ArgumentSchemaIndex(snapshot.entities.tools, reusing: previous?.argumentSchemas)
     }
 }

@@ -70,7 +70,7 @@ struct SnapshotClient: Service {
                     switch try await connection.poll(since: current.version, waitSeconds: timing.pollWaitSeconds) {
                     case .delta(let delta):
                         let next = try current.applying(delta)
-                        guard accept(next) else { throw SnapshotRefused(version: next.version) }
+                        accept(next)
                         basis = next
                     case .unchanged:
                         store.markConfirmed(at: Date())
@@ -80,7 +80,7 @@ struct SnapshotClient: Service {
                     }
                 } else {
                     let full = try await connection.fetchFull(timeout: timing.fullFetchTimeout)
-                    guard accept(full) else { throw SnapshotRefused(version: full.version) }
+                    accept(full)
                     basis = full
                 }
                 retry = timing.firstRetry
@@ -100,19 +100,11 @@ struct SnapshotClient: Service {
         }
     }
 
-    /// Builds and puts `snapshot` in force, then saves it; a snapshot that does not build is
-    /// refused and the previous one stays (SPEC 5.10).
-    @discardableResult
-    func accept(_ snapshot: FullSnapshot) -> Bool {
-        let built: EnforcementSnapshot
-        do {
-            built = try EnforcementSnapshot(snapshot)
-        } catch {
-            logger.error("snapshot refused; the previous one stays in force", metadata: [
-                "snapshot.version": "\(snapshot.version)", "reason": "\(error)",
-            ])
-            return false
-        }
+    /// Builds and puts `snapshot` in force, then saves it. Policies the snapshot in force already
+    /// compiled are reused; one that does not compile denies its own grants (issue 10 item 11).
+    func accept(_ snapshot: FullSnapshot) {
+        let built = EnforcementSnapshot(snapshot, previous: store.snapshot)
+        report(built.policyCompilation)
         store.swap(built, confirmedAt: Date())
         metrics.record(store)
         logger.info("snapshot in force", metadata: ["snapshot.version": "\(snapshot.version)"])
@@ -121,7 +113,6 @@ struct SnapshotClient: Service {
                 logger.warning("cannot save the snapshot file", metadata: ["path": "\(file.path)", "error": "\(error)"])
             }
         }
-        return true
     }
 
     /// The snapshot saved by an earlier run, put in force so the worker serves while the control
@@ -130,7 +121,8 @@ struct SnapshotClient: Service {
         guard let file else { return nil }
         do {
             guard let (snapshot, savedAt) = try file.load() else { return nil }
-            let built = try EnforcementSnapshot(snapshot, receivedAt: savedAt)
+            let built = EnforcementSnapshot(snapshot, receivedAt: savedAt)
+            report(built.policyCompilation)
             store.swap(built, confirmedAt: nil)
             metrics.record(store)
             logger.notice("serving the snapshot saved in the snapshot file", metadata: ["snapshot.version": "\(snapshot.version)", "path": "\(file.path)"])
@@ -141,11 +133,14 @@ struct SnapshotClient: Service {
         }
     }
 
-    /// A snapshot that did not build: retried after a pause like an unreachable control plane,
-    /// since the same change comes back until an admin fixes it.
-    private struct SnapshotRefused: Error, CustomStringConvertible {
-        let version: Int64
-        var description: String { "snapshot \(version) refused" }
+    /// One log line per policy version that does not compile, and the compilation metrics.
+    private func report(_ compilation: (compilations: Int, failures: [SnapshotPolicyCompilation.Failure])) {
+        metrics.recordCompilations(compilation.compilations, failures: compilation.failures.count)
+        for failure in compilation.failures {
+            logger.error("policy does not compile on this worker; its grants deny every call", metadata: [
+                "policy.id": "\(failure.policyID)", "policy.version": "\(failure.version)", "reason": "\(failure.reason)",
+            ])
+        }
     }
 
     private func sendHeartbeats(_ connection: ControlPlaneConnection) async {

@@ -24,19 +24,26 @@ public struct JSONObject: Sendable, Equatable {
     public var isEmpty: Bool { members.isEmpty }
     public var keys: [String] { members.map(\.key) }
 
+    /// Keys match by code points (UTF-8 bytes), not by `String ==`, whose canonical equivalence
+    /// would let `args.é` read the member an upstream knows as "e\u{301}" (issue 10 item 23).
     public subscript(key: String) -> JSONValue? {
         get {
             // Indexing instead of iterating avoids copying (and retaining) every member passed over.
-            for index in members.indices where members[index].key == key { return members[index].value }
+            for index in members.indices where Self.sameKey(members[index].key, key) { return members[index].value }
             return nil
         }
         set {
-            if let index = members.firstIndex(where: { $0.key == key }) {
+            if let index = members.firstIndex(where: { Self.sameKey($0.key, key) }) {
                 if let newValue { members[index].value = newValue } else { members.remove(at: index) }
             } else if let newValue {
                 members.append((key, newValue))
             }
         }
+    }
+
+    /// Native strings know their UTF-8 length, so most non-matching keys cost one comparison.
+    private static func sameKey(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
     }
 
     /// Objects are unordered in JSON: equal when they hold the same keys with equal values.

@@ -1,5 +1,5 @@
 extension CompiledPolicy {
-    static let documentFields = ["version", "default", "hide", "all_tools", "tools", "risk", "pin", "audit"]
+    static let documentFields = ["version", "default", "hide", "all_tools", "tools", "risk", "pin", "audit", "conditions_mode", "validate_arguments"]
 
     /// Validates and compiles a document; throws with every problem found.
     public init(document: JSONValue) throws(PolicyValidationError) {
@@ -36,25 +36,26 @@ extension PolicyDocumentReader {
         if let version = root["version"], version != "1" { report("/version", "must be \"1\"") }
         let defaultDecision = root["default"].flatMap { choice($0, at: "/default", CompiledPolicy.DefaultDecision.self) }
         let pin = root["pin"].map { choice($0, at: "/pin", CompiledPolicy.PinMode.self) } ?? .block
+        let conditionsMode = root["conditions_mode"].map { choice($0, at: "/conditions_mode", ConditionsMode.self) } ?? .lenient
+        let validatesArguments = root["validate_arguments"].map { boolean($0, at: "/validate_arguments") } ?? false
 
         let hidden = root["hide"].map { elements($0, at: "/hide") { $0.string($1, at: $2, nonEmpty: true) } } ?? []
         let allTools = root["all_tools"].flatMap { toolRules($0, at: "/all_tools", allowsApproval: false) }
             ?? CompiledPolicy.ToolRules(pointer: "/all_tools", require: [], denyIf: [], limits: [], approval: nil)
 
-        var exact: [String: CompiledPolicy.ToolRules] = [:]
+        var exact: [CodePointText: CompiledPolicy.ToolRules] = [:]
         var globs: [(glob: ToolNameGlob, rules: CompiledPolicy.ToolRules)] = []
         if let toolsValue = root["tools"], let tools = toolsValue.objectValue ?? reportNotObject("/tools") {
             for (name, value) in tools.members {
                 let pointer = JSONPointer.appending("/tools", name)
                 if name.isEmpty { report(pointer, "tool name must not be empty") }
                 guard let rules = toolRules(value, at: pointer, allowsApproval: true) else { continue }
-                if ToolNameGlob.isGlob(name) { globs.append((ToolNameGlob(name), rules)) } else { exact[name] = rules }
+                if ToolNameGlob.isGlob(name) { globs.append((ToolNameGlob(name), rules)) } else { exact[CodePointText(name)] = rules }
             }
         }
-        // Most literal characters first; the stable index keeps document order among equals (SPEC 4).
-        let orderedGlobs = globs.enumerated()
-            .sorted { ($0.element.glob.specificity, -$0.offset) > ($1.element.glob.specificity, -$1.offset) }
-            .map(\.element)
+        // A total order, never document order: the control plane stores documents as jsonb, which
+        // reorders keys, so "written first" would change between saving and compiling (issue 10 item 13).
+        let orderedGlobs = globs.sorted { $0.glob.precedes($1.glob) }
 
         let riskActions = root["risk"].map { self.riskActions($0) } ?? Array(repeating: nil, count: RiskClass.allCases.count)
         var auditArguments: CompiledPolicy.AuditArguments? = .keys
@@ -65,11 +66,14 @@ extension PolicyDocumentReader {
         }
         checkSharedCounters(allTools: allTools, tools: Array(exact.values) + orderedGlobs.map(\.rules))
 
-        guard problems.isEmpty, let defaultDecision, let pin, let auditArguments, let auditResults else { return nil }
+        guard problems.isEmpty, let defaultDecision, let pin, let auditArguments, let auditResults, let conditionsMode,
+              let validatesArguments
+        else { return nil }
         return CompiledPolicy(
             defaultDecision: defaultDecision, pin: pin, auditArguments: auditArguments, auditResults: auditResults,
+            conditionsMode: conditionsMode, validatesArguments: validatesArguments,
             document: document, allTools: allTools, exactTools: exact, globTools: ToolGlobIndex(orderedGlobs.map { ($0.glob, $0.rules) }),
-            hiddenNames: Set(hidden.filter { !ToolNameGlob.isGlob($0) }),
+            hiddenNames: Set(hidden.filter { !ToolNameGlob.isGlob($0) }.map(CodePointText.init)),
             hiddenGlobs: ToolGlobIndex(hidden.filter(ToolNameGlob.isGlob).map { (ToolNameGlob($0), true) }),
             riskActions: riskActions)
     }

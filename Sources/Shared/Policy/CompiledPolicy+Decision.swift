@@ -30,9 +30,13 @@ extension CompiledPolicy {
             }
         }
 
+        // Step 5 (ext): the arguments against the catalog's inputSchema, before any rule reads them.
+        if validatesArguments, let denial = Self.argumentDenial(call) { return .deny(denial) }
+
         // Step 5: all_tools.require, all_tools.deny_if, then the tool's require, deny_if.
-        if let denial = Self.firstDenial(allTools.require, call) ?? Self.firstDenial(allTools.denyIf, call)
-            ?? Self.firstDenial(entry?.require ?? [], call) ?? Self.firstDenial(entry?.denyIf ?? [], call) {
+        let strict = conditionsMode == .strict
+        if let denial = Self.firstDenial(allTools.require, call, strict) ?? Self.firstDenial(allTools.denyIf, call, strict)
+            ?? Self.firstDenial(entry?.require ?? [], call, strict) ?? Self.firstDenial(entry?.denyIf ?? [], call, strict) {
             return .deny(denial)
         }
 
@@ -43,8 +47,9 @@ extension CompiledPolicy {
         if let entry, let denial = Self.plan(entry.limits, for: call, now: now, into: &counters) { return .deny(denial) }
 
         // Step 6: approval.
-        if let approval = entry?.approval, approval.applies(to: call) {
-            return .needsApproval(approval.requirement, counters: counters)
+        if let approval = entry?.approval {
+            if strict, let denial = approval.strictTypeDenial(for: call) { return .deny(denial) }
+            if approval.applies(to: call) { return .needsApproval(approval.requirement, counters: counters) }
         }
         if approvalByRisk {
             return .needsApproval(ApprovalRequirement(rule: PolicyDenial.Marker.risk), counters: counters)
@@ -52,9 +57,21 @@ extension CompiledPolicy {
         return .allow(counters: counters)
     }
 
-    private static func firstDenial(_ rules: [PolicyRule], _ call: PolicyCall) -> PolicyDenial? {
-        for rule in rules { if let denial = rule.denial(for: call) { return denial } }
+    private static func firstDenial(_ rules: [PolicyRule], _ call: PolicyCall, _ strict: Bool) -> PolicyDenial? {
+        for rule in rules { if let denial = rule.denial(for: call, strict: strict) { return denial } }
         return nil
+    }
+
+    /// Fails closed: a tool without a known schema is denied, since the policy asked for validation.
+    /// A call without arguments is checked as `{}` (MCP makes `arguments` optional).
+    private static func argumentDenial(_ call: PolicyCall) -> PolicyDenial? {
+        guard let schema = call.inputSchema else {
+            return PolicyDenial(code: .requireFailed, rule: "/validate_arguments", message: PolicyMessages.noInputSchema(tool: call.tool))
+        }
+        let arguments = call.arguments.isNull ? .object(JSONObject()) : call.arguments
+        guard let problem = schema.violation(of: arguments, at: "args") else { return nil }
+        return PolicyDenial(code: .requireFailed, rule: "/validate_arguments",
+                            message: PolicyMessages.invalidArguments(tool: call.tool, problem: problem))
     }
 
     private static func plan(_ limits: [PolicyLimit], for call: PolicyCall, now: PolicyTime,

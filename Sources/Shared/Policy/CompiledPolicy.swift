@@ -31,21 +31,26 @@ public struct CompiledPolicy: Sendable {
     public let pin: PinMode
     public let auditArguments: AuditArguments
     public let auditResults: Bool
+    public let conditionsMode: ConditionsMode
+    /// `validate_arguments` (ext): check the call's arguments against the catalog's inputSchema
+    /// before judging (issue 10 item 14).
+    public let validatesArguments: Bool
     /// The document as written, for snapshots and the admin API.
     public let document: JSONValue
 
     let allTools: ToolRules
-    let exactTools: [String: ToolRules]
-    /// Glob entries in priority order: most literal characters first, ties in document order.
+    /// Keyed by code points, so "é" and "e\u{301}" are two tools, as for the upstream (issue 10 item 23).
+    let exactTools: [CodePointText: ToolRules]
+    /// Glob entries in priority order (`ToolNameGlob.precedes`).
     let globTools: ToolGlobIndex<ToolRules>
-    let hiddenNames: Set<String>
+    let hiddenNames: Set<CodePointText>
     let hiddenGlobs: ToolGlobIndex<Bool>
     /// Indexed by `RiskClass.allCases` order.
     let riskActions: [RiskAction?]
 
     /// The entry that governs `tool`: the exact key, else the most specific matching glob.
     func rules(for tool: String) -> ToolRules? {
-        exactTools[tool] ?? globTools.first(matching: tool)
+        exactTools[CodePointText(tool)] ?? globTools.first(matching: tool)
     }
 
     public func riskAction(for riskClass: RiskClass?) -> RiskAction? {
@@ -55,7 +60,7 @@ public struct CompiledPolicy: Sendable {
 
     /// Hidden by `hide`, or by `risk: hide` for a tool without an entry (SPEC 4 step 2).
     public func isHidden(tool: String, riskClass: RiskClass?) -> Bool {
-        if hiddenNames.contains(tool) { return true }
+        if hiddenNames.contains(CodePointText(tool)) { return true }
         if hiddenGlobs.first(matching: tool) != nil { return true }
         return riskAction(for: riskClass) == .hide && rules(for: tool) == nil
     }

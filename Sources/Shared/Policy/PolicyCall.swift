@@ -13,10 +13,13 @@ public struct PolicyCall: Sendable {
     /// False when the live definition's hash is not the approved one (SPEC 5.7).
     public var definitionApproved: Bool
     public var owner: CounterOwner
+    /// The catalog's `inputSchema` for this tool, for `validate_arguments`; nil when unknown.
+    public var inputSchema: ArgumentSchema?
 
     public init(tool: String, arguments: JSONValue = .null, identityLabel: String = "",
                 identityMetadata: JSONValue = .null, sessionID: String? = nil,
-                riskClass: RiskClass? = nil, definitionApproved: Bool = true, owner: CounterOwner) {
+                riskClass: RiskClass? = nil, definitionApproved: Bool = true, owner: CounterOwner,
+                inputSchema: ArgumentSchema? = nil) {
         self.tool = tool
         self.arguments = arguments
         self.identityLabel = identityLabel
@@ -25,5 +28,6 @@ public struct PolicyCall: Sendable {
         self.riskClass = riskClass
         self.definitionApproved = definitionApproved
         self.owner = owner
+        self.inputSchema = inputSchema
     }
 }

@@ -19,7 +19,7 @@ extension PolicyDocumentReader {
         let op = object["op"].flatMap { choice($0, at: pointer + "/op", PolicyCondition.Operator.self) }
         guard let op, let expected = object["value"] else { return nil }
         guard let test = test(for: op, value: expected, at: pointer + "/value"), let path else { return nil }
-        return PolicyCondition(path: path, op: op, test: test, summary: "\(path) \(op.rawValue) \(expected.serialized())")
+        return PolicyCondition(path: path, op: op, test: test, summary: "\(path) \(op.rawValue) \(expected.serialized())", pointer: pointer)
     }
 
     /// Checks the value's type for the operator (SPEC 4) and converts it once.
@@ -46,7 +46,7 @@ extension PolicyDocumentReader {
             }
         case .contains:
             guard value.isScalar else { return mismatch(pointer, op, "a string, number, boolean or null") }
-            return .contains(value)
+            return .contains(value, needle: value.stringValue.map(CodePointNeedle.init))
         case .exists:
             guard case .bool(let expected) = value else { return mismatch(pointer, op, "a boolean") }
             return .exists(expected)

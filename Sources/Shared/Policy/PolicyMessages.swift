@@ -27,6 +27,18 @@ public enum PolicyMessages {
             : "Call to \"\(tool)\" is denied by rule \(rule): \(conditions.joined(separator: " and "))."
     }
 
+    static func wrongType(tool: String, rule: String, path: String, actual: String, op: String, expected: String) -> String {
+        "Call to \"\(tool)\" is denied by rule \(rule): \(path) is \(actual), but \(op) needs \(expected) (strict conditions)."
+    }
+
+    static func invalidArguments(tool: String, problem: String) -> String {
+        "Call to \"\(tool)\" is denied: its arguments do not match the tool's input schema: \(problem)."
+    }
+
+    static func noInputSchema(tool: String) -> String {
+        "Call to \"\(tool)\" is denied: this policy validates arguments and the tool's input schema is not known."
+    }
+
     public static func rateLimited(max: Double, window: CounterWindow, counter: String, retryAfterSeconds: Int) -> String {
         "Rate limit of \(number(max)) per \(window.rawValue) reached for counter \"\(counter)\". Try again in \(retryAfterSeconds)s."
     }

@@ -16,7 +16,12 @@ public struct PolicyRule: Sendable {
 
     /// The condition that makes this rule deny the call, or nil when the call passes. For a
     /// `deny_if` rule with no conditions the answer is "denied" with no single condition to blame.
-    func denial(for call: PolicyCall) -> PolicyDenial? {
+    /// In strict mode a condition whose path holds the wrong type denies first, whatever the
+    /// others say: the rule cannot be judged, so the call is not let through.
+    func denial(for call: PolicyCall, strict: Bool) -> PolicyDenial? {
+        if strict, let denial = conditions.lazy.compactMap({ $0.strictTypeDenial(for: call, rule: self.pointer, ruleName: self.name) }).first {
+            return denial
+        }
         switch kind {
         case .require:
             guard let failed = conditions.firstIndex(where: { !$0.holds(for: call) }).map({ conditions[$0] }) else { return nil }
@@ -43,6 +48,12 @@ public struct ApprovalRule: Sendable {
 
     func applies(to call: PolicyCall) -> Bool {
         when.allSatisfy { $0.holds(for: call) }
+    }
+
+    /// Strict mode: a `when` condition whose path holds the wrong type denies the call, blamed on
+    /// the condition itself.
+    func strictTypeDenial(for call: PolicyCall) -> PolicyDenial? {
+        when.lazy.compactMap { $0.strictTypeDenial(for: call, rule: $0.pointer, ruleName: nil) }.first
     }
 }
 

@@ -6,8 +6,17 @@ public struct ToolNameGlob: Sendable, Equatable {
     public let pattern: String
     private let pieces: [[UInt8]]
 
-    /// The count of literal characters; "the most specific glob" is the one with the most.
-    public var specificity: Int { pieces.reduce(0) { $0 + $1.count } }
+    /// The count of literal (non-`*`) characters; "the most specific glob" is the one with the most.
+    public var specificity: Int { pattern.unicodeScalars.count - (pieces.count - 1) }
+
+    /// Glob precedence, a total order that depends on nothing but the two patterns (issue 10
+    /// item 13): most literal characters first, then fewest `*` (the tighter pattern), then by
+    /// UTF-8 bytes (code points). Two keys of one `tools` object always differ, so never a tie.
+    public func precedes(_ other: ToolNameGlob) -> Bool {
+        if specificity != other.specificity { return specificity > other.specificity }
+        if pieces.count != other.pieces.count { return pieces.count < other.pieces.count }
+        return pattern.utf8.lexicographicallyPrecedes(other.pattern.utf8)
+    }
 
     public static func isGlob(_ key: String) -> Bool { key.utf8.contains(UInt8(ascii: "*")) }
 

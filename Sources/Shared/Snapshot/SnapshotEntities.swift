@@ -149,10 +149,15 @@ public struct SnapshotTool: Codable, Sendable, Equatable, Identifiable {
     public var approvedHash: String?
     public var riskClass: String
     public var riskSeverity: String
+    /// The definition's `inputSchema` as JSON text, for policies with `validate_arguments`
+    /// (issue 10 item 14); nil when the tool has none or it exceeds `maximumInputSchemaBytes`.
+    public var inputSchema: String?
+
+    public static let maximumInputSchemaBytes = 64 * 1024
 
     public init(
         id: UUID, accountID: UUID, serverID: UUID, name: String, definitionHash: String, approvedHash: String?,
-        riskClass: String, riskSeverity: String
+        riskClass: String, riskSeverity: String, inputSchema: String? = nil
     ) {
         self.id = id
         self.accountID = accountID
@@ -162,5 +167,6 @@ public struct SnapshotTool: Codable, Sendable, Equatable, Identifiable {
         self.approvedHash = approvedHash
         self.riskClass = riskClass
         self.riskSeverity = riskSeverity
+        self.inputSchema = inputSchema
     }
 }
