@@ -22,6 +22,9 @@ struct APIConfiguration: Sendable {
     /// Derives each account's approval-webhook secret, shown to admins in `GET /v1/account`;
     /// without `PORTCULLIS_SECRET_KEYS` there is none (workers cannot sign either).
     var approvalWebhookSigning: ApprovalWebhookSigning?
+    /// The keys `GET /v1/audit/verify` checks the keyed chain with (issue 10 item 20); without
+    /// `PORTCULLIS_SECRET_KEYS` the chain cannot be verified.
+    var auditChainKeys: AuditChainKeys?
     /// Limits of the MCP client that lists upstream tools.
     var discoveryClient = MCPClientConfiguration()
 }

@@ -110,11 +110,15 @@ struct GatewayHarness: Sendable {
 
     // MARK: workers
 
+    /// Workers connect as their own least-privileged role (issue 10 item 19); the private test
+    /// cluster trusts local connections, so naming the role is enough.
+    var workerConninfo: String { conninfo + " user=portcullis_worker" }
+
     func startWorker(id: String = "worker-\(UUID().uuidString.prefix(6))", spool: String? = nil, arguments: [String] = []) async throws -> GatewayWorker {
         let spoolFolder = spool ?? Self.temporaryFolder("spool")
         let server = try await RunningServer.start("gateway", [
             "--control-plane-url", controlPlane.server.baseURL, "--worker-token", controlPlane.workerToken,
-            "--database-url", conninfo, "--secret-keys", secretKeys, "--audit-spool-dir", spoolFolder, "--worker-id", id,
+            "--database-url", workerConninfo, "--secret-keys", secretKeys, "--audit-spool-dir", spoolFolder, "--worker-id", id,
             "--approval-keep-alive", "1",
         ] + arguments)
         return GatewayWorker(server: server, id: id, spoolFolder: spoolFolder)
