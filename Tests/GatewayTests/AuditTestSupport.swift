@@ -12,8 +12,8 @@ func withSpoolFolder<T>(_ body: (String) async throws -> T) async throws -> T {
 }
 
 extension AuditEvent {
-    /// A `tools/call` event with the awkward values: JSON numbers whose spelling jsonb changes,
-    /// bytes, arrays, doubles, a time of a past month.
+    /// A `tools/call` event with the awkward values: JSON numbers whose spelling jsonb would
+    /// change, bytes, arrays, doubles, a time of a past month.
     static func sample(account: UUID, index: Int, monthsAgo: Int = 0) -> AuditEvent {
         let now = AuditEvent.microseconds(of: Date())
         var event = AuditEvent(
