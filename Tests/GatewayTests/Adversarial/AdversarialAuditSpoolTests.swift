@@ -28,7 +28,7 @@ struct AdversarialAuditSpoolTests {
             first.process.removeOutput()
         }
         let error = await #expect(throws: ChildProcessError.self) { try await RunningServer.start("gateway", arguments) }
-        #expect(error.map { "\($0)".contains("is in use by another process") } == true)
+        #expect(error.map { "\($0)".contains("exited during start-up") && "\($0)".contains("is in use by another process") } == true)
     }
 
     @Test func theDefaultSpoolFolderIsAbsolute() {
