@@ -36,6 +36,9 @@ struct APIConfiguration: Sendable {
     var apiKeyMaxLifetime: Duration?
     /// `--max-...-per-account`; the database holds all but `policyBytes` (migration 0005).
     var accountLimits = AccountLimits()
+    /// The keys `GET /v1/audit/verify` checks the keyed chain with (issue 10 item 20); without
+    /// `PORTCULLIS_SECRET_KEYS` the chain cannot be verified.
+    var auditChainKeys: AuditChainKeys?
     /// Limits of the MCP client that lists upstream tools.
     var discoveryClient = MCPClientConfiguration()
 }

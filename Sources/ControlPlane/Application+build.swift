@@ -41,6 +41,7 @@ func buildApplication(
     configuration.upstreamAddressGuard = UpstreamAddressGuard(policy: try common.upstreamAddressPolicy())
     configuration.credentialSealer = try common.keyRing().map { SecretSealer(keyRing: $0, purpose: .upstreamCredentials) }
     configuration.approvalWebhookSigning = try common.keyRing().map(ApprovalWebhookSigning.init(keyRing:))
+    configuration.auditChainKeys = try common.keyRing().map(AuditChainKeys.init(keyRing:))
     let rediscovery = RediscoveryService(
         database: database, discovery: configuration.serverDiscovery(tenants: TenantDatabase(database: database)),
         interval: .seconds(options.rediscoveryInterval), logger: logger)
@@ -104,7 +105,7 @@ func buildRouter(
     ).addRoutes(to: v1)
     GrantsController(tenants: tenants, urls: GatewayURLs(base: configuration.publicGatewayURL)).addRoutes(to: v1)
     ApprovalsController(tenants: tenants).addRoutes(to: v1)
-    AuditController(tenants: tenants).addRoutes(to: v1)
+    AuditController(tenants: tenants, chainKeys: configuration.auditChainKeys).addRoutes(to: v1)
     UsageController(tenants: tenants).addRoutes(to: v1)
 
     // Workers' internal API. Without a running watcher (router tests), long-polls end at their timeout.

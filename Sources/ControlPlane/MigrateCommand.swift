@@ -6,7 +6,12 @@ import Shared
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Apply pending database migrations (also done at start-up), then exit."
+        abstract: "Apply pending database migrations (also done at start-up), then exit.",
+        discussion: """
+            Also creates, once per cluster, the roles the processes use: portcullis_app (the control \
+            plane's request path, NOLOGIN) and portcullis_worker (gateway workers' --database-url, LOGIN \
+            without a password: set one or allow it in pg_hba.conf). Needs CREATEROLE the first time.
+            """
     )
 
     @OptionGroup var common: CommonOptions

@@ -45,7 +45,8 @@ func buildApplication(
     if common.databaseURL != nil {
         let database = try common.openDatabase(logger: logger)
         let watcher = ApprovalDecisionWatcher(database: database)
-        services += [database, watcher, AuditShipper(spool: spool, database: database, logger: logger)]
+        services += [database, watcher, AuditShipper(
+            spool: spool, database: database, chainKeys: AuditChainKeys(keyRing: keyRing), metrics: gatewayMetrics, logger: logger)]
         if options.counters == .postgres { counters = PostgresCounterStore(database: database, logger: logger) }
         approvals = ApprovalHold(
             store: ApprovalStore(database: database, requestsPerGrantPerMinute: options.approvalRequestsPerMinute), watcher: watcher,

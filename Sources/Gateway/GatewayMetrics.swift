@@ -23,6 +23,8 @@ final class GatewayMetrics: Sendable {
     let counterStoreErrors = Counter(label: "portcullis_counter_store_errors_total")
     let spoolBytes = Gauge(label: "portcullis_audit_spool_bytes")
     let spoolRefusals = Counter(label: "portcullis_audit_spool_full_total")
+    /// Audit events PostgreSQL refused, kept in `audit_dead_letters` (issue 10 item 2).
+    let auditDeadLetters = Counter(label: "portcullis_audit_dead_letters_total")
     private let openStreams = Meter(label: "portcullis_open_sse_streams")
 
     /// One handled message: `portcullis_gateway_requests_total{method, decision}`.

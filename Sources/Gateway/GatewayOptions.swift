@@ -27,8 +27,12 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Where rate-limit counters live: postgres (shared by all workers) or memory (one worker, no database). Env: PORTCULLIS_COUNTERS.")
     var counters: CounterStoreKind = EnvironmentVariables.string("PORTCULLIS_COUNTERS").flatMap(CounterStoreKind.init(rawValue:)) ?? .postgres
 
-    @Option(help: "Folder of the local audit spool (events wait here until shipped to PostgreSQL). Env: PORTCULLIS_AUDIT_SPOOL_DIR.")
-    var auditSpoolDir: String = EnvironmentVariables.string("PORTCULLIS_AUDIT_SPOOL_DIR") ?? "./data/spool"
+    /// Absolute, so where events wait never depends on the directory a worker was started from
+    /// (issue 10 item 6).
+    static let defaultAuditSpoolDir = "/var/lib/portcullis/spool"
+
+    @Option(help: "Folder of the local audit spool (events wait here until shipped to PostgreSQL), locked by one worker: give each worker its own. Env: PORTCULLIS_AUDIT_SPOOL_DIR.")
+    var auditSpoolDir: String = EnvironmentVariables.string("PORTCULLIS_AUDIT_SPOOL_DIR") ?? GatewayOptions.defaultAuditSpoolDir
 
     @Option(help: "Size limit of the audit spool in bytes: past it the worker answers 503 instead of dropping events. Env: PORTCULLIS_AUDIT_SPOOL_MAX_BYTES.")
     var auditSpoolMaxBytes: Int = EnvironmentVariables.int("PORTCULLIS_AUDIT_SPOOL_MAX_BYTES") ?? 1 << 30

@@ -21,6 +21,7 @@ func withAPI(
     try await withTestDatabase { database, _ in
         var configuration = APIConfiguration(signup: signup, passwordHasher: fastPasswordHasher, authenticationRate: authenticationRate)
         configuration.workerTokens = workerTokens
+        configuration.auditChainKeys = .forTests
         configure(&configuration)
         let app = Application(router: buildRouter(database: database, metrics: PrometheusCollectorRegistry(), configuration: configuration))
         try await app.test(.router) { client in

@@ -53,9 +53,14 @@ struct Fixtures {
             """)
     }
 
-    /// Chains `events` after the account's head exactly as the shipper does, and inserts them.
-    /// `tamper` changes an event after its hash was computed, as someone editing the table would.
-    func ship(_ events: [AuditEvent], tamper: (inout AuditEvent) -> Void = { _ in }, tamperSeq: Int64? = nil) async throws {
+    /// Chains `events` after the account's head exactly as the shipper does (under `withAPI`'s
+    /// chain keys), and inserts them. `tamper` changes an event after its hash was computed, as
+    /// someone editing the table would; `link` replaces how a hash is computed, as a database writer
+    /// recomputing the chain without the key would.
+    func ship(
+        _ events: [AuditEvent], tamper: (inout AuditEvent) -> Void = { _ in }, tamperSeq: Int64? = nil,
+        link: (_ previous: [UInt8], _ event: AuditEvent) -> [UInt8] = { AuditChain.link(previous: $0, event: $1, keys: .forTests).hash }
+    ) async throws {
         var previous = AuditChain.genesisHash
         var seq: Int64 = 0
         if let head = try await database.query("SELECT last_seq, last_hash FROM audit_chain_heads WHERE account_id = \(events[0].accountID)").first {
@@ -65,7 +70,7 @@ struct Fixtures {
         for var event in events {
             seq += 1
             event.seq = seq
-            let hash = AuditChain.hash(previous: previous, event: event)
+            let hash = link(previous, event)
             if event.seq == tamperSeq { tamper(&event) }
             try await insert(event, prevHash: previous, hash: hash)
             previous = hash
@@ -76,18 +81,21 @@ struct Fixtures {
             """)
     }
 
+    /// Text columns escaped and JSON columns as exact text, as the shipper stores them (`AuditStoredText`).
     private func insert(_ event: AuditEvent, prevHash: [UInt8], hash: [UInt8]) async throws {
+        func text(_ value: String?) -> String? { value.map(AuditStoredText.stored) }
         try await database.execute("""
             INSERT INTO audit_events (id, time, account_id, kind, identity_id, identity_label, grant_id, server_id, method,
                                       jsonrpc_id, tool, decision, code, rule, message, policy_id, policy_version,
                                       snapshot_version, argument_keys, arguments, upstream_status, gateway_latency_ms,
-                                      worker_id, seq, prev_hash, hash)
+                                      worker_id, seq, prev_hash, hash, chain_key_version)
             VALUES (\(event.id), 'epoch'::timestamptz + \(event.timeMicroseconds) * interval '1 microsecond', \(event.accountID),
-                    \(event.kind), \(event.identityID), \(event.identityLabel), \(event.grantID), \(event.serverID), \(event.method),
-                    \(event.jsonrpcID), \(event.tool), \(event.decision), \(event.code),
-                    \(event.rule), \(event.message), \(event.policyID), \(event.policyVersion), \(event.snapshotVersion),
-                    \(event.argumentKeys.map(TextArray.init))::text[], \(event.arguments),
-                    \(event.upstreamStatus), \(event.gatewayLatencyMs), \(event.workerID), \(event.seq), \(prevHash), \(hash))
+                    \(text(event.kind)), \(event.identityID), \(text(event.identityLabel)), \(event.grantID), \(event.serverID),
+                    \(text(event.method)), \(event.jsonrpcID?.serialized()), \(text(event.tool)), \(text(event.decision)),
+                    \(text(event.code)), \(text(event.rule)), \(text(event.message)), \(event.policyID), \(event.policyVersion), \(event.snapshotVersion),
+                    \(event.argumentKeys.map { TextArray($0.map(AuditStoredText.stored)) })::text[], \(event.arguments?.serialized()),
+                    \(event.upstreamStatus), \(event.gatewayLatencyMs), \(text(event.workerID)), \(event.seq), \(prevHash), \(hash),
+                    \(AuditChainKeys.forTests.activeVersion))
             """)
     }
 }

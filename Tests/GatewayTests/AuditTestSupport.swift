@@ -12,8 +12,8 @@ func withSpoolFolder<T>(_ body: (String) async throws -> T) async throws -> T {
 }
 
 extension AuditEvent {
-    /// A `tools/call` event with the awkward values: JSON numbers whose spelling jsonb changes,
-    /// bytes, arrays, doubles, a time of a past month.
+    /// A `tools/call` event with the awkward values: JSON numbers whose spelling jsonb would
+    /// change, bytes, arrays, doubles, a time of a past month.
     static func sample(account: UUID, index: Int, monthsAgo: Int = 0) -> AuditEvent {
         let now = AuditEvent.microseconds(of: Date())
         var event = AuditEvent(
@@ -55,12 +55,13 @@ struct StoredChain {
             SELECT \(unsafeSQL: AuditEvent.storedColumns) FROM audit_events WHERE account_id = \(account) ORDER BY seq
             """)
         var chain = StoredChain()
-        var walk = AuditChainWalk()
+        var walk = AuditChainWalk(keys: .forTests)
         for row in rows {
             let event = try AuditEvent(storedRow: row)
             chain.events.append(event)
             if chain.brokenLink == nil {
-                chain.brokenLink = walk.check(event, prevHash: try row.decode("prev_hash"), hash: try row.decode("hash"))
+                chain.brokenLink = walk.check(
+                    event, prevHash: try row.decode("prev_hash"), hash: try row.decode("hash"), keyVersion: try row.decode("chain_key_version"))
             }
         }
         chain.headSeq = try await database.query(
@@ -72,6 +73,6 @@ struct StoredChain {
 }
 
 func makeShipper(_ spool: AuditSpool, _ database: Database) -> AuditShipper {
-    AuditShipper(spool: spool, database: database, batchSize: 64, pollInterval: .milliseconds(20),
-                 maxRetryDelay: .milliseconds(100), logger: Logger(label: "audit-shipper-test"))
+    AuditShipper(spool: spool, database: database, chainKeys: .forTests, metrics: GatewayMetrics(), batchSize: 64,
+                 pollInterval: .milliseconds(20), maxRetryDelay: .milliseconds(100), logger: Logger(label: "audit-shipper-test"))
 }

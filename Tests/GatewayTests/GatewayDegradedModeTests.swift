@@ -85,13 +85,13 @@ struct GatewayDegradedModeTests {
             // Everything answered while the database was away arrives once it is back.
             #expect(try await eventually(within: .seconds(20)) {
                 let rows = (try? await harness.database.query("""
-                    SELECT jsonrpc_id FROM audit_events WHERE grant_id = \(grant.id) AND kind = 'request' AND method = 'tools/call'
+                    SELECT jsonrpc_id::jsonb AS jsonrpc_id FROM audit_events WHERE grant_id = \(grant.id) AND kind = 'request' AND method = 'tools/call'
                     """)) ?? []
                 let ids = rows.compactMap { try? $0.decode("jsonrpc_id", as: JSONValue.self).numberValue?.int64Value }
                 return Set(ids) == [1, 2, 3, 4]
             })
             let unenforced = try await harness.database.query("""
-                SELECT to_jsonb(unenforced_limits) AS unenforced_limits FROM audit_events WHERE grant_id = \(grant.id) AND kind = 'request' AND jsonrpc_id = '3'::jsonb
+                SELECT to_jsonb(unenforced_limits) AS unenforced_limits FROM audit_events WHERE grant_id = \(grant.id) AND kind = 'request' AND jsonrpc_id::jsonb = '3'::jsonb
                 """)
             #expect(try unenforced.first?.decode("unenforced_limits", as: JSONValue.self) == ["/tools/stop-pod/limits/0"])
         }
@@ -133,7 +133,7 @@ struct GatewayDegradedModeTests {
             defer { Task { try? await restarted.stop() } }
             #expect(try await eventually(within: .seconds(30)) {
                 let rows = (try? await harness.database.query("""
-                    SELECT jsonrpc_id FROM audit_events WHERE grant_id = \(grant.id) AND kind = 'request' AND method = 'tools/call'
+                    SELECT jsonrpc_id::jsonb AS jsonrpc_id FROM audit_events WHERE grant_id = \(grant.id) AND kind = 'request' AND method = 'tools/call'
                     """)) ?? []
                 let recorded = Set(rows.compactMap { try? $0.decode("jsonrpc_id", as: JSONValue.self).numberValue?.int64Value }.map(Int.init))
                 return Set(answered).isSubset(of: recorded)

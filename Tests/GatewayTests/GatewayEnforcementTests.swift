@@ -222,8 +222,8 @@ struct GatewayEnforcementTests {
 
             #expect(try await eventually(within: .seconds(10)) {
                 let rows = (try? await harness.database.query("""
-                    SELECT result, arguments, upstream_status FROM audit_events
-                    WHERE grant_id = \(grant.id) AND kind = 'response' AND jsonrpc_id = '3'::jsonb
+                    SELECT result::jsonb AS result, arguments::jsonb AS arguments, upstream_status FROM audit_events
+                    WHERE grant_id = \(grant.id) AND kind = 'response' AND jsonrpc_id::jsonb = '3'::jsonb
                     """)) ?? []
                 guard let row = rows.first,
                       let result = try? row.decode("result", as: JSONValue?.self),

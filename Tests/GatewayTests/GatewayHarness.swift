@@ -110,6 +110,10 @@ struct GatewayHarness: Sendable {
 
     // MARK: workers
 
+    /// Workers connect as their own least-privileged role (issue 10 item 19); the private test
+    /// cluster trusts local connections, so naming the role is enough.
+    var workerConninfo: String { conninfo + " user=portcullis_worker" }
+
     /// Workers run the SSRF guard on every upstream call (issue 10 item 9), so they allow the
     /// fake upstreams' loopback as the control plane does, unless `loopbackUpstreams` is false.
     func startWorker(
@@ -119,7 +123,7 @@ struct GatewayHarness: Sendable {
         let upstreamAllowance = loopbackUpstreams ? ["--allow-upstream-cidr", "127.0.0.0/8"] : []
         let server = try await RunningServer.start("gateway", [
             "--control-plane-url", controlPlane.server.baseURL, "--worker-token", controlPlane.workerToken,
-            "--database-url", conninfo, "--secret-keys", secretKeys, "--audit-spool-dir", spoolFolder, "--worker-id", id,
+            "--database-url", workerConninfo, "--secret-keys", secretKeys, "--audit-spool-dir", spoolFolder, "--worker-id", id,
             "--approval-keep-alive", "1", "--allow-plain-http-upstreams",
         ] + upstreamAllowance + arguments)
         return GatewayWorker(server: server, id: id, spoolFolder: spoolFolder)

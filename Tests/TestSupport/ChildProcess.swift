@@ -57,15 +57,17 @@ public struct ChildProcess: Sendable {
         return Self.decode(status)
     }
 
-    /// Waits without blocking a thread; nil if the process still runs after `timeout`.
+    /// Waits without blocking a thread; nil if the process still runs after `timeout`. Looks at
+    /// least once, so `timeout: .zero` asks "has it exited?" (it used to never look, and a process
+    /// that died during start-up went unnoticed until `RunningServer`'s 30 s deadline).
     public func waitForExit(timeout: Duration) async throws -> Status? {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        while true {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid { return Self.decode(status) }
+            guard ContinuousClock.now < deadline else { return nil }
             try await Task.sleep(for: .milliseconds(20))
         }
-        return nil
     }
 
     // WIFEXITED, WEXITSTATUS and WTERMSIG are C macros Swift cannot import.

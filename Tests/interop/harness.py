@@ -191,7 +191,9 @@ class Stack:
                "PORTCULLIS_ALLOW_UPSTREAM_CIDRS": "127.0.0.0/8", "PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS": "true",
                "PORTCULLIS_LOG_LEVEL": "warning"}
         # Keep-alives every second while a call is held, so the suite sees them pass nginx unbuffered.
-        self.worker_env = {**env, "PORTCULLIS_WORKER_TOKEN": worker_token, "PORTCULLIS_APPROVAL_KEEPALIVE": "1"}
+        # Workers connect as their own least-privileged role (issue 10 item 19; the cluster trusts local users).
+        self.worker_env = {**env, "PORTCULLIS_WORKER_TOKEN": worker_token, "PORTCULLIS_APPROVAL_KEEPALIVE": "1",
+                           "PORTCULLIS_DATABASE_URL": database_url + " user=portcullis_worker"}
 
         for spec in UPSTREAMS:
             if spec.sdk == "2.x" and self.venv2 is None:

@@ -63,7 +63,9 @@ workers=()
 for i in "${!gw_ports[@]}"; do
     n=$((i + 1))
     mkdir -p "$data/spool/gateway-$n"
+    # Workers connect as portcullis_worker, the role migrations created (issue 10 item 19).
     start "gateway-$n" "$bin/gateway" serve --port "${gw_ports[$i]}" --control-plane-url "http://127.0.0.1:$cp_port" \
+        --database-url "$database_url user=portcullis_worker" \
         --worker-token "$(cat "$data/worker-token")" --audit-spool-dir "$data/spool/gateway-$n" \
         --worker-id "demo-gw-$n" --counters postgres --snapshot-file "$data/spool/gateway-$n.snapshot"
     workers+=("127.0.0.1:${gw_ports[$i]}")

@@ -6,6 +6,8 @@ import Shared
 /// `/v1/audit`: the MCP audit log the gateway workers ship (SPEC 7), for every role.
 struct AuditController {
     let tenants: TenantDatabase
+    /// The chain is keyed (issue 10 item 20): verification needs the operator's secret keys.
+    let chainKeys: AuditChainKeys?
     /// Rows per transaction of an export or a verification walk.
     var batchSize = 500
 
@@ -55,18 +57,21 @@ struct AuditController {
     /// events shipped meanwhile are neither missed nor mistaken for a broken tail.
     @Sendable func verify(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
         try context.require(.read)
+        guard let chainKeys else {
+            throw ProblemError(status: .serviceUnavailable, detail: "The audit chain is keyed: the control plane needs --secret-keys to verify it.")
+        }
         let (headSeq, start) = try await tenants.transaction(account: context.accountID) { tx in
             let store = AuditEventStore(tx: tx)
             return (try await store.chainHeadSeq(), try await store.chainStart())
         }
-        var walk = start.map { AuditChainWalk(afterSeq: $0.afterSeq, hash: $0.hash) } ?? AuditChainWalk()
+        var walk = start.map { AuditChainWalk(keys: chainKeys, afterSeq: $0.afterSeq, hash: $0.hash) } ?? AuditChainWalk(keys: chainKeys)
         while walk.lastSeq < headSeq {
             let batch = try await tenants.transaction(account: context.accountID) { [walk, batchSize] tx in
                 try await AuditEventStore(tx: tx).chainBatch(afterSeq: walk.lastSeq, upToSeq: headSeq, limit: batchSize)
             }
             if batch.isEmpty { break }
             for stored in batch {
-                if let broken = walk.check(stored.event, prevHash: stored.prevHash, hash: stored.hash) {
+                if let broken = walk.check(stored.event, prevHash: stored.prevHash, hash: stored.hash, keyVersion: stored.keyVersion) {
                     return JSONResponse(Self.report(broken, checked: walk.checked))
                 }
             }

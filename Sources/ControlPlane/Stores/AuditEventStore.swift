@@ -61,13 +61,15 @@ struct AuditEventStore {
     private func select(_ filter: AuditFilter, after cursor: PageCursor?, newestFirst: Bool, limit: Int) async throws -> [StoredAuditEvent] {
         let direction = newestFirst ? "DESC" : "ASC"
         let beyond = newestFirst ? "<" : ">"
+        // Tool names are stored escaped (`AuditStoredText`), so the filter is too.
+        let storedTool = filter.tool.map(AuditStoredText.stored)
         return try await tx.query("""
             SELECT \(unsafeSQL: AuditEvent.storedColumns) FROM audit_events
             WHERE account_id = \(tx.account)
               AND (\(filter.identityID)::uuid IS NULL OR identity_id = \(filter.identityID))
               AND (\(filter.grantID)::uuid IS NULL OR grant_id = \(filter.grantID))
               AND (\(filter.serverID)::uuid IS NULL OR server_id = \(filter.serverID))
-              AND (\(filter.tool)::text IS NULL OR tool = \(filter.tool))
+              AND (\(storedTool)::text IS NULL OR tool = \(storedTool))
               AND (\(filter.decision)::text IS NULL OR decision = \(filter.decision))
               AND (\(filter.since)::timestamptz IS NULL OR time >= \(filter.since))
               AND (\(filter.until)::timestamptz IS NULL OR time < \(filter.until))

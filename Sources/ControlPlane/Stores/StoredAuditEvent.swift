@@ -6,12 +6,15 @@ struct StoredAuditEvent: Pageable {
     let event: AuditEvent
     let prevHash: [UInt8]
     let hash: [UInt8]
+    /// The version of the secret key the link was chained under (issue 10 item 20).
+    let keyVersion: String?
 
     /// Reads a row selected with `AuditEvent.storedColumns`.
     init(row: Row) throws {
         event = try AuditEvent(storedRow: row)
         prevHash = try row.decode("prev_hash")
         hash = try row.decode("hash")
+        keyVersion = try row.decode("chain_key_version")
     }
 
     var pageCursor: PageCursor { PageCursor(time: event.time, id: event.id) }

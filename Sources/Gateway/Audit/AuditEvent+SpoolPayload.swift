@@ -13,8 +13,7 @@ extension AuditEvent {
 
     /// The spooled event; its `seq` is 0 until the shipper chains it.
     init(spoolPayload payload: ArraySlice<UInt8>) throws {
-        // Deeper than requests may be: a spooled value nests one level below where it was parsed.
-        let object = try JSONParser(maxDepth: 4 * JSONParser.defaultMaxDepth).parse(Array(payload))
+        let object = try JSONParser(maxDepth: AuditEvent.maxStoredJSONDepth).parse(Array(payload))
         // JSON null and an absent member both mean "no value" (JSONValue's nil literal is `.null`, so no flatMap).
         func field(_ key: String) -> JSONValue? {
             guard let value = object[key], !value.isNull else { return Optional<JSONValue>.none }

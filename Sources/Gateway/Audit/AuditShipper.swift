@@ -5,10 +5,13 @@ import Shared
 
 /// Moves spooled audit events into PostgreSQL (SPEC 7), oldest first, and releases them from the
 /// spool once committed. While PostgreSQL is unreachable the events stay in the spool and the
-/// shipper retries with a growing pause; it never skips or reorders an event.
+/// shipper retries with a growing pause; it never skips or reorders an event. An event PostgreSQL
+/// refuses for itself goes to `audit_dead_letters` instead (issue 10 item 2, `AuditShipper+DeadLetters`).
 actor AuditShipper: Service {
     let spool: AuditSpool
     let database: Database
+    let chainKeys: AuditChainKeys
+    let metrics: GatewayMetrics
     /// Events read and inserted per round; each account's share is one multi-row INSERT, well
     /// under PostgreSQL's 65535 bind parameters (36 per row).
     let batchSize: Int
@@ -23,11 +26,13 @@ actor AuditShipper: Service {
     private var ensuredMonths: Set<Int> = []
 
     init(
-        spool: AuditSpool, database: Database, batchSize: Int = 500, pollInterval: Duration = .milliseconds(100),
-        maxRetryDelay: Duration = .seconds(5), logger: Logger
+        spool: AuditSpool, database: Database, chainKeys: AuditChainKeys, metrics: GatewayMetrics, batchSize: Int = 500,
+        pollInterval: Duration = .milliseconds(100), maxRetryDelay: Duration = .seconds(5), logger: Logger
     ) {
         self.spool = spool
         self.database = database
+        self.chainKeys = chainKeys
+        self.metrics = metrics
         self.batchSize = batchSize
         self.pollInterval = pollInterval
         self.maxRetryDelay = maxRetryDelay
@@ -78,7 +83,9 @@ actor AuditShipper: Service {
 
     /// One transaction per account, in the order of the accounts' first events. If one account's
     /// transaction fails, the whole batch is read again later: the accounts already committed skip
-    /// their events by id, so nothing is inserted or chained twice.
+    /// their events by id, so nothing is inserted or chained twice. If PostgreSQL refuses the
+    /// account's rows themselves, they are shipped one by one and only the refused ones are
+    /// dead-lettered, so one bad event never blocks the events behind it.
     private func insert(_ events: [AuditEvent]) async throws {
         try await ensurePartitions(for: events)
         var accounts: [UUID] = []
@@ -88,14 +95,14 @@ actor AuditShipper: Service {
             eventsByAccount[event.accountID, default: []].append(event)
         }
         for account in accounts {
-            try await Self.ship(eventsByAccount[account]!, of: account, to: database)
+            try await shipOrDeadLetter(eventsByAccount[account]!, of: account)
         }
     }
 
     /// Nonisolated, so the transaction's body is not tied to the actor while the database runs it.
-    private static func ship(_ events: [AuditEvent], of account: UUID, to database: Database) async throws {
+    static func ship(_ events: [AuditEvent], of account: UUID, keys: AuditChainKeys, to database: Database) async throws {
         try await database.transaction { session in
-            try await chainAndInsert(events, of: account, in: session)
+            try await chainAndInsert(events, of: account, keys: keys, in: session)
         }
     }
 

@@ -7,9 +7,10 @@ import Shared
 ///
 /// Appends go to the newest segment file as framed records (`AuditSpoolRecord`). Concurrent appends
 /// share one `write` + `fdatasync` (group commit): while one caller syncs, others queue their bytes,
-/// and the next caller to lead writes the whole queue at once. Each process appends to a segment of
-/// its own, so a record torn by a crash is only ever at the end of an older segment, where readers
-/// stop. All file I/O runs on a thread pool, never on the cooperative pool.
+/// and the next caller to lead writes the whole queue at once. One process owns the folder (an
+/// exclusive `flock`, issue 10 item 6); each start appends to a new segment, so a record torn by a
+/// crash is only ever at the end of an older segment, where readers stop. All file I/O runs on a
+/// thread pool, never on the cooperative pool.
 actor AuditSpool {
     /// Events read back in spool order, and where the next read starts.
     struct Batch: Sendable {
@@ -21,11 +22,17 @@ actor AuditSpool {
     private let sizeLimit: Int
     private let segmentSizeLimit: Int
     private let threadPool: NIOThreadPool
+    /// Holds the folder's lock while the spool is open.
+    private var lockDescriptor: Int32
 
     /// Every segment on disk with its size; for the segment being appended to, only synced bytes.
     private var segmentSizes: [UInt64: Int]
     private var activeSegment: UInt64
     private var activeDescriptor: Int32
+    /// The number the next segment gets. It moves on with every attempt, so a number whose file
+    /// could not be created (left behind, or refused) is never tried again: one failure to start a
+    /// segment fails one write, not every write after it (issue 10 item 6).
+    private var nextSegment: UInt64
     /// A failed write may have left part of a record in the active segment: append to a new one.
     private var activeSegmentDamaged = false
     private var queuedBytes: [UInt8] = []
@@ -38,7 +45,8 @@ actor AuditSpool {
     /// Bytes the spool holds on disk or about to write; appends that would pass `sizeLimit` fail.
     var spooledBytes: Int { segmentSizes.values.reduce(0, +) + queuedBytes.count }
 
-    /// Opens (or creates) the spool in `path` and starts a new segment for this process's appends.
+    /// Opens (or creates) the spool in `path`, locks it for this process (`AuditSpoolError.inUse` if
+    /// another one holds it) and starts a new segment for this process's appends.
     /// - Parameters:
     ///   - sizeLimit: bytes of unshipped events beyond which `append` throws `spoolFull`.
     ///   - segmentSizeLimit: a segment this large is closed and a new one started, so shipped
@@ -47,8 +55,9 @@ actor AuditSpool {
         path: String, sizeLimit: Int, segmentSizeLimit: Int = 8 << 20, threadPool: NIOThreadPool = .singleton
     ) async throws -> AuditSpool {
         let directory = AuditSpoolDirectory(path: path)
-        let (sizes, shipped, segment, descriptor) = try await threadPool.runIfActive {
+        let (lock, sizes, shipped, segment, descriptor) = try await threadPool.runIfActive {
             try directory.create()
+            let lock = try directory.lock()
             var sizes = try directory.segmentSizes()
             let shipped = directory.readShippedMarker() ?? AuditSpoolPosition(segment: 0, offset: 0)
             for number in sizes.keys where number < shipped.segment {
@@ -56,23 +65,32 @@ actor AuditSpool {
                 sizes[number] = nil
             }
             let segment = max(sizes.keys.max().map { $0 + 1 } ?? 0, shipped.segment + 1)
-            let descriptor = try directory.createSegment(segment)
+            let descriptor: Int32
+            do {
+                descriptor = try directory.createSegment(segment)
+            } catch {
+                directory.closeDescriptor(lock)
+                throw error
+            }
             sizes[segment] = 0
-            return (sizes, shipped, segment, descriptor)
+            return (lock, sizes, shipped, segment, descriptor)
         }
         return AuditSpool(
             directory: directory, sizeLimit: sizeLimit, segmentSizeLimit: segmentSizeLimit, threadPool: threadPool,
-            segmentSizes: sizes, shippedPosition: shipped, activeSegment: segment, activeDescriptor: descriptor)
+            lockDescriptor: lock, segmentSizes: sizes, shippedPosition: shipped, activeSegment: segment,
+            activeDescriptor: descriptor)
     }
 
     private init(
-        directory: AuditSpoolDirectory, sizeLimit: Int, segmentSizeLimit: Int, threadPool: NIOThreadPool,
+        directory: AuditSpoolDirectory, sizeLimit: Int, segmentSizeLimit: Int, threadPool: NIOThreadPool, lockDescriptor: Int32,
         segmentSizes: [UInt64: Int], shippedPosition: AuditSpoolPosition, activeSegment: UInt64, activeDescriptor: Int32
     ) {
         self.directory = directory
         self.sizeLimit = sizeLimit
         self.segmentSizeLimit = segmentSizeLimit
         self.threadPool = threadPool
+        self.lockDescriptor = lockDescriptor
+        self.nextSegment = activeSegment + 1
         self.segmentSizes = segmentSizes
         self.shippedPosition = shippedPosition
         self.activeSegment = activeSegment
@@ -136,9 +154,10 @@ actor AuditSpool {
 
     /// Closes the active segment and appends to a fresh one from now on; only while writing.
     private func startNewSegment() async throws {
-        let next = activeSegment + 1
+        let next = nextSegment
+        nextSegment += 1
         let descriptor = try await threadPool.runIfActive { [directory] in try directory.createSegment(next) }
-        directory.closeSegment(activeDescriptor)
+        directory.closeDescriptor(activeDescriptor)
         activeSegment = next
         activeDescriptor = descriptor
         activeSegmentDamaged = false
@@ -207,9 +226,11 @@ actor AuditSpool {
         }
     }
 
-    /// Closes the active segment; the spool must not be used afterwards.
+    /// Closes the active segment and releases the folder's lock; the spool must not be used afterwards.
     func close() {
-        directory.closeSegment(activeDescriptor)
+        directory.closeDescriptor(activeDescriptor)
         activeDescriptor = -1
+        directory.closeDescriptor(lockDescriptor)
+        lockDescriptor = -1
     }
 }

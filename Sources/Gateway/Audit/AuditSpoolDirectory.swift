@@ -12,6 +12,20 @@ struct AuditSpoolDirectory: Sendable {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
+    /// Takes the folder's exclusive lock (`flock` on `lock`) and returns its descriptor, which holds
+    /// the lock until closed or the process ends (issue 10 item 6). Two processes appending to and
+    /// releasing one spool would delete each other's segments and ship events twice.
+    func lock() throws -> Int32 {
+        let descriptor = open("\(path)/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw AuditSpoolError.io("open", errno: errno) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let error = errno
+            close(descriptor)
+            throw error == EWOULDBLOCK ? AuditSpoolError.inUse(path: path) : AuditSpoolError.io("flock", errno: error)
+        }
+        return descriptor
+    }
+
     /// Segment numbers present, with their sizes in bytes.
     func segmentSizes() throws -> [UInt64: Int] {
         var sizes: [UInt64: Int] = [:]
@@ -26,14 +40,21 @@ struct AuditSpoolDirectory: Sendable {
 
     /// Opens a new, empty segment for appending. The folder is synced too, or a crash could lose
     /// the file's name along with events already reported durable.
+    /// If the folder cannot be synced the new file is removed again, so a retry can create it.
     func createSegment(_ number: UInt64) throws -> Int32 {
         let descriptor = open(segmentPath(number), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw AuditSpoolError.io("open", errno: errno) }
-        try syncFolder()
+        do {
+            try syncFolder()
+        } catch {
+            close(descriptor)
+            unlink(segmentPath(number))
+            throw error
+        }
         return descriptor
     }
 
-    func closeSegment(_ descriptor: Int32) {
+    func closeDescriptor(_ descriptor: Int32) {
         if descriptor >= 0 { close(descriptor) }
     }
 

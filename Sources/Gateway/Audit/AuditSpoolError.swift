@@ -1,7 +1,7 @@
 /// Why the spool refused an append or a read.
 struct AuditSpoolError: Error, Equatable, CustomStringConvertible {
     private enum Base: Equatable {
-        case spoolFull, corruptRecord, io(operation: String, errno: Int32)
+        case spoolFull, corruptRecord, io(operation: String, errno: Int32), inUse(path: String)
     }
     private let base: Base
 
@@ -15,11 +15,18 @@ struct AuditSpoolError: Error, Equatable, CustomStringConvertible {
         AuditSpoolError(base: .io(operation: operation, errno: errno))
     }
 
+    /// Another process holds the spool folder's lock (issue 10 item 6).
+    static func inUse(path: String) -> AuditSpoolError {
+        AuditSpoolError(base: .inUse(path: path))
+    }
+
     var description: String {
         switch base {
         case .spoolFull: "audit spool full"
         case .corruptRecord: "corrupt audit spool record"
         case .io(let operation, let errno): "audit spool \(operation) failed (errno \(errno))"
+        case .inUse(let path):
+            "audit spool folder \(path) is in use by another process; give every worker its own --audit-spool-dir"
         }
     }
 }

@@ -1,10 +1,12 @@
 import Crypto
 import Foundation
 
-/// The per-account hash chain of the audit log (SPEC 7): `hash = SHA-256(prev_hash || canonical(event))`,
-/// the first event of an account chained to 32 zero bytes. The gateway's shipper computes it when it
-/// inserts a batch, the control plane recomputes it in `GET /v1/audit/verify`; this file is the one
-/// definition both use.
+/// The per-account hash chain of the audit log (SPEC 7, keyed by issue 10 item 20):
+/// `hash = HMAC-SHA256(key, prev_hash || canonical(event))`, the first event of an account chained
+/// to 32 zero bytes, `key` the `AuditChainKeys` version the row names. The gateway's shipper
+/// computes it when it inserts a batch, the control plane recomputes it in `GET /v1/audit/verify`;
+/// this file is the one definition both use. A keyed MAC rather than a plain SHA-256: whoever can
+/// write the database but does not hold the operator's secret keys cannot recompute a valid chain.
 ///
 /// `canonical(event)` is the canonical JSON (`JSONValue.canonicalBytes`: keys sorted by UTF-8 bytes,
 /// no whitespace, minimal string escapes) of one object that always has exactly these members, a
@@ -18,22 +20,27 @@ import Foundation
 /// | `gateway_latency_ms`, `upstream_latency_ms` | number as `JSONNumber(Double)` writes it |
 /// | `session_digest`, `arguments_hmac` | lowercase hex string |
 /// | `argument_keys`, `unenforced_limits` | array of strings, in stored order |
-/// | `jsonrpc_id`, `arguments`, `result` | the JSON value, numbers normalized (below) |
+/// | `jsonrpc_id`, `arguments`, `result` | the JSON value, numbers exactly as the client wrote them |
 /// | every other column (`kind`, `identity_label`, `protocol_version`, `method`, `tool`, `decision`, `code`, `rule`, `message`, `tool_definition_hash`, `worker_id`) | string |
 ///
-/// Numbers inside JSON values are written as plain decimals with no exponent, no leading zeros, no
-/// trailing fraction zeros and no `-0` (`1E+2` → `100`, `1.50` → `1.5`): jsonb keeps a number's
-/// value but not its spelling, so hashing the spelling would break the chain on a faithful read.
+/// Strings are the values the event holds (NUL included), not their escaped column form
+/// (`AuditStoredText`). The JSON columns store their exact JSON text, so a number is hashed as it
+/// was written and never expanded: `1e2000000000` stays 12 characters (issue 10 item 1).
 /// Changing any of this changes every hash: it is versioned by never changing it.
 public enum AuditChain {
     /// The `prev_hash` of an account's first event.
     public static let genesisHash = [UInt8](repeating: 0, count: 32)
 
-    public static func hash(previous: [UInt8], event: AuditEvent) -> [UInt8] {
-        var hasher = SHA256()
-        hasher.update(data: previous)
-        hasher.update(data: canonicalBytes(of: event))
-        return Array(hasher.finalize())
+    public static func hash(previous: [UInt8], event: AuditEvent, key: SymmetricKey) -> [UInt8] {
+        var mac = HMAC<SHA256>(key: key)
+        mac.update(data: previous)
+        mac.update(data: canonicalBytes(of: event))
+        return Array(mac.finalize())
+    }
+
+    /// The next link under the active key: its hash and the key version to store with it.
+    public static func link(previous: [UInt8], event: AuditEvent, keys: AuditChainKeys) -> (hash: [UInt8], keyVersion: String) {
+        (hash(previous: previous, event: event, key: keys.activeKey), keys.activeVersion)
     }
 
     public static func canonicalBytes(of event: AuditEvent) -> [UInt8] {
@@ -41,7 +48,7 @@ public enum AuditChain {
     }
 
     static func canonicalObject(of event: AuditEvent) -> JSONValue {
-        var object = event.columnMembers(normalizingJSON: normalizingNumbers)
+        var object = event.columnMembers()
         object["time"] = .string(timestamp(microseconds: event.timeMicroseconds))
         object["seq"] = .number(JSONNumber(event.seq))
         return .object(object)
@@ -70,42 +77,5 @@ public enum AuditChain {
         let seconds = rest / 1_000_000
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):"
             + "\(pad(seconds % 60, 2)).\(pad(rest % 1_000_000, 6))Z"
-    }
-
-    static func normalizingNumbers(_ value: JSONValue) -> JSONValue {
-        switch value {
-        case .number(let number): .number(JSONNumber(validatedText: plainDecimal(number.text)))
-        case .array(let elements): .array(elements.map(normalizingNumbers))
-        case .object(let object): .object(JSONObject(object.members.map { ($0.key, normalizingNumbers($0.value)) }))
-        case .null, .bool, .string: value
-        }
-    }
-
-    /// The shortest plain decimal of a JSON number literal's exact value.
-    static func plainDecimal(_ literal: String) -> String {
-        var text = Substring(literal)
-        let negative = text.first == "-"
-        if negative { text = text.dropFirst() }
-        var exponent = 0
-        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            exponent = Int(text[text.index(after: e)...].replacingOccurrences(of: "+", with: "")) ?? 0
-            text = text[..<e]
-        }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        var digits = Array(parts[0].utf8) + (parts.count > 1 ? Array(parts[1].utf8) : [])
-        // The decimal point sits after `point` digits of `digits`.
-        var point = parts[0].count + exponent
-        while digits.first == UInt8(ascii: "0") { digits.removeFirst(); point -= 1 }
-        while digits.last == UInt8(ascii: "0") { digits.removeLast() }
-        guard !digits.isEmpty else { return "0" }
-        var out = negative ? "-" : ""
-        if point <= 0 {
-            out += "0." + String(repeating: "0", count: -point) + String(decoding: digits, as: UTF8.self)
-        } else if point >= digits.count {
-            out += String(decoding: digits, as: UTF8.self) + String(repeating: "0", count: point - digits.count)
-        } else {
-            out += String(decoding: digits[..<point], as: UTF8.self) + "." + String(decoding: digits[point...], as: UTF8.self)
-        }
-        return out
     }
 }

@@ -6,8 +6,11 @@ public struct AuditChainWalk: Sendable {
         case missingEvent = "missing_event"
         /// `prev_hash` is not the hash of the event before it.
         case previousHashMismatch = "prev_hash_mismatch"
-        /// `hash` is not SHA-256(prev_hash || canonical(event)): the event was changed.
+        /// `hash` is not HMAC(key, prev_hash || canonical(event)): the event was changed, or the
+        /// link was computed without the key (a database writer recomputing the chain).
         case hashMismatch = "hash_mismatch"
+        /// The row names no key version, or one the ring no longer holds.
+        case unknownKeyVersion = "unknown_key_version"
         /// The account's chain head counts events that are no longer stored.
         case missingTail = "missing_tail"
     }
@@ -23,19 +26,24 @@ public struct AuditChainWalk: Sendable {
     public private(set) var checked = 0
     public private(set) var lastSeq: Int64
     private var lastHash: [UInt8]
+    private let keys: AuditChainKeys
 
     /// Starts after `seq` whose hash is `hash`: the genesis (0, zeros), or a retention anchor.
-    public init(afterSeq seq: Int64 = 0, hash: [UInt8] = AuditChain.genesisHash) {
+    public init(keys: AuditChainKeys, afterSeq seq: Int64 = 0, hash: [UInt8] = AuditChain.genesisHash) {
+        self.keys = keys
         lastSeq = seq
         lastHash = hash
     }
 
     /// Checks the next stored event; returns the break it shows, if any.
-    public mutating func check(_ event: AuditEvent, prevHash: [UInt8], hash: [UInt8]) -> BrokenLink? {
+    public mutating func check(_ event: AuditEvent, prevHash: [UInt8], hash: [UInt8], keyVersion: String?) -> BrokenLink? {
         let expected = lastSeq + 1
         if event.seq != expected { return BrokenLink(reason: .missingEvent, expectedSeq: expected, event: event) }
         if prevHash != lastHash { return BrokenLink(reason: .previousHashMismatch, expectedSeq: expected, event: event) }
-        if AuditChain.hash(previous: prevHash, event: event) != hash {
+        guard let key = keyVersion.flatMap(keys.key(version:)) else {
+            return BrokenLink(reason: .unknownKeyVersion, expectedSeq: expected, event: event)
+        }
+        if AuditChain.hash(previous: prevHash, event: event, key: key) != hash {
             return BrokenLink(reason: .hashMismatch, expectedSeq: expected, event: event)
         }
         checked += 1

@@ -4,15 +4,15 @@ extension AuditEvent {
     /// The event as JSON members named after the `audit_events` columns: the spool stores them and
     /// the chain hashes them, so both read one list. `time` and `seq` are the callers' own (the
     /// spool keeps microseconds and has no position yet; the chain hashes a fixed-format time and
-    /// the position). `normalizingJSON` is applied to the free-form JSON columns.
-    public func columnMembers(normalizingJSON normalize: (JSONValue) -> JSONValue = { $0 }) -> JSONObject {
+    /// the position).
+    public func columnMembers() -> JSONObject {
         func uuid(_ value: UUID?) -> JSONValue { value.map { .string($0.uuidString.lowercased()) } ?? .null }
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         func integer(_ value: Int64?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
         func double(_ value: Double?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
         func hex(_ value: [UInt8]?) -> JSONValue { value.map { .string($0.lowercaseHex) } ?? .null }
         func strings(_ value: [String]?) -> JSONValue { value.map { .array($0.map(JSONValue.string)) } ?? .null }
-        func json(_ value: JSONValue?) -> JSONValue { value.map(normalize) ?? .null }
+        func json(_ value: JSONValue?) -> JSONValue { value ?? .null }
         return JSONObject([
             ("id", uuid(id)),
             ("account_id", uuid(accountID)),

@@ -21,6 +21,8 @@ public struct KeyPurpose: Sendable, Hashable {
     /// The root of every account's approval-webhook signing secret (SPEC 5.6 step 2); see
     /// `ApprovalWebhookSigning`.
     public static let approvalWebhookSigning = KeyPurpose(info: "portcullis/approval-webhook-signing/v1")
+    /// The HMAC key of the audit hash chain (SPEC 7, issue 10 item 20); see `AuditChainKeys`.
+    public static let auditChain = KeyPurpose(info: "portcullis/audit-chain/v1")
 }
 
 extension SecretKeyRing {
