@@ -36,6 +36,9 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Largest upstream SSE event (or JSON answer the gateway rewrites) in bytes; a larger one is cut with an error. Env: PORTCULLIS_MAX_EVENT_BYTES.")
     var maxEventBytes: Int = EnvironmentVariables.int("PORTCULLIS_MAX_EVENT_BYTES") ?? 8 << 20
 
+    @Option(help: "Most pooled upstream HTTP clients a worker keeps, one per (connect timeout, idle timeout, upstream host); beyond it the least recently used closes once its streams end. Env: PORTCULLIS_MAX_UPSTREAM_CLIENTS.")
+    var maxUpstreamClients: Int = EnvironmentVariables.int("PORTCULLIS_MAX_UPSTREAM_CLIENTS") ?? UpstreamClient.defaultClientLimit
+
     @Option(help: "Seconds a client has to send a request body. Env: PORTCULLIS_BODY_READ_TIMEOUT.")
     var bodyReadTimeout: Int = EnvironmentVariables.int("PORTCULLIS_BODY_READ_TIMEOUT") ?? 30
 

@@ -19,7 +19,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         for (name, value) in [("--max-body-bytes", options.maxBodyBytes), ("--max-event-bytes", options.maxEventBytes),
                               ("--audit-spool-max-bytes", options.auditSpoolMaxBytes), ("--body-read-timeout", options.bodyReadTimeout),
-                              ("--idle-timeout", options.idleTimeout), ("--approval-keep-alive", options.approvalKeepAlive)] where value <= 0 {
+                              ("--idle-timeout", options.idleTimeout), ("--approval-keep-alive", options.approvalKeepAlive),
+                              ("--max-upstream-clients", options.maxUpstreamClients)] where value <= 0 {
             throw ValidationError("\(name) must be positive")
         }
         if options.counters == .postgres, common.databaseURL == nil {
