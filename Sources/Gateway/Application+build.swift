@@ -17,7 +17,7 @@ func buildApplication(
     guard let keyRing = try common.keyRing() else { throw ConfigurationError("--secret-keys is required") }
     let snapshots = SnapshotStore()
     let addressGuard = UpstreamAddressGuard(policy: try common.upstreamAddressPolicy())
-    let upstream = UpstreamClient(addressGuard: addressGuard, logger: logger)
+    let upstream = UpstreamClient(addressGuard: addressGuard, clientLimit: options.maxUpstreamClients, logger: logger)
     let gatewayMetrics = GatewayMetrics()
     let spool = try await AuditSpool.open(path: options.auditSpoolDir, sizeLimit: options.auditSpoolMaxBytes)
     var services: [any Service] = [

@@ -21,7 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
                               ("--audit-spool-max-bytes", options.auditSpoolMaxBytes), ("--body-read-timeout", options.bodyReadTimeout),
                               ("--idle-timeout", options.idleTimeout), ("--approval-keep-alive", options.approvalKeepAlive),
                               ("--max-batch-size", options.maxBatchSize),
-                              ("--approval-requests-per-minute", options.approvalRequestsPerMinute)] where value <= 0 {
+                              ("--approval-requests-per-minute", options.approvalRequestsPerMinute),
+                              ("--max-upstream-clients", options.maxUpstreamClients)] where value <= 0 {
             throw ValidationError("\(name) must be positive")
         }
         if options.snapshotFileMaxAge < 0 {

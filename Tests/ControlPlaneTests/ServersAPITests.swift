@@ -118,7 +118,7 @@ struct ServersAPITests {
         ("https://[::ffff:127.0.0.1]/mcp", "::ffff:127.0.0.1 is IPv4-mapped 127.0.0.1, a loopback address"),
         ("https://2130706433/mcp", "127.0.0.1 is a loopback address"),
         ("https://0x7f.1/mcp", "127.0.0.1 is a loopback address"),
-        ("https://internal.example/mcp", "internal.example resolves to 10.0.0.1, which is a private address"),
+        ("https://internal.example/mcp", "internal.example resolves to a private address"),
         ("http://public.example/mcp", "plain http upstreams are not allowed by the operator; use https"),
     ])
     func ssrfGuardRefusesRegistrationWithTheReason(url: String, reason: String) async throws {

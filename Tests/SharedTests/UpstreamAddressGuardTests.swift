@@ -42,8 +42,8 @@ struct FakeHostResolver: HostResolver {
         ("https://0x7f.1/mcp", "127.0.0.1 is a loopback address"),
         ("https://017700000001/mcp", "127.0.0.1 is a loopback address"),
         ("https://127.1/mcp", "127.0.0.1 is a loopback address"),
-        ("https://internal.example/mcp", "internal.example resolves to 10.0.0.1, which is a private address"),
-        ("https://split.example/mcp", "split.example resolves to 192.168.1.5, which is a private address"),
+        ("https://internal.example/mcp", "internal.example resolves to a private address"),
+        ("https://split.example/mcp", "split.example resolves to a private address"),
         ("https://172.20.0.3/", "172.20.0.3 is a private address"),
         ("https://100.100.100.200/", "100.100.100.200 is a carrier-grade NAT address"),
         ("https://0.0.0.0/", "0.0.0.0 is the unspecified address"),
@@ -111,8 +111,7 @@ struct FakeHostResolver: HostResolver {
             refusal = error
         }
         #expect(refusal?.kind == .forbiddenAddress)
-        #expect(refusal?.reason.hasPrefix("localhost resolves to ") == true)
-        #expect(refusal?.reason.hasSuffix("which is a loopback address") == true)
+        #expect(refusal?.reason == "localhost resolves to a loopback address")
     }
 
     @Test func localhostResolvedForRealIsAcceptedWhenAllowlisted() async throws {

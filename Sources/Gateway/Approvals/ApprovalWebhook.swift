@@ -36,6 +36,8 @@ final class ApprovalWebhook: Service, Sendable {
     private struct Delivery: Sendable {
         let notice: ApprovalWebhookNotice
         let url: String
+        /// The account's operator-granted ranges, as the control plane checked the URL with.
+        let allowedCIDRs: [String]
         let requestedAt: Date
     }
 
@@ -59,7 +61,7 @@ final class ApprovalWebhook: Service, Sendable {
     /// so a reused pending request does not notify again.
     func requested(_ notice: ApprovalWebhookNotice, account: SnapshotAccount) {
         guard let url = account.approvalWebhookURL else { return }
-        if case .dropped = queue.yield(Delivery(notice: notice, url: url, requestedAt: Date())) {
+        if case .dropped = queue.yield(Delivery(notice: notice, url: url, allowedCIDRs: account.allowedUpstreamCIDRs, requestedAt: Date())) {
             logger.warning("approval webhook not called: delivery queue full", metadata: Self.logMetadata(notice))
         }
     }
@@ -99,7 +101,7 @@ final class ApprovalWebhook: Service, Sendable {
         let metadata = Self.logMetadata(delivery.notice)
         let pinned: PinnedUpstream
         do {
-            pinned = try await addressGuard.check(delivery.url)
+            pinned = try await addressGuard.allowing(cidrs: delivery.allowedCIDRs).check(delivery.url)
         } catch {
             var metadata = metadata
             metadata["webhook.refusal"] = "\(error.reason)"

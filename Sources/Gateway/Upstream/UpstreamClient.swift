@@ -12,9 +12,10 @@ import Shared
 /// server's credentials to another host), and each server's connect, first-byte and idle timeouts
 /// apply.
 final class UpstreamClient: Service, Sendable {
-    /// Distinct (timeouts, host, address) clients a worker keeps open; the least recently used
-    /// beyond this is closed (issue 10 item 15).
-    static let defaultClientLimit = 64
+    /// Distinct (timeouts, host, address) clients a worker keeps open by default
+    /// (`--max-upstream-clients`); the least recently used beyond this is closed (issue 10 item
+    /// 15). Large enough that an installation with hundreds of upstream hosts keeps its pools.
+    static let defaultClientLimit = 512
 
     private let checked: CheckedUpstreams
     let clients: UpstreamHTTPClients

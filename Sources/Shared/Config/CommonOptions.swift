@@ -15,7 +15,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("secret-keys"), help: "Secret keys as v2:BASE64,v1:BASE64 (32-byte keys, the first is active; older ones still decrypt). Env: PORTCULLIS_SECRET_KEYS.")
     var secretKeysFlag: String?
 
-    @Option(help: "Upstream address ranges allowed despite the SSRF guard (repeatable, CIDR). Env: PORTCULLIS_ALLOW_UPSTREAM_CIDRS (comma-separated).")
+    @Option(help: "Upstream address ranges allowed despite the SSRF guard, for every account (repeatable, CIDR); give workers the same as the control plane. One account's own ranges: `controlplane account-upstream-cidrs`. Env: PORTCULLIS_ALLOW_UPSTREAM_CIDRS (comma-separated).")
     public var allowUpstreamCIDR: [String] = EnvironmentVariables.list("PORTCULLIS_ALLOW_UPSTREAM_CIDRS")
 
     @Flag(inversion: .prefixedNo, help: "Allow plain http:// upstream URLs (credentials then cross the network in clear; for loopback demos and tests). Env: PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS=true.")

@@ -57,7 +57,7 @@ extension StreamableHTTPClientSession {
         } catch is ServerSentEventError {
             throw tooLarge(method: method, limit: limit)
         } catch {
-            throw MCPClientError(.unreachable, method: method, "the event stream broke: \(String(describing: error))")
+            throw MCPClientError(.unreachable, method: method, "the event stream broke: \(UpstreamConnectionFailure.reason(for: error))")
         }
         throw MCPClientError(.malformedAnswer, method: method, "the event stream ended without a response to request \(id)")
     }
@@ -73,7 +73,7 @@ extension StreamableHTTPClientSession {
         } catch let error as MCPClientError {
             throw error
         } catch {
-            throw MCPClientError(.unreachable, method: method, "the answer broke off: \(String(describing: error))")
+            throw MCPClientError(.unreachable, method: method, "the answer broke off: \(UpstreamConnectionFailure.reason(for: error))")
         }
         return bytes
     }

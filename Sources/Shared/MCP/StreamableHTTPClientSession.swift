@@ -114,7 +114,8 @@ struct StreamableHTTPClientSession: Sendable {
         } catch let error as HTTPClientError where error == .deadlineExceeded {
             throw MCPClientError(.timeout, method: method, "no answer within \(timeout)")
         } catch {
-            throw MCPClientError(.unreachable, method: method, "cannot reach \(upstream.host): \(String(describing: error))")
+            logger.debug("upstream MCP call failed", metadata: ["mcp.method": "\(method)", "error": "\(String(reflecting: error))"])
+            throw MCPClientError(.unreachable, method: method, "cannot reach \(upstream.host): \(UpstreamConnectionFailure.reason(for: error))")
         }
     }
 }

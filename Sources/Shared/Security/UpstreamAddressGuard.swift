@@ -42,9 +42,11 @@ public struct UpstreamAddressGuard: Sendable {
                 throw UpstreamAddressRefusal(.unresolvable, error.description)
             }
             guard !addresses.isEmpty else { throw UpstreamAddressRefusal(.unresolvable, "\(host) resolves to no address") }
+            // The kind only, not the address: the reason reaches the tenant (a 400, a server's
+            // status_detail), who must not learn the operator's internal DNS (issue 10 item 9).
             for address in addresses {
-                guard let kind = policy.forbiddenKind(of: address) else { continue }
-                throw UpstreamAddressRefusal(.forbiddenAddress, "\(host) resolves to \(address), which is \(kind)")
+                guard let range = policy.forbiddenRange(of: address) else { continue }
+                throw UpstreamAddressRefusal(.forbiddenAddress, "\(host) resolves to \(range.kind)")
             }
         }
         return PinnedUpstream(url: url, host: host, addresses: addresses)

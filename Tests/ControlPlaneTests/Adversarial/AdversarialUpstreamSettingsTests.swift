@@ -81,4 +81,21 @@ struct AdversarialUpstreamSettingsTests {
             }
         }
     }
+
+    @Test func discoveryFailureNeverNamesTheResolvedAddress() async throws {
+        let port = try freeLoopbackPort()
+        try await withAPI(configure: { configuration in
+            allowLoopbackUpstreams(&configuration)
+            let policy = UpstreamAddressPolicy(allowsPlainHTTP: true, allowedNetworks: [IPNetwork("127.0.0.0/8")!])
+            configuration.upstreamAddressGuard = UpstreamAddressGuard(
+                policy: policy, resolver: TableHostResolver(table: ["closed.example": [IPAddress("127.0.0.1")!]]))
+        }) { api, _ in
+            let admin = try await api.signup()
+            let server = try await api.registerServer(url: "http://closed.example:\(port)/mcp", by: admin)
+            #expect(server["status"] == "unreachable")
+            let detail = server["status_detail"]?.stringValue ?? ""
+            #expect(detail.contains("unreachable"), "\(detail)")
+            #expect(!detail.contains("127.0.0.1") && !detail.contains("\(port)"), "\(detail)")
+        }
+    }
 }
