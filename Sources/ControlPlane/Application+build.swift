@@ -49,7 +49,8 @@ func buildApplication(
     let router = buildRouter(database: database, metrics: metrics, configuration: configuration, changeWatcher: changeWatcher)
     return Application(
         router: router,
-        // The idle timeout also bounds a client that never finishes its headers (issue 10 item 12).
+        // The idle timeout also bounds a client that never finishes its headers (issue 10 item 12);
+        // `--body-read-timeout` is `BodyReadDeadline`'s.
         server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeout)))),
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portcullis-controlplane"),
         // Shut down in reverse: the server stops first, then the watcher, then the pool.

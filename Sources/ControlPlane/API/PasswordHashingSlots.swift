@@ -24,7 +24,8 @@ final class PasswordHashingSlots: Sendable {
         try await withSlot { try await hasher.verifyOffloaded(password, against: encoded) }
     }
 
-    private func withSlot<T>(_ body: () async throws -> T) async throws -> T {
+    /// Runs `body` holding a slot, or throws 503 when none is free.
+    func withSlot<T>(_ body: () async throws -> T) async throws -> T {
         let taken = inUse.withLock { count in
             guard count < capacity else { return false }
             count += 1

@@ -64,7 +64,7 @@ CREATE UNIQUE INDEX members_account_email_key ON members (account_id, lower(emai
 CREATE INDEX members_email_idx ON members (lower(email));
 
 DROP FUNCTION portcullis_find_member_for_login(text);
-CREATE FUNCTION portcullis_find_members_for_login(p_email text, p_account_slug text, p_limit integer)
+CREATE FUNCTION portcullis_find_members_for_login(p_email text, p_account_slug text, p_limit bigint)
 RETURNS TABLE (member_id uuid, account_id uuid, password_hash text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT m.id, m.account_id, m.password_hash
@@ -73,8 +73,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     ORDER BY m.created_at, m.id
     LIMIT p_limit
 $$;
-REVOKE ALL ON FUNCTION portcullis_find_members_for_login(text, text, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION portcullis_find_members_for_login(text, text, integer) TO portcullis_app;
+REVOKE ALL ON FUNCTION portcullis_find_members_for_login(text, text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION portcullis_find_members_for_login(text, text, bigint) TO portcullis_app;
 
 -- Signup still answers 409 for an email that has a member anywhere: an installation-wide
 -- identity for self-service accounts, and signup is rate-limited per address and per email.
