@@ -7,8 +7,11 @@ INTEROP_VENV := .venv-interop
 INTEROP_V2_VENV := .venv-interop-v2
 DATA := $(CURDIR)/data
 PIP_INSTALL = bin/pip install --quiet --disable-pip-version-check
+# libFuzzer targets (Fuzz/, docs/fuzzing.md): seconds per target for `make fuzz`; `make test` runs 30.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= json sse policy audit-spool
 
-.PHONY: test demo demo-stop deps build clean bench interop
+.PHONY: test demo demo-stop deps build clean bench interop fuzz fuzz-build fuzz-seeds adversarial
 
 deps:
 	@deploy/scripts/install-deps.sh
@@ -38,11 +41,32 @@ $(INTEROP_V2_VENV)/.installed: Tests/interop/requirements-v2.txt
 build: deps
 	$(SWIFT) build --build-tests
 
-test: deps $(VENV)/.installed $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed build
+test: deps $(VENV)/.installed $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed build fuzz-build
 	$(VENV)/bin/python Tests/docs/check_policy_examples.py
 	Tests/api/schemathesis.sh "$$($(SWIFT) build --show-bin-path)" $(VENV)
 	Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(INTEROP_V2_VENV)
 	$(SWIFT) test --skip-build
+	Fuzz/run.sh 30 $(FUZZ_TARGETS)
+
+# The adversarial suite alone (issue 10 item 24): every suite named Adversarial*.
+adversarial: build
+	$(SWIFT) test --skip-build --filter Adversarial
+
+# A package of its own with its own .build, so the main build never sees a sanitizer flag.
+fuzz-build:
+	$(SWIFT) build -c release --package-path Fuzz
+
+fuzz: fuzz-build
+	Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Rewrites Fuzz/Corpus/audit-spool with segments the gateway's own spool code frames and encodes.
+fuzz-seeds:
+	@mkdir -p Fuzz/.work/seeds
+	@cp Fuzz/Tools/write-audit-spool-seeds.swift Fuzz/.work/seeds/main.swift
+	swiftc -module-name Shared -lm -o Fuzz/.work/seeds/write-audit-spool-seeds Fuzz/Sources/Shared/JSON/*.swift \
+		Fuzz/Sources/Shared/AuditEvent*.swift Fuzz/Sources/Shared/LowercaseHex.swift \
+		Fuzz/Sources/FuzzAuditSpool/Audit*.swift Fuzz/.work/seeds/main.swift
+	Fuzz/.work/seeds/write-audit-spool-seeds Fuzz/Corpus/audit-spool
 
 # The interoperability suite alone, against the debug build.
 interop: deps $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed
@@ -72,4 +96,4 @@ bench-noisy: deps
 
 clean:
 	-@deploy/demo/stop.sh "$(DATA)"
-	rm -rf .build $(VENV) $(DEMO_VENV) $(INTEROP_VENV) $(INTEROP_V2_VENV) $(DATA)
+	rm -rf .build Fuzz/.build Fuzz/.work $(VENV) $(DEMO_VENV) $(INTEROP_VENV) $(INTEROP_V2_VENV) $(DATA)

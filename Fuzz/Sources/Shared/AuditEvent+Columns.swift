@@ -1,0 +1,1 @@
+../../../Sources/Shared/Audit/AuditEvent+Columns.swift
