@@ -13,8 +13,10 @@ public final class Database: Sendable, Service {
     /// - Parameters:
     ///   - conninfo: a libpq connection string or URL, handed to libpq untouched but for the
     ///     timeouts it leaves unset (`ConnectionTimeouts`).
-    ///   - leaseTimeout: how long a caller waits for a free connection before `poolTimeout`.
-    public init(conninfo: String, poolSize: Int = 8, leaseTimeout: Duration = .seconds(5), logger: Logger) {
+    ///   - leaseTimeout: how long a caller waits for a free connection before `poolTimeout`. The
+    ///     binaries pass `--database-pool-timeout` (5 s); this default is for callers without a
+    ///     hot path (tools, tests), whose queues may legitimately be long.
+    public init(conninfo: String, poolSize: Int = 8, leaseTimeout: Duration = .seconds(30), logger: Logger) {
         self.conninfo = conninfo
         self.pool = ConnectionPool(conninfo: conninfo, size: poolSize, leaseTimeout: leaseTimeout)
         self.logger = logger
