@@ -9,8 +9,9 @@
 import Foundation
 import PackageDescription
 
-/// libFuzzer's coverage instrumentation and main(), plus AddressSanitizer, on every Swift module here.
+/// libFuzzer's coverage instrumentation and runtime, plus AddressSanitizer, on every Swift module here.
 let sanitized: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+/// lld, the toolchain's linker: gold stops with an internal error on these AddressSanitizer objects.
 let fuzzLink: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]
 
 /// The policy engine's RE2 shim (issue 10 item 10), once the main package has it: the same sources

@@ -9,6 +9,10 @@ import Shared
 ///   the document it was compiled from;
 /// - a policy that validates decides every call (the given one and one per tool it names) without
 ///   trapping, and the same call always gets the same decision;
+/// - listing and calling agree (SPEC 5.2, 5.3): a tool `tools/list` hides is answered as hidden when
+///   called, and one it leaves out for pinning is denied `pin_blocked`;
+/// - the rule a decision names, when it is a JSON Pointer, points at a place in the document (the
+///   audit row and the agent are told which rule decided);
 /// - key order does not matter (issue 10 item 13): the document with every object's keys in
 ///   jsonb's order (shorter first, then bytewise), as the control plane stores it, validates the same
 ///   and decides every call the same.
@@ -35,7 +39,15 @@ func checkPolicyProperties(_ input: [UInt8]) {
         check(summary(policy.decide(call, now: now)) == summary(decision), "deciding twice differed for \(call.tool)")
         check(summary(reorderedPolicy.decide(call, now: now)) == summary(decision),
               "key order changed the decision for \"\(call.tool)\": \(summary(decision)) vs \(summary(reorderedPolicy.decide(call, now: now)))")
-        _ = policy.isListed(tool: call.tool, riskClass: call.riskClass, definitionApproved: call.definitionApproved)
+        let hidden = policy.isHidden(tool: call.tool, riskClass: call.riskClass)
+        let listed = policy.isListed(tool: call.tool, riskClass: call.riskClass, definitionApproved: call.definitionApproved)
+        check((decision == .hidden) == hidden, "\"\(call.tool)\" hidden=\(hidden) but decided \(summary(decision))")
+        if !listed && !hidden {
+            check(decision.rule == PolicyDenial.Marker.pin, "\"\(call.tool)\" left out of the list but decided \(summary(decision))")
+        }
+        if let rule = decision.rule, rule.hasPrefix("/") {
+            check(resolve(pointer: rule, in: document) != nil, "rule \(rule) is not a place in the document")
+        }
     }
 }
 
@@ -63,6 +75,37 @@ func calls(for document: JSONValue, given: JSONValue?) -> [PolicyCall] {
 extension String {
     /// A name a glob matches: each `*` stands for one letter.
     func replacingStars() -> String { String(map { $0 == "*" ? "x" : $0 }) }
+}
+
+/// The value an RFC 6901 pointer names, or nil. Byte by byte: the pointer's `/` and `~` are code
+/// points, and a combining mark after one must not hide it inside a Character.
+func resolve(pointer: String, in document: JSONValue) -> JSONValue? {
+    var value = document
+    for token in Array(pointer.utf8).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst() {
+        var bytes: [UInt8] = []
+        var index = token.startIndex
+        while index < token.endIndex {
+            if token[index] == UInt8(ascii: "~"), index + 1 < token.endIndex, token[index + 1] == UInt8(ascii: "1") || token[index + 1] == UInt8(ascii: "0") {
+                bytes.append(token[index + 1] == UInt8(ascii: "1") ? UInt8(ascii: "/") : UInt8(ascii: "~"))
+                index += 2
+            } else {
+                bytes.append(token[index])
+                index += 1
+            }
+        }
+        let key = String(decoding: bytes, as: UTF8.self)
+        switch value {
+        case .object(let object):
+            guard let member = object[key] else { return nil }
+            value = member
+        case .array(let elements):
+            guard let index = Int(key), elements.indices.contains(index) else { return nil }
+            value = elements[index]
+        case .null, .bool, .number, .string:
+            return nil
+        }
+    }
+    return value
 }
 
 /// Objects with their members in jsonb's storage order: shorter keys first, then by bytes.

@@ -66,12 +66,14 @@ public enum JSONPointer {
 }
 
 extension String {
-    /// A Foundation-free replace, so the JSON module needs nothing but the standard library.
-    func replacingAll(_ target: Character, with replacement: String) -> String {
+    /// A Foundation-free replace, so the JSON module needs nothing but the standard library. By code
+    /// point, not Character: a `/` followed by a combining mark is one Character that is not "/", and
+    /// comparing Characters left it unescaped in pointers (found by the policy fuzz target).
+    func replacingAll(_ target: Unicode.Scalar, with replacement: String) -> String {
         var out = ""
         out.reserveCapacity(utf8.count)
-        for c in self {
-            if c == target { out += replacement } else { out.append(c) }
+        for scalar in unicodeScalars {
+            if scalar == target { out += replacement } else { out.unicodeScalars.append(scalar) }
         }
         return out
     }
