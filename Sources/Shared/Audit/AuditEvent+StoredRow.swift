@@ -64,8 +64,4 @@ extension AuditEvent {
         event.approvalID = try row.decode("approval_id")
         self = event
     }
-
-    /// How deep a stored JSON value may nest when read back: deeper than requests may be, since a
-    /// stored value sits one level below where it was parsed (the spool reads with the same bound).
-    public static let maxStoredJSONDepth = 4 * JSONParser.defaultMaxDepth
 }

@@ -62,4 +62,8 @@ public struct AuditEvent: Sendable, Equatable {
     public static func microseconds(of date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
     }
+
+    /// How deep a stored JSON value may nest when read back: deeper than requests may be, since a
+    /// stored value sits one level below where it was parsed (the spool reads with the same bound).
+    public static let maxStoredJSONDepth = 4 * JSONParser.defaultMaxDepth
 }
