@@ -8,7 +8,7 @@ import Testing
 /// Issue 4: two walls between accounts. Through the API another account's objects are 404 (never
 /// 403); and inside a tenant transaction, RLS alone hides them from a query with no account filter.
 @Suite(.timeLimit(.minutes(2)))
-struct TenantIsolationTests {
+struct AdversarialTenantIsolationTests {
     @Test func anotherAccountsObjectsAreNotFoundForEveryKind() async throws {
         try await withAPI { api, _ in
             let owner = try await api.signup("Owner")

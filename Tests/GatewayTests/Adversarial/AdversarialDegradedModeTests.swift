@@ -8,7 +8,7 @@ import Testing
 /// SPEC 5.7, 5.10 and 7 with real processes: a rug pull under `pin: block`, a control plane that
 /// stops, PostgreSQL that goes away, and a worker killed with SIGKILL mid-traffic.
 @Suite(.timeLimit(.minutes(3)))
-struct GatewayDegradedModeTests {
+struct AdversarialDegradedModeTests {
     @Test func aChangedToolDefinitionIsHiddenAndItsCallsDeniedUnderPinBlock() async throws {
         try await GatewayHarness.with { harness in
             let upstream = try await FakeMCPUpstream.start(.init())
