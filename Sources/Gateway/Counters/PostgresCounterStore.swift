@@ -37,8 +37,9 @@ struct PostgresCounterStore: CounterStore {
         let ordered = reservations.sorted { $0.storageKey < $1.storageKey }
         do {
             try await database.hotPathTransaction { tx in
+                let asked = clock()
                 let clocks = try await tx.query("SELECT set_config('synchronous_commit', 'off', true), clock_timestamp() AS database_now")
-                let skew = try clocks[0].decode("database_now", as: Date.self).timeIntervalSince(clock())
+                let skew = Self.skew(of: try clocks[0].decode("database_now", as: Date.self), between: asked, and: clock())
                 guard abs(skew) <= Double(maxClockSkew.components.seconds) else { throw ClockSkewed(seconds: skew) }
                 for reservation in ordered {
                     let counted = try await tx.query("""
@@ -98,6 +99,14 @@ struct PostgresCounterStore: CounterStore {
             // The call already failed upstream; the counter keeps the slot until its window ends.
             logger.warning("counter release failed", metadata: ["db.error": "\(error)"])
         }
+    }
+
+    /// How far the database's clock is outside the interval in which the worker asked for it: the
+    /// round trip is not skew, so a slow answer on a loaded machine does not count as one.
+    static func skew(of databaseNow: Date, between asked: Date, and answered: Date) -> Double {
+        if databaseNow < asked { return databaseNow.timeIntervalSince(asked) }
+        if databaseNow > answered { return databaseNow.timeIntervalSince(answered) }
+        return 0
     }
 
     private static func date(_ time: PolicyTime) -> Date {

@@ -25,6 +25,15 @@ struct AdversarialCounterWindowTests {
         }
     }
 
+    @Test func aSlowDatabaseAnswerIsNotTakenForClockSkew() {
+        let asked = Date(timeIntervalSince1970: 1_000)
+        let answered = asked.addingTimeInterval(5)
+        // Read by the database anywhere within a 5 s round trip: no skew at all.
+        #expect(PostgresCounterStore.skew(of: asked.addingTimeInterval(4), between: asked, and: answered) == 0)
+        #expect(PostgresCounterStore.skew(of: answered.addingTimeInterval(3), between: asked, and: answered) == 3)
+        #expect(PostgresCounterStore.skew(of: asked.addingTimeInterval(-3), between: asked, and: answered) == -3)
+    }
+
     @Test func exhaustedWindowsThatEndedArePrunedAsNewOnesAreRemembered() throws {
         let exhausted = ExhaustedWindows()
         let minute: Int64 = 60_000
