@@ -28,8 +28,10 @@ struct ConnectionPoolTests {
             timer.cancel()
             #expect(results.sorted() == Array(0..<200))
             // 200 queries of 20 ms over 4 connections take about a second; the timer fired throughout.
+            // The gap bound is loose on purpose: the whole test suite runs in parallel on two cores
+            // (306 ms was seen), while queries run on the loop would stall it for the whole second.
             #expect(ticks.count > 20)
-            #expect(ticks.longestGap < .milliseconds(250))
+            #expect(ticks.longestGap < .milliseconds(900))
             let connections = try await db.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()")
             #expect(try connections.first!.decode("n", as: Int.self) <= 4)
         }
