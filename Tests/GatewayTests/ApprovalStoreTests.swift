@@ -25,7 +25,7 @@ struct ApprovalStoreTests {
         let fingerprint = ApprovalFingerprint(keyRing: keyRing)
         return ApprovalStore.CallKey(
             account: try row.decode("account_id"), grant: try row.decode("id"), tool: "create-pod",
-            argumentsHash: fingerprint.hash(tool: "create-pod", arguments: arguments))
+            argumentsHashes: fingerprint.hashes(tool: "create-pod", arguments: arguments))
     }
 
     static func decide(_ db: Database, _ id: UUID, _ status: String) async throws {
@@ -51,7 +51,7 @@ struct ApprovalStoreTests {
             #expect(first.isNew && !again.isNew)
             #expect(first.id == again.id)
             let other = ApprovalStore.CallKey(account: key.account, grant: key.grant, tool: key.tool,
-                                          argumentsHash: ApprovalFingerprint(keyRing: Self.keyRing).hash(tool: key.tool, arguments: ["gpuCount": 3]))
+                                          argumentsHashes: ApprovalFingerprint(keyRing: Self.keyRing).hashes(tool: key.tool, arguments: ["gpuCount": 3]))
             let different = try await store.request(other, arguments: ["gpuCount": 3], rule: "/tools/create-pod/approval", timeout: .seconds(900))
             #expect(different.id != first.id)
             #expect(try await store.status(of: first.id) == .pending)

@@ -45,6 +45,11 @@ struct ApprovalHold: Sendable {
                 code: .rateLimited, rule: requirement.rule,
                 message: "Tool \"\(key.tool)\" needs a human approval, and this grant has asked for \(flood.limit) approvals in the last minute, the most allowed. Try again in \(flood.retryAfterSeconds)s.",
                 retryAfterSeconds: flood.retryAfterSeconds))
+        } catch let refused as DatabaseError where refused.sqlState == .programLimitExceeded {
+            // The account's bound on pending approvals (issue 10 item 15): a decision, not an outage.
+            return .refused(PolicyDenial(
+                code: .approvalPending, rule: requirement.rule,
+                message: "Tool \"\(key.tool)\" needs a human approval, and this account already has as many pending approvals as it may. Ask an approver to decide some first."))
         } catch {
             logger.warning("approval store unreachable", metadata: ["db.error": "\(error)"])
             return .refused(PolicyDenial(

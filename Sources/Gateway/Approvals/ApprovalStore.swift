@@ -16,7 +16,14 @@ struct ApprovalStore: Sendable {
         let account: UUID
         let grant: UUID
         let tool: String
-        let argumentsHash: [UInt8]
+        /// The arguments' fingerprint under every key of the ring, active first
+        /// (`ApprovalFingerprint.hashes`): new requests carry the first, stored ones may carry any.
+        let argumentsHashes: [[UInt8]]
+
+        var argumentsHash: [UInt8] { argumentsHashes[0] }
+
+        /// The candidates as one bind: the lookups read it as `arguments_hash IN (decoded list)`.
+        var argumentsHashList: String { argumentsHashes.map(\.lowercaseHex).joined(separator: ",") }
     }
 
     struct Pending: Sendable, Equatable {
@@ -37,7 +44,7 @@ struct ApprovalStore: Sendable {
             UPDATE approvals SET status = 'consumed', consumed_at = now()
             WHERE id = (
                 SELECT id FROM approvals
-                WHERE grant_id = \(key.grant) AND tool = \(key.tool) AND arguments_hash = \(key.argumentsHash)
+                WHERE grant_id = \(key.grant) AND tool = \(key.tool) AND arguments_hash IN (SELECT decode(h, 'hex') FROM unnest(string_to_array(\(key.argumentsHashList), ',')) AS h)
                   AND status = 'approved' AND expires_at > now()
                 ORDER BY decided_at LIMIT 1
                 FOR UPDATE SKIP LOCKED)
@@ -70,12 +77,12 @@ struct ApprovalStore: Sendable {
             try await tx.execute("SELECT pg_advisory_xact_lock(\(Self.requestLockClass)::int4, hashtext(\(key.grant)::text))")
             try await tx.execute("""
                 UPDATE approvals SET status = 'expired'
-                WHERE grant_id = \(key.grant) AND tool = \(key.tool) AND arguments_hash = \(key.argumentsHash)
+                WHERE grant_id = \(key.grant) AND tool = \(key.tool) AND arguments_hash IN (SELECT decode(h, 'hex') FROM unnest(string_to_array(\(key.argumentsHashList), ',')) AS h)
                   AND status = 'pending' AND expires_at <= now()
                 """)
             let existing = try await tx.query("""
                 SELECT id, expires_at FROM approvals
-                WHERE grant_id = \(key.grant) AND tool = \(key.tool) AND arguments_hash = \(key.argumentsHash) AND status = 'pending'
+                WHERE grant_id = \(key.grant) AND tool = \(key.tool) AND arguments_hash IN (SELECT decode(h, 'hex') FROM unnest(string_to_array(\(key.argumentsHashList), ',')) AS h) AND status = 'pending'
                 """)
             if let row = existing.first {
                 return Pending(id: try row.decode("id"), expiresAt: try row.decode("expires_at"), isNew: false)

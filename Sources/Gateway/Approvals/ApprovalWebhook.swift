@@ -116,16 +116,15 @@ final class ApprovalWebhook: Service, Sendable {
         // The retry below is the only one: the pool's own would stretch an attempt past its timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
         let body = delivery.notice.body(requestedAt: delivery.requestedAt)
-        let secret = signing.secret(forAccount: delivery.notice.accountID)
         let failure: String?
         do {
             failure = try await HTTPClient.withHTTPClient(
                 eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration
             ) { client -> String? in
-                var reason = await send(body, secret: secret, to: delivery.url, with: client)
+                var reason = await send(body, account: delivery.notice.accountID, to: delivery.url, with: client)
                 if reason != nil {
                     try await Task.sleep(for: timing.retryDelay)
-                    reason = await send(body, secret: secret, to: delivery.url, with: client)
+                    reason = await send(body, account: delivery.notice.accountID, to: delivery.url, with: client)
                 }
                 return reason
             }
@@ -144,7 +143,7 @@ final class ApprovalWebhook: Service, Sendable {
 
     /// One signed POST; nil when the receiver answered 2xx, else why not. The response body is
     /// never read: a receiver cannot hold the attempt open past the head or send it anything.
-    private func send(_ body: [UInt8], secret: String, to url: String, with client: HTTPClient) async -> String? {
+    private func send(_ body: [UInt8], account: UUID, to url: String, with client: HTTPClient) async -> String? {
         let timestamp = Int64(Date().timeIntervalSince1970)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
@@ -152,8 +151,9 @@ final class ApprovalWebhook: Service, Sendable {
         request.headers.add(name: "User-Agent", value: "Portcullis/\(ControlPlaneConnection.softwareVersion) approval-webhook")
         request.headers.add(name: "Portcullis-Event", value: ApprovalWebhookNotice.type)
         request.headers.add(name: "Portcullis-Timestamp", value: String(timestamp))
-        let signature = ApprovalWebhookSigning.signature(secret: secret, timestamp: timestamp, body: body)
-        request.headers.add(name: "Portcullis-Signature", value: signature)
+        // One signature per key of the ring (issue 10 item 22): a receiver holding the secret of
+        // the previous key still verifies while the operator rotates.
+        request.headers.add(name: "Portcullis-Signature", value: signing.signatures(forAccount: account, timestamp: timestamp, body: body))
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
             let response = try await client.execute(request, timeout: TimeAmount(timing.attemptTimeout))

@@ -119,7 +119,9 @@ extension MCPEndpoint {
                     message: "Tool \"\(call.name)\" needs a human approval, and this gateway has no approval store (no database)."), exchange)
             }
             let grant = exchange.caller.grant
-            let key = ApprovalStore.CallKey(account: grant.accountID, grant: grant.id, tool: call.name, argumentsHash: call.argumentsHMAC)
+            let key = ApprovalStore.CallKey(
+                account: grant.accountID, grant: grant.id, tool: call.name,
+                argumentsHashes: argumentsFingerprint.hashes(tool: call.name, arguments: call.policyCall.arguments))
             switch await approvals.lookUpOrRequest(key, arguments: call.policyCall.arguments, requirement: requirement) {
             case .alreadyApproved(let id):
                 return await admit(call, counters, approvalID: id, exchange, now: now)

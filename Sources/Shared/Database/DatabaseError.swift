@@ -66,6 +66,8 @@ public struct SQLState: RawRepresentable, Hashable, Sendable {
     public static let undefinedTable = SQLState(rawValue: "42P01")
     public static let raiseException = SQLState(rawValue: "P0001")
     public static let queryCanceled = SQLState(rawValue: "57014")
+    /// Raised by the per-account bounds of migration 0005 (`account limit reached: ...`).
+    public static let programLimitExceeded = SQLState(rawValue: "54000")
     public static let adminShutdown = SQLState(rawValue: "57P01")
 
     /// Class 08 (connection exception) and the shutdown codes mean the session is gone.

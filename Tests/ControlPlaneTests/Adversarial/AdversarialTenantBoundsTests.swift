@@ -91,7 +91,7 @@ struct AdversarialTenantBoundsTests {
             let first = try await fixtures.approval(grant: grant, of: admin)
             _ = try await fixtures.approval(grant: grant, of: admin)
             let error = await #expect(throws: DatabaseError.self) { _ = try await fixtures.approval(grant: grant, of: admin) }
-            #expect(error?.sqlState == AccountLimitError.sqlState)
+            #expect(error?.sqlState == .programLimitExceeded)
             // A decided request no longer counts.
             try await database.execute("UPDATE approvals SET status = 'denied', decided_at = now() WHERE id = \(UUID(uuidString: first)!)")
             _ = try await fixtures.approval(grant: grant, of: admin)

@@ -15,7 +15,7 @@ struct AdversarialApprovalTests {
     static func key(_ base: ApprovalStore.CallKey, arguments: JSONValue) -> ApprovalStore.CallKey {
         ApprovalStore.CallKey(
             account: base.account, grant: base.grant, tool: base.tool,
-            argumentsHash: ApprovalFingerprint(keyRing: ApprovalStoreTests.keyRing).hash(tool: base.tool, arguments: arguments))
+            argumentsHashes: ApprovalFingerprint(keyRing: ApprovalStoreTests.keyRing).hashes(tool: base.tool, arguments: arguments))
     }
 
     @Test func newApprovalRequestsBeyondThePerGrantRateAreDeniedRateLimitedWhileAPendingOneIsStillReused() async throws {
@@ -59,6 +59,50 @@ struct AdversarialApprovalTests {
             "stop-pod": ["approval": ["hold": "1s", "timeout": "10m"], "limits": [["counter": "shared", "window": "day", "max": 1]]],
         ],
     ]
+
+    /// Issue 10 item 22: a request made and approved under the old key is still found, and consumed
+    /// once, after a new key is put first in the ring.
+    @Test func anApprovalMadeBeforeAKeyRotationIsConsumedAfterIt() async throws {
+        try await withTestDatabase { db, _ in
+            let store = ApprovalStore(database: db)
+            let arguments: JSONValue = ["gpuCount": 2]
+            let before = try await ApprovalStoreTests.grantedCall(db, arguments: arguments)
+            let pending = try await store.request(before, arguments: arguments, rule: Self.requirement.rule, timeout: .seconds(900))
+            try await ApprovalStoreTests.decide(db, pending.id, "approved")
+
+            let rotated = try SecretKeyRing(parsing: "v2:" + Data(repeating: 9, count: 32).base64EncodedString() + ","
+                + "v1:" + Data(repeating: 7, count: 32).base64EncodedString())
+            let fingerprint = ApprovalFingerprint(keyRing: rotated)
+            #expect(fingerprint.hash(tool: before.tool, arguments: arguments) != before.argumentsHash, "new requests use the new key")
+            let after = ApprovalStore.CallKey(
+                account: before.account, grant: before.grant, tool: before.tool,
+                argumentsHashes: fingerprint.hashes(tool: before.tool, arguments: arguments))
+            #expect(try await store.consumeApproved(after) == pending.id)
+            #expect(try await store.consumeApproved(after) == nil)
+        }
+    }
+
+    /// Issue 10 item 15: the account's bound on pending approvals, enforced by the database,
+    /// reaches the agent as a denial that says so, not as an outage of the approval store.
+    @Test func aCallBeyondTheAccountsPendingApprovalBoundIsDeniedAsSuch() async throws {
+        try await withTestDatabase { db, _ in
+            try await db.execute("UPDATE account_limits SET pending_approvals = 1")
+            let base = try await ApprovalStoreTests.grantedCall(db, arguments: ["gpuCount": 1])
+            let hold = ApprovalHold(
+                store: ApprovalStore(database: db), watcher: ApprovalDecisionWatcher(database: db),
+                keepAliveInterval: .seconds(1), logger: Logger(label: "t"))
+            let first: JSONValue = ["gpuCount": 1]
+            guard case .pending = await hold.lookUpOrRequest(Self.key(base, arguments: first), arguments: first, requirement: Self.requirement) else {
+                Issue.record("the first request should be pending"); return
+            }
+            let second: JSONValue = ["gpuCount": 2]
+            guard case .refused(let denial) = await hold.lookUpOrRequest(Self.key(base, arguments: second), arguments: second, requirement: Self.requirement) else {
+                Issue.record("a request beyond the bound should be refused"); return
+            }
+            #expect(denial.code == .approvalPending)
+            #expect(denial.message.contains("as many pending approvals as it may"))
+        }
+    }
 
     @Test func theApproverSeesRedactedArgumentsEvenWhenThePolicyAuditsOnlyKeys() async throws {
         try await GatewayHarness.with { harness in
