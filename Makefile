@@ -45,7 +45,7 @@ test: deps $(VENV)/.installed $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.ins
 	$(VENV)/bin/python Tests/docs/check_policy_examples.py
 	Tests/api/schemathesis.sh "$$($(SWIFT) build --show-bin-path)" $(VENV)
 	Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(INTEROP_V2_VENV)
-	$(SWIFT) test --skip-build
+	Tests/swift-test.sh
 	Fuzz/run.sh 30 $(FUZZ_TARGETS)
 
 # The adversarial suite alone (issue 10 item 24): every suite named Adversarial*.
