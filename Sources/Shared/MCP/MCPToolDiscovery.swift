@@ -25,6 +25,9 @@ public enum MCPToolDiscovery {
             timeout: HTTPClient.Configuration.Timeout(connect: TimeAmount(configuration.connectTimeout))
         )
         httpConfiguration.dnsOverride = upstream.dnsOverride
+        // A refused connection is an answer: report `unreachable` now instead of retrying
+        // until the request timeout and reporting a timeout.
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
         let outcome: Result<DiscoveredTools, MCPClientError>
         do {
             outcome = try await HTTPClient.withHTTPClient(
