@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import Shared
@@ -17,7 +18,11 @@ func buildApplication(
     guard let keyRing = try common.keyRing() else { throw ConfigurationError("--secret-keys is required") }
     let snapshots = SnapshotStore()
     let addressGuard = UpstreamAddressGuard(policy: try common.upstreamAddressPolicy())
-    let upstream = UpstreamClient(addressGuard: addressGuard, clientLimit: options.maxUpstreamClients, logger: logger)
+    // One group for the HTTP server and the upstream clients (issue 11 item 4): a request's
+    // upstream call runs on the loop that read the request.
+    let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    let upstream = UpstreamClient(
+        addressGuard: addressGuard, clientLimit: options.maxUpstreamClients, eventLoopGroup: eventLoopGroup, logger: logger)
     let gatewayMetrics = GatewayMetrics()
     let spool = try await AuditSpool.open(path: options.auditSpoolDir, sizeLimit: options.auditSpoolMaxBytes)
     var services: [any Service] = [
@@ -74,15 +79,16 @@ func buildApplication(
     )
     return Application(
         router: buildRouter(metrics: metrics, snapshots: snapshots, endpoint: endpoint),
-        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeout)))),
+        server: .http1OnConnectionLoop(idleTimeout: .seconds(Int64(options.idleTimeout))),
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portcullis-gateway"),
         services: services,
+        eventLoopGroupProvider: .shared(eventLoopGroup),
         logger: logger
     )
 }
 
-func buildRouter(metrics: PrometheusCollectorRegistry, snapshots: SnapshotStore, endpoint: MCPEndpoint) -> Router<BasicRequestContext> {
-    let router = Router()
+func buildRouter(metrics: PrometheusCollectorRegistry, snapshots: SnapshotStore, endpoint: MCPEndpoint) -> Router<GatewayRequestContext> {
+    let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: MetricsMiddleware())
     // Ready only once a policy snapshot is in force (SPEC 5.10): before that every call would be refused.
     OperationalRoutes(registry: metrics) {

@@ -7,12 +7,10 @@ import Shared
 extension MCPEndpoint {
     /// A POST: the body read within its limits, parsed once, judged, then answered or forwarded
     /// exactly as judged (SPEC 5.2, 5.9).
-    func post(_ request: Request, _ exchange: MCPExchange) async -> Response {
+    func post(_ request: Request, _ exchange: MCPExchange, connection: any Channel) async -> Response {
         let body: [UInt8]
         do {
-            let buffer = try await withTimeout(limits.bodyReadTimeout) { [request, limits] in
-                try await request.body.collect(upTo: limits.maxBodyBytes)
-            }
+            let buffer = try await request.collectBody(upTo: limits.maxBodyBytes, within: limits.bodyReadTimeout, on: connection)
             body = Array(buffer.readableBytesView)
         } catch is NIOTooManyBytesError {
             return await reject(.tooLarge(limit: limits.maxBodyBytes), exchange)

@@ -38,7 +38,8 @@ struct MCPEndpoint: Sendable {
     let allowedOrigins: Set<String>
     let logger: Logger
 
-    func handle(_ request: Request, credential: GrantCredential) async -> Response {
+    /// `connection` is the agent's connection, for the body-read deadline (`post`).
+    func handle(_ request: Request, credential: GrantCredential, connection: any Channel) async -> Response {
         let started = ContinuousClock.now
         defer { metrics.recordGatewayLatency(nanoseconds: (ContinuousClock.now - started).nanoseconds) }
         guard let snapshot = snapshots.snapshot else { return GatewayAnswers.noSnapshot }
@@ -60,7 +61,7 @@ struct MCPEndpoint: Sendable {
         if sealedSessionID != nil, session == nil { return await refuseUnknownSession(request.method, exchange) }
 
         switch request.method {
-        case .post: return await post(request, exchange)
+        case .post: return await post(request, exchange, connection: connection)
         default: return await passThrough(request.method, exchange)
         }
     }

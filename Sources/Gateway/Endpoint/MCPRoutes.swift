@@ -7,16 +7,17 @@ import Hummingbird
 struct MCPRoutes: Sendable {
     let endpoint: MCPEndpoint
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<GatewayRequestContext>) {
         for method in [HTTPRequest.Method.post, .get, .delete] {
             router.on("/mcp/:serverId", method: method) { request, context in
                 let serverID = context.parameters.get("serverId") ?? ""
-                return await endpoint.handle(request, credential: .bearer(serverID: serverID))
+                return await endpoint.handle(request, credential: .bearer(serverID: serverID), connection: context.connection)
             }
             // The token is a secret: it must not reach logs or metrics, so no route template names it
             // beyond this parameter, and the metrics middleware only sees the template.
             router.on("/g/:grantToken/mcp", method: method) { request, context in
-                await endpoint.handle(request, credential: .secretURL(token: context.parameters.get("grantToken") ?? ""))
+                await endpoint.handle(
+                    request, credential: .secretURL(token: context.parameters.get("grantToken") ?? ""), connection: context.connection)
             }
         }
     }

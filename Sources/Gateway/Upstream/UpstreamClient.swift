@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import ServiceLifecycle
 import Shared
 
@@ -20,9 +21,13 @@ final class UpstreamClient: Service, Sendable {
     private let checked: CheckedUpstreams
     let clients: UpstreamHTTPClients
 
-    init(addressGuard: UpstreamAddressGuard, clientLimit: Int = defaultClientLimit, logger: Logger) {
+    /// `eventLoopGroup` is the HTTP server's, so upstream calls stay on the agent connection's loop.
+    init(
+        addressGuard: UpstreamAddressGuard, clientLimit: Int = defaultClientLimit,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
+    ) {
         checked = CheckedUpstreams(addressGuard: addressGuard, logger: logger)
-        clients = UpstreamHTTPClients(limit: clientLimit)
+        clients = UpstreamHTTPClients(limit: clientLimit, eventLoopGroup: eventLoopGroup)
     }
 
     /// The response head has arrived; the body streams on. Errors before the head are `UpstreamFailure`.

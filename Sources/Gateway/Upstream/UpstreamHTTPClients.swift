@@ -50,11 +50,16 @@ final class UpstreamHTTPClients: Sendable {
     }
 
     let limit: Int
+    /// The gateway's HTTP server's loops (issue 11 item 4): AsyncHTTPClient prefers the loop the
+    /// calling task runs on (`EventLoopGroup.any()`), so a request's upstream call, and the
+    /// pooled connection it reuses or opens, stay on the loop that read the agent's request.
+    let eventLoopGroup: any EventLoopGroup
     private let state = NIOLockedValueBox(State())
 
-    init(limit: Int) {
+    init(limit: Int, eventLoopGroup: any EventLoopGroup) {
         precondition(limit > 0, "at least one upstream HTTP client")
         self.limit = limit
+        self.eventLoopGroup = eventLoopGroup
     }
 
     /// How many clients are open, evicted ones still streaming included.
@@ -80,7 +85,7 @@ final class UpstreamHTTPClients: Sendable {
                     state.retiring[ObjectIdentifier(oldest.value.client)] = oldest.value
                 }
             }
-            let client = Self.makeClient(key)
+            let client = Self.makeClient(key, on: eventLoopGroup)
             state.live[key] = Slot(client: client, lastUse: state.uses, leases: 1)
             return (client, evicted)
         }
@@ -125,7 +130,7 @@ final class UpstreamHTTPClients: Sendable {
         closed.whenComplete { _ in }
     }
 
-    private static func makeClient(_ key: Key) -> HTTPClient {
+    private static func makeClient(_ key: Key, on eventLoopGroup: any EventLoopGroup) -> HTTPClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         // A refused connection is answered at once (SPEC 5.4), not retried until the first-byte timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -136,6 +141,6 @@ final class UpstreamHTTPClients: Sendable {
         // The socket goes to the checked address while the URL, hence Host and the TLS server
         // name, stay the registered host (`PinnedUpstream`).
         configuration.dnsOverride = [key.host: key.address.description]
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        return HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
     }
 }

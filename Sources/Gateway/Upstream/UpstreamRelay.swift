@@ -83,14 +83,15 @@ struct UpstreamRelay: Sendable {
         let answered = read
         guard let message else {
             // 202 (or an empty 2xx) for notifications and responses: nothing to relay.
-            return Response(status: status, headers: headers, body: ResponseBody { writer in
+            return Response(status: status, headers: headers, body: ResponseBody(contentLength: 0) { writer in
                 try await Self.reporting(to: finished, from: answered) { _ in try await writer.finish(nil) }
             })
         }
         var jsonHeaders = headers
         jsonHeaders[.contentType] = GatewayAnswers.jsonContentType
         let bytes = ByteBuffer(bytes: message.serializedBytes())
-        return Response(status: .ok, headers: jsonHeaders, body: ResponseBody { writer in
+        // Its length is known: sent with `Content-Length` in one write, not re-chunked (issue 11 item 4).
+        return Response(status: .ok, headers: jsonHeaders, body: ResponseBody(contentLength: bytes.readableBytes) { writer in
             try await Self.reporting(to: finished, from: answered) { outcome in
                 outcome.bytesOut += try await write(bytes, to: &writer)
                 try await writer.finish(nil)
