@@ -46,7 +46,7 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Most messages in one JSON-RPC batch (MCP 2025-03-26); a larger batch gets -32600. Env: PORTCULLIS_MAX_BATCH_SIZE.")
     var maxBatchSize: Int = EnvironmentVariables.int("PORTCULLIS_MAX_BATCH_SIZE") ?? 100
 
-    @Option(help: "Most pooled upstream HTTP clients a worker keeps, one per (connect timeout, idle timeout, upstream host); beyond it the least recently used closes once its streams end. Env: PORTCULLIS_MAX_UPSTREAM_CLIENTS.")
+    @Option(help: "Most pooled upstream HTTP clients a worker keeps, one per (connect timeout, idle timeout, upstream host, event loop); beyond it the least recently used closes once its streams end. Env: PORTCULLIS_MAX_UPSTREAM_CLIENTS.")
     var maxUpstreamClients: Int = EnvironmentVariables.int("PORTCULLIS_MAX_UPSTREAM_CLIENTS") ?? UpstreamClient.defaultClientLimit
 
     @Option(help: "Seconds a client has to send a request body. Env: PORTCULLIS_BODY_READ_TIMEOUT.")

@@ -6,7 +6,11 @@ import Shared
 
 /// The pooled AsyncHTTPClients upstream calls go through. AsyncHTTPClient takes the connect and
 /// read timeouts and the DNS override per client, so there is one client per (connect timeout,
-/// idle timeout, host → checked address).
+/// idle timeout, host → checked address), and per event loop: each client's connections live on
+/// one loop, the one whose requests use it (issue 11 item 4). AsyncHTTPClient only prefers the
+/// caller's loop and takes an idle connection on another loop when it has one, which puts two
+/// threads on every call; a client per loop keeps the agent's request, the upstream call and the
+/// answer on one thread.
 ///
 /// Bounded (issue 10 item 15): a tenant registering many servers with distinct timeouts or hosts
 /// cannot make a worker keep a client, and its pooled sockets, per server. Past `limit` the least
@@ -35,6 +39,12 @@ final class UpstreamHTTPClients: Sendable {
         deinit { release() }
     }
 
+    /// A client's identity: what it is configured for, and the loop its connections live on.
+    private struct Pool: Hashable {
+        let key: Key
+        let loop: ObjectIdentifier
+    }
+
     private struct Slot {
         let client: HTTPClient
         var lastUse: UInt64
@@ -42,7 +52,7 @@ final class UpstreamHTTPClients: Sendable {
     }
 
     private struct State {
-        var live: [Key: Slot] = [:]
+        var live: [Pool: Slot] = [:]
         /// Evicted clients with answers still streaming, by identity.
         var retiring: [ObjectIdentifier: Slot] = [:]
         var uses: UInt64 = 0
@@ -50,9 +60,7 @@ final class UpstreamHTTPClients: Sendable {
     }
 
     let limit: Int
-    /// The gateway's HTTP server's loops (issue 11 item 4): AsyncHTTPClient prefers the loop the
-    /// calling task runs on (`EventLoopGroup.any()`), so a request's upstream call, and the
-    /// pooled connection it reuses or opens, stay on the loop that read the agent's request.
+    /// The HTTP server's loops: a call made on one of them gets that loop's client.
     let eventLoopGroup: any EventLoopGroup
     private let state = NIOLockedValueBox(State())
 
@@ -65,15 +73,18 @@ final class UpstreamHTTPClients: Sendable {
     /// How many clients are open, evicted ones still streaming included.
     var openCount: Int { state.withLockedValue { $0.live.count + $0.retiring.count } }
 
-    /// A client for `key`, made if needed; nil once the worker shuts down.
+    /// A client for `key` on the calling task's event loop (any loop of the group for a caller on
+    /// none), made if needed; nil once the worker shuts down.
     func lease(_ key: Key) -> Lease? {
+        let loop = eventLoopGroup.any()
+        let pool = Pool(key: key, loop: ObjectIdentifier(loop))
         let leased: (client: HTTPClient, evicted: HTTPClient?)? = state.withLockedValue { state in
             guard !state.closed else { return nil }
             state.uses += 1
-            if var slot = state.live[key] {
+            if var slot = state.live[pool] {
                 slot.lastUse = state.uses
                 slot.leases += 1
-                state.live[key] = slot
+                state.live[pool] = slot
                 return (slot.client, nil)
             }
             var evicted: HTTPClient?
@@ -85,21 +96,21 @@ final class UpstreamHTTPClients: Sendable {
                     state.retiring[ObjectIdentifier(oldest.value.client)] = oldest.value
                 }
             }
-            let client = Self.makeClient(key, on: eventLoopGroup)
-            state.live[key] = Slot(client: client, lastUse: state.uses, leases: 1)
+            let client = Self.makeClient(key, on: loop)
+            state.live[pool] = Slot(client: client, lastUse: state.uses, leases: 1)
             return (client, evicted)
         }
         guard let leased else { return nil }
         if let evicted = leased.evicted { Self.shutDown(evicted) }
         let client = leased.client
-        return Lease(client: client) { [weak self] in self?.release(client, key) }
+        return Lease(client: client) { [weak self] in self?.release(client, pool) }
     }
 
-    private func release(_ client: HTTPClient, _ key: Key) {
+    private func release(_ client: HTTPClient, _ pool: Pool) {
         let idle: HTTPClient? = state.withLockedValue { state in
-            if var slot = state.live[key], slot.client === client {
+            if var slot = state.live[pool], slot.client === client {
                 slot.leases -= 1
-                state.live[key] = slot
+                state.live[pool] = slot
                 return nil
             }
             let id = ObjectIdentifier(client)
@@ -130,7 +141,7 @@ final class UpstreamHTTPClients: Sendable {
         closed.whenComplete { _ in }
     }
 
-    private static func makeClient(_ key: Key, on eventLoopGroup: any EventLoopGroup) -> HTTPClient {
+    private static func makeClient(_ key: Key, on loop: any EventLoop) -> HTTPClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         // A refused connection is answered at once (SPEC 5.4), not retried until the first-byte timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -141,6 +152,7 @@ final class UpstreamHTTPClients: Sendable {
         // The socket goes to the checked address while the URL, hence Host and the TLS server
         // name, stay the registered host (`PinnedUpstream`).
         configuration.dnsOverride = [key.host: key.address.description]
-        return HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
+        // A group of one loop: every connection of this client is made on it.
+        return HTTPClient(eventLoopGroup: loop, configuration: configuration)
     }
 }
