@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Shared
 import Testing
 
@@ -44,6 +45,17 @@ struct UpstreamRelayRewritingTests {
         let value = try JSONParser().parse(message.bytes)
         #expect(value.arrayValue?.count == 2)
         #expect(value.arrayValue?[0]["id"] == 7)
+    }
+
+    /// A JSON answer relayed as an SSE event (a call held for approval) keeps its message even when
+    /// the upstream's whitespace has CRs, which would otherwise end the event's `data:` line.
+    @Test func aJSONAnswerWithCRLFWhitespaceSurvivesAsAnSSEEvent() throws {
+        let bytes = Array("{\r\n  \"jsonrpc\": \"2.0\",\r\n  \"id\": 1,\r  \"result\": {\"text\": \"a\\r\\nb\"}\r\n}".utf8)
+        let encoded = ServerSentEvent(parsedJSON: bytes).encoded()
+        var parser = ServerSentEventParser()
+        let events = try parser.feed(encoded.readableBytesView)
+        #expect(events.count == 1)
+        #expect(try JSONParser().parse(try #require(events.first).data) == JSONParser().parse(bytes))
     }
 
     @Test func anAnswerTheStrictParserRefusesIsNotPassedOn() {

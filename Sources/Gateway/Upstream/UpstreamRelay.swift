@@ -177,10 +177,7 @@ struct UpstreamRelay: Sendable {
         own.gatewayAnswers = []
         guard Self.isEventStream(answer.headers) else {
             if let message = await readMessages(of: answer, plan: own, outcome: &outcome) {
-                // A CR would end an SSE line; in JSON the strict parser accepted, every raw CR is
-                // whitespace between tokens (control characters in strings must be escaped).
-                let event = ServerSentEvent(data: message.filter { $0 != UInt8(ascii: "\r") })
-                outcome.bytesOut += try await write(event.encoded(), to: &writer)
+                outcome.bytesOut += try await write(ServerSentEvent(parsedJSON: message).encoded(), to: &writer)
             }
             return
         }
