@@ -25,6 +25,7 @@ func buildApplication(
         addressGuard: addressGuard, clientLimit: options.maxUpstreamClients, eventLoopGroup: eventLoopGroup, logger: logger)
     let gatewayMetrics = GatewayMetrics()
     let spool = try await AuditSpool.open(path: options.auditSpoolDir, sizeLimit: options.auditSpoolMaxBytes)
+    let rewritePool = AnswerRewritePool(threads: options.answerRewriteThreads, niceness: Int32(options.answerRewriteNiceness))
     var services: [any Service] = [
         SnapshotClient(
             controlPlaneURL: options.controlPlaneURL,
@@ -37,6 +38,7 @@ func buildApplication(
             logger: logger
         ),
         upstream,
+        rewritePool,
     ]
     let approvalWebhook = ApprovalWebhook(
         signing: ApprovalWebhookSigning(keyRing: keyRing),
@@ -69,7 +71,7 @@ func buildApplication(
         argumentsFingerprint: fingerprint,
         liveDefinitions: LiveToolDefinitions(),
         reportDrift: { driftReporter.report(serverID: $0, tool: $1, observedHash: $2) },
-        relay: UpstreamRelay(maxEventBytes: options.maxEventBytes, metrics: gatewayMetrics),
+        relay: UpstreamRelay(maxEventBytes: options.maxEventBytes, metrics: gatewayMetrics, rewritePool: rewritePool),
         metrics: gatewayMetrics,
         limits: MCPEndpoint.Limits(
             maxBodyBytes: options.maxBodyBytes, bodyReadTimeout: .seconds(options.bodyReadTimeout), maxEventBytes: options.maxEventBytes,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 import Shared
 
 /// Settings of a gateway worker beyond `CommonOptions`; each help text names its environment variable.
@@ -42,6 +43,12 @@ struct GatewayOptions: ParsableArguments {
 
     @Option(help: "Largest upstream SSE event (or JSON answer the gateway rewrites) in bytes; a larger one is cut with an error. Env: PORTCULLIS_MAX_EVENT_BYTES.")
     var maxEventBytes: Int = EnvironmentVariables.int("PORTCULLIS_MAX_EVENT_BYTES") ?? 8 << 20
+
+    @Option(help: "Threads that parse and rewrite upstream answers over 64 KiB (large tools/list answers), at a low CPU priority; each account has one answer in work at a time. Env: PORTCULLIS_ANSWER_REWRITE_THREADS.")
+    var answerRewriteThreads: Int = EnvironmentVariables.int("PORTCULLIS_ANSWER_REWRITE_THREADS") ?? System.coreCount
+
+    @Option(help: "Nice value (0-19) of those threads: 19, the lowest priority, lets every account's calls go first. Env: PORTCULLIS_ANSWER_REWRITE_NICENESS.")
+    var answerRewriteNiceness: Int = EnvironmentVariables.int("PORTCULLIS_ANSWER_REWRITE_NICENESS") ?? Int(AnswerRewritePool.defaultNiceness)
 
     @Option(help: "Most messages in one JSON-RPC batch (MCP 2025-03-26); a larger batch gets -32600. Env: PORTCULLIS_MAX_BATCH_SIZE.")
     var maxBatchSize: Int = EnvironmentVariables.int("PORTCULLIS_MAX_BATCH_SIZE") ?? 100

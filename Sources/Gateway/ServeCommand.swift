@@ -22,8 +22,12 @@ struct ServeCommand: AsyncParsableCommand {
                               ("--idle-timeout", options.idleTimeout), ("--approval-keep-alive", options.approvalKeepAlive),
                               ("--max-batch-size", options.maxBatchSize),
                               ("--approval-requests-per-minute", options.approvalRequestsPerMinute),
-                              ("--max-upstream-clients", options.maxUpstreamClients)] where value <= 0 {
+                              ("--max-upstream-clients", options.maxUpstreamClients),
+                              ("--answer-rewrite-threads", options.answerRewriteThreads)] where value <= 0 {
             throw ValidationError("\(name) must be positive")
+        }
+        if !(0...19).contains(options.answerRewriteNiceness) {
+            throw ValidationError("--answer-rewrite-niceness must be between 0 and 19")
         }
         if options.snapshotFileMaxAge < 0 {
             throw ValidationError("--snapshot-file-max-age must be 0 (no maximum) or more")

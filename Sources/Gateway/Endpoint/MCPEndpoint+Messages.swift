@@ -73,11 +73,11 @@ extension MCPEndpoint {
     /// shape, not by the id of a `tools/list` the agent sent (issue 10 item 7): an upstream may
     /// put a tool list in any response, under an id of another JSON type (`"1"` for `1`) that a
     /// lenient client still matches, or on its GET stream.
-    func toolListRewrite(_ exchange: MCPExchange) -> @Sendable (JSONValue) -> JSONValue {
+    func toolListRewrite(_ exchange: MCPExchange) -> @Sendable (JSONValue) -> JSONValue? {
         let filter = ToolListFilter(
             snapshot: exchange.snapshot, grant: exchange.caller, liveDefinitions: liveDefinitions, reportDrift: reportDrift)
         return { message in
-            guard var object = message.objectValue, let result = object["result"], result["tools"] != nil else { return message }
+            guard var object = message.objectValue, let result = object["result"], result["tools"] != nil else { return nil }
             object["result"] = filter.filter(result)
             return .object(object)
         }

@@ -23,6 +23,13 @@ extension ServerSentEvent {
         self.init(data: message.serializedBytes())
     }
 
+    /// A JSON message as the upstream wrote it, as a `message` event. A CR would end an SSE line;
+    /// in JSON the strict parser accepted, every raw CR is whitespace between tokens (control
+    /// characters inside strings must be escaped), so dropping them keeps the message.
+    init(parsedJSON bytes: [UInt8]) {
+        self.init(data: bytes.filter { $0 != UInt8(ascii: "\r") })
+    }
+
     /// An SSE comment: ignored by clients, it keeps proxies and idle timers from closing a held stream.
     static let keepAlive = ByteBuffer(string: ": keep-alive\n\n")
 }

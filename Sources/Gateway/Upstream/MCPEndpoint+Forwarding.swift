@@ -82,6 +82,7 @@ extension MCPEndpoint {
     func relayed(_ plan: UpstreamRelay.Plan, _ exchange: MCPExchange) -> UpstreamRelay.Plan {
         var plan = plan
         plan.rewrite = toolListRewrite(exchange)
+        plan.account = exchange.caller.server.accountID
         return plan
     }
 

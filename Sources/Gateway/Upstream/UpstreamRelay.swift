@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -8,12 +9,16 @@ import Shared
 /// event as they arrive and written on at once, never buffered whole; an event over the limit, one
 /// that is not JSON, or a stream that never ends an event, is cut with a JSON-RPC error event. A
 /// 2xx JSON answer is read whole up to the same limit, rewritten, then written; HTTP errors stream
-/// through.
+/// through. A message the rewrite leaves alone goes on as the upstream's own bytes; large ones are
+/// parsed and rewritten on the `AnswerRewritePool` (issue 10 item 26).
 struct UpstreamRelay: Sendable {
     /// What to change on the way back.
     struct Plan: Sendable {
-        /// Applied to every JSON-RPC message coming back; nil relays them unchanged.
-        var rewrite: (@Sendable (JSONValue) -> JSONValue)?
+        /// Applied to every JSON-RPC message coming back; nil (or a nil result: nothing to change)
+        /// relays them as they came.
+        var rewrite: (@Sendable (JSONValue) -> JSONValue?)?
+        /// The account the answer is for: large answers are rewritten in its turn (`AnswerRewritePool`).
+        var account: UUID?
         /// Answers the gateway made itself for part of a batch, merged into the upstream's.
         var gatewayAnswers: [JSONValue] = []
         /// The request a cut stream's error event answers; nil for a GET stream.
@@ -46,6 +51,7 @@ struct UpstreamRelay: Sendable {
 
     let maxEventBytes: Int
     let metrics: GatewayMetrics
+    let rewritePool: AnswerRewritePool
     /// Answers larger than this are relayed but not kept: errors are a code and a message, and an
     /// audit row is no place for a large result.
     static let answerCaptureBytes = 64 << 10
@@ -79,9 +85,9 @@ struct UpstreamRelay: Sendable {
             })
         }
         var read = Outcome()
-        let message = await readMessages(of: answer, plan: plan, outcome: &read)
+        let messages = await readMessages(of: answer, plan: plan, outcome: &read)
         let answered = read
-        guard let message else {
+        guard let messages else {
             // 202 (or an empty 2xx) for notifications and responses: nothing to relay.
             return Response(status: status, headers: headers, body: ResponseBody(contentLength: 0) { writer in
                 try await Self.reporting(to: finished, from: answered) { _ in try await writer.finish(nil) }
@@ -89,7 +95,7 @@ struct UpstreamRelay: Sendable {
         }
         var jsonHeaders = headers
         jsonHeaders[.contentType] = GatewayAnswers.jsonContentType
-        let bytes = ByteBuffer(bytes: message.serializedBytes())
+        let bytes = ByteBuffer(bytes: messages)
         // Its length is known: sent with `Content-Length` in one write, not re-chunked (issue 11 item 4).
         return Response(status: .ok, headers: jsonHeaders, body: ResponseBody(contentLength: bytes.readableBytes) { writer in
             try await Self.reporting(to: finished, from: answered) { outcome in
@@ -138,24 +144,24 @@ struct UpstreamRelay: Sendable {
         }
     }
 
-    /// A 2xx JSON answer read whole, rewritten and merged with the gateway's answers; nil when
-    /// there is nothing to relay (an empty body and no gateway answers). An answer that cannot be
-    /// read or parsed is replaced by the error that cuts it.
-    private func readMessages(of answer: UpstreamClient.Answer, plan: Plan, outcome: inout Outcome) async -> JSONValue? {
+    /// A 2xx JSON answer read whole, rewritten and merged with the gateway's answers, as the bytes
+    /// to send; nil when there is nothing to relay (an empty body and no gateway answers). An answer
+    /// that cannot be read or parsed is replaced by the error that cuts it.
+    private func readMessages(of answer: UpstreamClient.Answer, plan: Plan, outcome: inout Outcome) async -> [UInt8]? {
         do {
             let buffer = try await answer.body.collect(upTo: maxEventBytes)
             // A 202 carries no messages (MCP transport); whatever body a hostile one has is dropped.
             guard buffer.readableBytes > 0, answer.status != 202 else {
-                return plan.gatewayAnswers.isEmpty ? nil : .array(plan.gatewayAnswers)
+                return plan.gatewayAnswers.isEmpty ? nil : JSONValue.array(plan.gatewayAnswers).serializedBytes()
             }
-            let value = Self.map(try JSONParser().parse(Array(buffer.readableBytesView)), plan.rewrite)
-            outcome.answer = Self.response(in: value, answering: plan)
-            return plan.gatewayAnswers.isEmpty ? value : .array(plan.gatewayAnswers + (value.arrayValue ?? [value]))
+            let message = try await rewrittenMessage(Array(buffer.readableBytesView), plan: plan)
+            outcome.answer = message.answer
+            return message.bytes
         } catch {
             let reason = error is NIOTooManyBytesError ? "an answer larger than \(maxEventBytes) bytes" : Self.reason(error)
             outcome.failure = reason
             let cut = cutAnswer(plan, reason: reason).jsonValue
-            return plan.gatewayAnswers.isEmpty ? cut : .array(plan.gatewayAnswers + [cut])
+            return (plan.gatewayAnswers.isEmpty ? cut : .array(plan.gatewayAnswers + [cut])).serializedBytes()
         }
     }
 
@@ -168,11 +174,11 @@ struct UpstreamRelay: Sendable {
         for extra in plan.gatewayAnswers {
             outcome.bytesOut += try await write(ServerSentEvent(message: extra).encoded(), to: &writer)
         }
+        var own = plan
+        own.gatewayAnswers = []
         guard Self.isEventStream(answer.headers) else {
-            var own = plan
-            own.gatewayAnswers = []
             if let message = await readMessages(of: answer, plan: own, outcome: &outcome) {
-                outcome.bytesOut += try await write(ServerSentEvent(message: message).encoded(), to: &writer)
+                outcome.bytesOut += try await write(ServerSentEvent(parsedJSON: message).encoded(), to: &writer)
             }
             return
         }
@@ -181,10 +187,10 @@ struct UpstreamRelay: Sendable {
         while true {
             // Reading and parsing fail on the upstream's side (the stream is cut with an error
             // event); writing fails on the agent's (the error goes up).
-            let events: [ServerSentEvent]
+            var events: [ServerSentEvent] = []
             do {
                 guard let chunk = try await chunks.next() else { break }
-                events = try parser.feed(chunk.readableBytesView).map { try rewritten($0, plan: plan, outcome: &outcome) }
+                for event in try parser.feed(chunk.readableBytesView) { events.append(try await rewritten(event, plan: own, outcome: &outcome)) }
             } catch {
                 let reason = Self.reason(error)
                 outcome.failure = reason
@@ -197,15 +203,12 @@ struct UpstreamRelay: Sendable {
 
     /// One upstream event as it goes on: an empty one (a priming `id:`) carries no message;
     /// anything else must be a JSON message the strict parser accepts, or the stream is cut.
-    private func rewritten(_ event: ServerSentEvent, plan: Plan, outcome: inout Outcome) throws(JSONParseError) -> ServerSentEvent {
+    private func rewritten(_ event: ServerSentEvent, plan: Plan, outcome: inout Outcome) async throws -> ServerSentEvent {
         guard !event.data.isEmpty else { return event }
-        let message = try JSONParser().parse(event.data)
-        if event.data.count <= Self.answerCaptureBytes, let answer = Self.response(in: message, answering: plan) {
-            outcome.answer = answer
-        }
-        guard let rewrite = plan.rewrite else { return event }
+        let message = try await rewrittenMessage(event.data, plan: plan)
+        if let answer = message.answer { outcome.answer = answer }
         var event = event
-        event.data = Self.map(message, rewrite).serializedBytes()
+        event.data = message.bytes
         return event
     }
 
@@ -224,13 +227,7 @@ struct UpstreamRelay: Sendable {
         return count
     }
 
-    private static func map(_ value: JSONValue, _ rewrite: ((JSONValue) -> JSONValue)?) -> JSONValue {
-        guard let rewrite else { return value }
-        if let elements = value.arrayValue { return .array(elements.map(rewrite)) }
-        return rewrite(value)
-    }
-
-    private static func response(in message: JSONValue, answering plan: Plan) -> JSONValue? {
+    static func response(in message: JSONValue, answering plan: Plan) -> JSONValue? {
         guard plan.capturesAnswer, let id = plan.requestID else { return nil }
         return (message.arrayValue ?? [message]).first {
             $0["id"].flatMap(JSONRPCID.init) == id && ($0["result"] != nil || $0["error"] != nil)

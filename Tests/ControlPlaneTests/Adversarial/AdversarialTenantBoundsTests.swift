@@ -79,6 +79,37 @@ struct AdversarialTenantBoundsTests {
         }
     }
 
+    @Test func serversBeyondTheAccountLimitAreRefusedWithAProblemNamingTheLimit() async throws {
+        try await withAPI(configure: allowLoopbackUpstreams) { api, database in
+            try await database.execute("UPDATE account_limits SET servers = 1")
+            try await FakeCatalogUpstream.run(tools: [FakeCatalogUpstream.tool("echo")]) { upstream in
+                let full = try await api.signup("Full")
+                let other = try await api.signup("Other")
+                _ = try await api.registerServer("first", url: upstream.url, by: full)
+                let refused = try await api.send(.post, "/v1/servers", key: full.key, json: ["name": "second", "url": .string(upstream.url)])
+                #expect(refused.status == .conflict && refused.isProblem)
+                #expect(refused["detail"]?.stringValue?.contains("servers (1)") == true)
+                _ = try await api.registerServer("first", url: upstream.url, by: other)
+            }
+        }
+    }
+
+    @Test func liveGrantsAreBoundedPerAccountAndARevokedOneFreesItsPlace() async throws {
+        try await withAPI { api, database in
+            try await database.execute("UPDATE account_limits SET grants = 1")
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin)
+            let first = try await api.createGrant(server: server, by: admin, label: "first")
+            #expect(first.status == .created)
+            let refused = try await api.createGrant(server: server, by: admin, label: "second")
+            #expect(refused.status == .conflict && refused.isProblem)
+            #expect(refused["detail"]?.stringValue?.contains("grants (1)") == true)
+            let firstID = try #require(first["id"]?.stringValue)
+            #expect(try await api.send(.delete, "/v1/grants/\(firstID)", key: admin.key).status == .noContent)
+            #expect(try await api.createGrant(server: server, by: admin, label: "third").status == .created)
+        }
+    }
+
     /// Workers insert approvals as the table owner, not through the API: the bound holds there too.
     @Test func pendingApprovalsBeyondTheLimitAreRefusedByTheDatabaseItself() async throws {
         try await withAPI { api, database in

@@ -6,11 +6,23 @@ import Testing
 
 /// SPEC 5.9 against a real worker: every kind of bad input gets its clear answer and none of it
 /// reaches the upstream; an endless SSE event is cut; an upstream that is slow or absent is
-/// answered -32603. (Body-read timeouts: AdversarialAuditRowTests; batch caps and request methods
+/// answered -32603; a client that never finishes its headers is cut at the idle timeout.
+/// (Body-read timeouts: AdversarialAuditRowTests; batch caps and request methods
 /// sent as notifications: AdversarialIncomingMessageTests.)
 @Suite(.timeLimit(.minutes(3)))
 struct AdversarialBadInputTests {
     static let allowAll: JSONValue = ["version": "1", "default": "allow", "pin": "off"]
+
+    /// Without the idle timeout the worker waits for the rest of the headers forever, and the
+    /// exchange's read ends at its own safety net with the connection still open.
+    @Test func aClientThatNeverFinishesItsHeadersIsDisconnectedAtTheIdleTimeout() async throws {
+        try await GatewayHarness.with { harness in
+            let worker = try await harness.startWorker(arguments: ["--idle-timeout", "1"])
+            defer { Task { try? await worker.stop() } }
+            let answer = try await rawExchange(port: worker.server.port, "POST /mcp/x HTTP/1.1\r\nHost: localhost\r\n")
+            #expect(answer.closedByServer)
+        }
+    }
 
     @Test func badInputIsAnsweredClearlyAndNeverReachesTheUpstream() async throws {
         try await GatewayHarness.with { harness in

@@ -4,6 +4,8 @@ import Shared
 import TestSupport
 import Testing
 
+@testable import Gateway
+
 /// Issue 10 items 7 and 8 with real processes: a malicious upstream cannot slip a tool past the
 /// grant's filter, an event past the strict parser, or a header past the allowlist.
 @Suite(.timeLimit(.minutes(3)))
@@ -57,6 +59,29 @@ struct AdversarialUpstreamTests {
             let streamed = Self.listedNames(messages)
             #expect(streamed.contains("echo"))
             #expect(!streamed.contains("stop-pod"))
+        }
+    }
+
+    /// Issue 10 item 26 moved answers over 64 KiB to the rewrite pool: they are filtered all the same.
+    @Test func aToolListTooLargeToRewriteInlineIsFilteredAllTheSame() async throws {
+        try await GatewayHarness.with { harness in
+            let upstream = try await FakeMCPUpstream.start(.init())
+            defer { Task { await upstream.stop() } }
+            let grant = try await harness.grant(on: upstream, policy: Self.hidingStopPod)
+            let worker = try await harness.startWorker()
+            defer { Task { try? await worker.stop() } }
+            try await worker.waitForGrant(grant)
+
+            let filler = (0..<200).map { FakeMCPUpstream.tool("filler-\($0)", description: String(repeating: "x", count: 1024)) }
+            upstream.setTools([FakeMCPUpstream.tool("echo"), FakeMCPUpstream.tool("stop-pod")] + filler)
+            for mode in [FakeMCPUpstream.Mode.json, .sse] {
+                upstream.setMode(mode)
+                let answer = try await worker.post(Self.listRequest(2), grant: grant)
+                #expect(answer.body.count > AnswerRewritePool.defaultInlineBytes, "\(mode)")
+                let names = Self.listedNames(answer.messages)
+                #expect(names.contains("echo") && names.contains("filler-199"), "\(mode): \(answer.text.prefix(300))")
+                #expect(!names.contains("stop-pod"), "\(mode)")
+            }
         }
     }
 
