@@ -35,6 +35,9 @@ actor AuditSpool {
     /// `sizeLimit` fail.
     var spooledBytes: Int { writer.spooledBytes }
 
+    /// Bytes written by this process, and how many of them are synced.
+    nonisolated var progress: (written: Int, synced: Int) { writer.progress }
+
     /// Opens (or creates) the spool in `path`, locks it for this process (`AuditSpoolError.inUse` if
     /// another one holds it) and starts a new segment for this process's appends.
     /// - Parameters:

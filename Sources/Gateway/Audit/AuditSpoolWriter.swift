@@ -96,6 +96,10 @@ final class AuditSpoolWriter: @unchecked Sendable {
     /// Bytes the spool holds unshipped or queued; appends that would pass `sizeLimit` fail.
     var spooledBytes: Int { locked { $0.unshippedBytes + $0.queuedBytes } }
 
+    /// Bytes written by this process, and how many of them are synced: the difference is what a
+    /// machine crash could lose right now.
+    var progress: (written: Int, synced: Int) { locked { ($0.written, $0.synced) } }
+
     /// Every segment with where its records end, and the one being appended to.
     var segments: (extents: [UInt64: Extent], active: UInt64) { locked { ($0.extents, $0.active) } }
 
