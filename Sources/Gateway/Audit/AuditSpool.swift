@@ -102,7 +102,8 @@ actor AuditSpool {
     /// actor: the caller frames its records and hands them to the writer's queue directly.
     @discardableResult
     nonisolated func append(_ events: [AuditEvent]) async throws -> Int {
-        try await writer.append(Self.records(events), wait: durability.appendWaitsFor)
+        guard !events.isEmpty else { return writer.spooledBytes }
+        return try await writer.append(Self.records(events), wait: durability.appendWaitsFor)
     }
 
     /// Hands `events` to the writer and returns at once (issue 11 item 2: a `response` row never
@@ -110,7 +111,8 @@ actor AuditSpool {
     /// within the sync interval; a failed write is retried in a new segment. Throws `spoolFull`.
     @discardableResult
     nonisolated func appendWithoutWaiting(_ events: [AuditEvent]) throws -> Int {
-        try writer.append(Self.records(events))
+        guard !events.isEmpty else { return writer.spooledBytes }
+        return try writer.append(Self.records(events))
     }
 
     private nonisolated static func records(_ events: [AuditEvent]) -> [UInt8] {
