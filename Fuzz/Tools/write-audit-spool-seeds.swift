@@ -1,5 +1,6 @@
 // Writes Fuzz/Corpus/audit-spool: spool segments framed and encoded by the gateway's own code
-// (AuditSpoolRecord, AuditEvent+SpoolPayload), compiled together with this file by `make fuzz-seeds`.
+// (AuditSpoolFormat, AuditSpoolRecord, AuditEvent+BinarySpoolPayload, and AuditEvent+SpoolPayload
+// for the format before issue 11), compiled together with this file by `make fuzz-seeds`.
 import Foundation
 
 let account = UUID(uuidString: "5A6F0C1E-2B3D-4E5F-8899-AABBCCDDEEFF")!
@@ -42,9 +43,12 @@ response.jsonrpcID = "req-7"
 response.result = try JSONValue.parse(#"{"content":[{"type":"text","text":"ok"}],"isError":false}"#)
 response.approvalID = UUID(uuidString: "00000000-0000-4000-8000-0000000000e5")
 
-func segment(_ events: [AuditEvent]) -> Data {
-    var bytes: [UInt8] = []
-    for event in events { AuditSpoolRecord.append(payload: event.spoolPayload(), to: &bytes) }
+func segment(_ events: [AuditEvent], format: AuditSpoolFormat = .current) -> Data {
+    var bytes = format.header
+    for event in events {
+        let payload = format == .json ? event.spoolPayload() : event.binarySpoolPayload()
+        AuditSpoolRecord.append(payload: payload, format: format, to: &bytes)
+    }
     return Data(bytes)
 }
 
@@ -54,6 +58,13 @@ try segment([call]).write(to: folder.appendingPathComponent("denied-call.seg"))
 try segment([minimal, call, response]).write(to: folder.appendingPathComponent("three-events.seg"))
 // A crash mid-write: the last record cut short.
 try segment([call, response]).dropLast(5).write(to: folder.appendingPathComponent("torn-tail.seg"))
-// Bare payloads, which the target also reads as one record's payload.
-try Data(call.spoolPayload()).write(to: folder.appendingPathComponent("denied-call.payload"))
-try Data(response.spoolPayload()).write(to: folder.appendingPathComponent("response.payload"))
+// A crash in a preallocated segment: the records, then the zero-filled rest.
+try (segment([minimal, call]) + Data(count: 256)).write(to: folder.appendingPathComponent("preallocated-tail.seg"))
+// A segment an older gateway wrote (issue 11 item 2: still read), and one of a version not known.
+try segment([minimal, call, response], format: .json).write(to: folder.appendingPathComponent("json-format.seg"))
+try (Data(AuditSpoolFormat.magic + [9]) + segment([minimal]).dropFirst(AuditSpoolFormat.headerSize))
+    .write(to: folder.appendingPathComponent("unknown-version.seg"))
+// Bare payloads, which the target also reads as one record's payload in each format.
+try Data(call.binarySpoolPayload()).write(to: folder.appendingPathComponent("denied-call.payload"))
+try Data(response.binarySpoolPayload()).write(to: folder.appendingPathComponent("response.payload"))
+try Data(call.spoolPayload()).write(to: folder.appendingPathComponent("denied-call.json-payload"))

@@ -24,9 +24,15 @@ func buildApplication(
     let upstream = UpstreamClient(
         addressGuard: addressGuard, clientLimit: options.maxUpstreamClients, eventLoopGroup: eventLoopGroup, logger: logger)
     let gatewayMetrics = GatewayMetrics()
-    let spool = try await AuditSpool.open(path: options.auditSpoolDir, sizeLimit: options.auditSpoolMaxBytes)
+    guard options.auditSyncInterval >= 0 else { throw ConfigurationError("--audit-sync-interval must be 0 or more milliseconds") }
+    let spool = try await AuditSpool.open(
+        path: options.auditSpoolDir, sizeLimit: options.auditSpoolMaxBytes, durability: options.auditDurability,
+        syncInterval: .milliseconds(options.auditSyncInterval), logger: logger)
     let rewritePool = AnswerRewritePool(threads: options.answerRewriteThreads, niceness: Int32(options.answerRewriteNiceness))
+    // First, so it stops last: its graceful shutdown writes and syncs what the server and the
+    // shipper left queued (`response` rows are queued without waiting).
     var services: [any Service] = [
+        spool,
         SnapshotClient(
             controlPlaneURL: options.controlPlaneURL,
             workerToken: options.workerToken,

@@ -38,6 +38,12 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Size limit of the audit spool in bytes: past it the worker answers 503 instead of dropping events. Env: PORTCULLIS_AUDIT_SPOOL_MAX_BYTES.")
     var auditSpoolMaxBytes: Int = EnvironmentVariables.int("PORTCULLIS_AUDIT_SPOOL_MAX_BYTES") ?? 1 << 30
 
+    @Option(help: "What an audit event's append waits for before the call is forwarded or answered: process (written to the spool file: kill -9 of the worker loses nothing, a machine crash at most the last --audit-sync-interval) or machine (fdatasync'd to stable storage, shared by concurrent calls; costs a disk sync per call). Env: PORTCULLIS_AUDIT_DURABILITY.")
+    var auditDurability: AuditDurability = EnvironmentVariables.string("PORTCULLIS_AUDIT_DURABILITY").flatMap(AuditDurability.init(rawValue:)) ?? .process
+
+    @Option(help: "Milliseconds after which written audit events are fdatasync'd in the background, bounding what a machine crash could lose with --audit-durability process (0: sync after every write). Env: PORTCULLIS_AUDIT_SYNC_INTERVAL.")
+    var auditSyncInterval: Int = EnvironmentVariables.int("PORTCULLIS_AUDIT_SYNC_INTERVAL") ?? 10
+
     @Option(help: "Largest request body in bytes; larger bodies get 413. Env: PORTCULLIS_MAX_BODY_BYTES.")
     var maxBodyBytes: Int = EnvironmentVariables.int("PORTCULLIS_MAX_BODY_BYTES") ?? 4 << 20
 
@@ -79,3 +85,5 @@ struct GatewayOptions: ParsableArguments {
 enum CounterStoreKind: String, ExpressibleByArgument, CaseIterable, Sendable {
     case postgres, memory
 }
+
+extension AuditDurability: ExpressibleByArgument {}

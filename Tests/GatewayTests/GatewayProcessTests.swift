@@ -11,6 +11,7 @@ struct GatewayProcessTests {
             ("--secret-keys", "PORTCULLIS_SECRET_KEYS"), ("--worker-token", "PORTCULLIS_WORKER_TOKEN"),
             ("--control-plane-url", "PORTCULLIS_CONTROL_PLANE_URL"), ("--allow-upstream-cidr", "PORTCULLIS_ALLOW_UPSTREAM_CIDRS"),
             ("--counters", "PORTCULLIS_COUNTERS"), ("--audit-spool-dir", "PORTCULLIS_AUDIT_SPOOL_DIR"),
+            ("--audit-durability", "PORTCULLIS_AUDIT_DURABILITY"), ("--audit-sync-interval", "PORTCULLIS_AUDIT_SYNC_INTERVAL"),
             ("--worker-id", "PORTCULLIS_WORKER_ID"), ("--snapshot-file", "PORTCULLIS_SNAPSHOT_FILE"), ("--log-level", "PORTCULLIS_LOG_LEVEL"), ("--log-format", "PORTCULLIS_LOG_FORMAT"),
         ]
         let help = try ChildProcess.run(["\(builtProductsFolder())/gateway", "serve", "--help"])

@@ -1,9 +1,10 @@
 import Foundation
 import Shared
 
-/// An event's form inside the spool: a JSON object with the `audit_events` column names. JSON
-/// because `JSONValue` already carries `jsonrpc_id`, arguments and results with their numbers'
-/// exact text, so the event read back hashes exactly as the one appended.
+/// An event as a JSON object with the `audit_events` column names: the payload of `json` spool
+/// segments (written before issue 11, still read so an upgrade ships them) and of
+/// `audit_dead_letters`. `JSONValue` carries `jsonrpc_id`, arguments and results with their
+/// numbers' exact text, so the event read back hashes exactly as the one written.
 extension AuditEvent {
     func spoolPayload() -> [UInt8] {
         var object = columnMembers()

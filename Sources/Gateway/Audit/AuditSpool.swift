@@ -1,16 +1,17 @@
+import Logging
 import NIOPosix
 import Shared
 
-/// The worker's local audit spool (SPEC 7): events are appended here, durably, before an allowed
-/// call is forwarded or a denial answered; `AuditShipper` moves them to PostgreSQL and releases
-/// what is committed.
+/// The worker's local audit spool (SPEC 7): events are appended here before an allowed call is
+/// forwarded or a denial answered; `AuditShipper` moves them to PostgreSQL and releases what is
+/// committed.
 ///
-/// Appends go to the newest segment file as framed records (`AuditSpoolRecord`). Concurrent appends
-/// share one `write` + `fdatasync` (group commit): while one caller syncs, others queue their bytes,
-/// and the next caller to lead writes the whole queue at once. One process owns the folder (an
-/// exclusive `flock`, issue 10 item 6); each start appends to a new segment, so a record torn by a
-/// crash is only ever at the end of an older segment, where readers stop. All file I/O runs on a
-/// thread pool, never on the cooperative pool.
+/// Appends go through `AuditSpoolWriter` (a queue and dedicated threads, issue 11 item 2) to the
+/// newest segment file as framed binary records (`AuditSpoolRecord`, `AuditSpoolFormat`). How long
+/// an append waits is the spool's `AuditDurability`. One process owns the folder (an exclusive
+/// `flock`, issue 10 item 6); each start appends to a new segment, so a record torn by a crash is
+/// only ever at the end of an older segment, where readers stop. The shipper's side (reading,
+/// releasing) runs its file I/O on a thread pool, never on the cooperative pool.
 actor AuditSpool {
     /// Events read back in spool order, and where the next read starts.
     struct Batch: Sendable {
@@ -19,217 +20,182 @@ actor AuditSpool {
     }
 
     private let directory: AuditSpoolDirectory
-    private let sizeLimit: Int
-    private let segmentSizeLimit: Int
+    private let writer: AuditSpoolWriter
+    /// What an awaited append waits for.
+    nonisolated let durability: AuditDurability
     private let threadPool: NIOThreadPool
     /// Holds the folder's lock while the spool is open.
     private var lockDescriptor: Int32
-
-    /// Every segment on disk with its size; for the segment being appended to, only synced bytes.
-    private var segmentSizes: [UInt64: Int]
-    private var activeSegment: UInt64
-    private var activeDescriptor: Int32
-    /// The number the next segment gets. It moves on with every attempt, so a number whose file
-    /// could not be created (left behind, or refused) is never tried again: one failure to start a
-    /// segment fails one write, not every write after it (issue 10 item 6).
-    private var nextSegment: UInt64
-    /// A failed write may have left part of a record in the active segment: append to a new one.
-    private var activeSegmentDamaged = false
-    private var queuedBytes: [UInt8] = []
-    /// Callers whose bytes are in `queuedBytes`; resumed with `true` to lead the next write.
-    private var queuedWriters: [CheckedContinuation<Bool, any Error>] = []
-    private var isWriting = false
+    /// The formats of the segments read so far (segments an older gateway left may be `json`).
+    private var formats: [UInt64: AuditSpoolFormat] = [:]
     /// Where the shipped part of the spool ends: everything before it is committed in PostgreSQL.
     private(set) var shippedPosition: AuditSpoolPosition
 
-    /// Bytes the spool holds on disk or about to write; appends that would pass `sizeLimit` fail.
-    var spooledBytes: Int { segmentSizes.values.reduce(0, +) + queuedBytes.count }
+    /// Bytes of unshipped events the spool holds or is about to write; appends that would pass
+    /// `sizeLimit` fail.
+    var spooledBytes: Int { writer.spooledBytes }
+
+    /// Bytes written by this process, and how many of them are synced.
+    nonisolated var progress: (written: Int, synced: Int) { writer.progress }
 
     /// Opens (or creates) the spool in `path`, locks it for this process (`AuditSpoolError.inUse` if
     /// another one holds it) and starts a new segment for this process's appends.
     /// - Parameters:
     ///   - sizeLimit: bytes of unshipped events beyond which `append` throws `spoolFull`.
     ///   - segmentSizeLimit: a segment this large is closed and a new one started, so shipped
-    ///     events can be deleted while appends continue.
+    ///     events can be deleted while appends continue; each segment is preallocated this large.
+    ///   - durability: what `append` waits for (`--audit-durability`).
+    ///   - syncInterval: at most this long after a write, the written bytes are synced (`--audit-sync-interval`).
     static func open(
-        path: String, sizeLimit: Int, segmentSizeLimit: Int = 8 << 20, threadPool: NIOThreadPool = .singleton
+        path: String, sizeLimit: Int, segmentSizeLimit: Int = 8 << 20, durability: AuditDurability = .process,
+        syncInterval: Duration = .milliseconds(10), threadPool: NIOThreadPool = .singleton,
+        logger: Logger = Logger(label: "portcullis.audit-spool")
     ) async throws -> AuditSpool {
         let directory = AuditSpoolDirectory(path: path)
         let (lock, sizes, shipped, segment, descriptor) = try await threadPool.runIfActive {
             try directory.create()
             let lock = try directory.lock()
-            var sizes = try directory.segmentSizes()
-            let shipped = directory.readShippedMarker() ?? AuditSpoolPosition(segment: 0, offset: 0)
-            for number in sizes.keys where number < shipped.segment {
-                try directory.removeSegment(number)
-                sizes[number] = nil
-            }
-            let segment = max(sizes.keys.max().map { $0 + 1 } ?? 0, shipped.segment + 1)
-            let descriptor: Int32
             do {
-                descriptor = try directory.createSegment(segment)
+                var sizes = try directory.segmentSizes()
+                let shipped = directory.readShippedMarker() ?? AuditSpoolPosition(segment: 0, offset: 0)
+                for number in sizes.keys where number < shipped.segment {
+                    try directory.removeSegment(number)
+                    sizes[number] = nil
+                }
+                let segment = max(sizes.keys.max().map { $0 + 1 } ?? 0, shipped.segment + 1)
+                let descriptor = try directory.createSegment(segment, preallocating: segmentSizeLimit)
+                return (lock, sizes, shipped, segment, descriptor)
             } catch {
                 directory.closeDescriptor(lock)
                 throw error
             }
-            sizes[segment] = 0
-            return (lock, sizes, shipped, segment, descriptor)
         }
+        // Segments an earlier process left: their records start at 0 (json) or after the header,
+        // which counts as a few unshipped bytes until they are shipped.
+        var extents = sizes.mapValues { AuditSpoolWriter.Extent(start: 0, end: $0) }
+        let header = AuditSpoolFormat.current.headerSize
+        extents[segment] = AuditSpoolWriter.Extent(start: header, end: header)
+        let writer = AuditSpoolWriter(
+            directory: directory, extents: extents, activeSegment: segment, activeDescriptor: descriptor, shipped: shipped,
+            sizeLimit: sizeLimit, segmentSizeLimit: segmentSizeLimit, syncInterval: syncInterval, logger: logger)
         return AuditSpool(
-            directory: directory, sizeLimit: sizeLimit, segmentSizeLimit: segmentSizeLimit, threadPool: threadPool,
-            lockDescriptor: lock, segmentSizes: sizes, shippedPosition: shipped, activeSegment: segment,
-            activeDescriptor: descriptor)
+            directory: directory, writer: writer, durability: durability, threadPool: threadPool, lockDescriptor: lock,
+            shippedPosition: shipped)
     }
 
     private init(
-        directory: AuditSpoolDirectory, sizeLimit: Int, segmentSizeLimit: Int, threadPool: NIOThreadPool, lockDescriptor: Int32,
-        segmentSizes: [UInt64: Int], shippedPosition: AuditSpoolPosition, activeSegment: UInt64, activeDescriptor: Int32
+        directory: AuditSpoolDirectory, writer: AuditSpoolWriter, durability: AuditDurability, threadPool: NIOThreadPool,
+        lockDescriptor: Int32, shippedPosition: AuditSpoolPosition
     ) {
         self.directory = directory
-        self.sizeLimit = sizeLimit
-        self.segmentSizeLimit = segmentSizeLimit
+        self.writer = writer
+        self.durability = durability
         self.threadPool = threadPool
         self.lockDescriptor = lockDescriptor
-        self.nextSegment = activeSegment + 1
-        self.segmentSizes = segmentSizes
         self.shippedPosition = shippedPosition
-        self.activeSegment = activeSegment
-        self.activeDescriptor = activeDescriptor
     }
 
-    /// Returns once `events` are on stable storage, in this order and after every event appended
-    /// before, with the bytes the spool then holds (for the gauge, without another actor hop).
-    /// Throws `AuditSpoolError.spoolFull` (nothing appended) when they do not fit.
+    /// Returns once `events` are as durable as the spool's `durability` says (`process`: written to
+    /// the segment; `machine`: synced to stable storage), in this order and after every event
+    /// appended before, with the bytes the spool then holds (for the gauge). Throws
+    /// `AuditSpoolError.spoolFull` (nothing appended) when they do not fit. Not isolated to the
+    /// actor: the caller frames its records and hands them to the writer's queue directly.
     @discardableResult
-    func append(_ events: [AuditEvent]) async throws -> Int {
-        guard !events.isEmpty else { return spooledBytes }
+    nonisolated func append(_ events: [AuditEvent]) async throws -> Int {
+        guard !events.isEmpty else { return writer.spooledBytes }
+        return try await writer.append(Self.records(events), wait: durability.appendWaitsFor)
+    }
+
+    /// Hands `events` to the writer and returns at once (issue 11 item 2: a `response` row never
+    /// delays the answer or the next request). They are written with the next round and synced
+    /// within the sync interval; a failed write is retried in a new segment. Throws `spoolFull`.
+    @discardableResult
+    nonisolated func appendWithoutWaiting(_ events: [AuditEvent]) throws -> Int {
+        guard !events.isEmpty else { return writer.spooledBytes }
+        return try writer.append(Self.records(events))
+    }
+
+    private nonisolated static func records(_ events: [AuditEvent]) -> [UInt8] {
         var records: [UInt8] = []
-        for event in events { AuditSpoolRecord.append(payload: event.spoolPayload(), to: &records) }
-        guard spooledBytes + records.count <= sizeLimit else { throw AuditSpoolError.spoolFull }
-        queuedBytes += records
-        if isWriting {
-            let mustLead = try await withCheckedThrowingContinuation { queuedWriters.append($0) }
-            guard mustLead else { return spooledBytes }
-        } else {
-            isWriting = true
-        }
-        try await writeQueue()
-        return spooledBytes
+        for event in events { AuditSpoolRecord.append(payload: event.binarySpoolPayload(), to: &records) }
+        return records
     }
 
-    /// Writes everything queued with one `write` + `fdatasync`, then hands the writer role on.
-    private func writeQueue() async throws {
-        let bytes = queuedBytes
-        let writers = queuedWriters
-        queuedBytes = []
-        queuedWriters = []
-        var failure: (any Error)?
-        do {
-            if activeSegmentDamaged || segmentSizes[activeSegment, default: 0] >= segmentSizeLimit {
-                try await startNewSegment()
-            }
-            try await threadPool.runIfActive { [directory, activeDescriptor] in
-                try directory.appendDurably(bytes, to: activeDescriptor)
-            }
-            segmentSizes[activeSegment, default: 0] += bytes.count
-        } catch {
-            activeSegmentDamaged = true
-            failure = error
-        }
-        handOverWriting()
-        for writer in writers {
-            if let failure { writer.resume(throwing: failure) } else { writer.resume(returning: false) }
-        }
-        if let failure { throw failure }
-    }
-
-    /// The next queued caller writes the queue (its own bytes are in it), or the writer role is free.
-    private func handOverWriting() {
-        if queuedWriters.isEmpty {
-            isWriting = false
-        } else {
-            queuedWriters.removeFirst().resume(returning: true)
-        }
-    }
-
-    /// Closes the active segment and appends to a fresh one from now on; only while writing.
-    private func startNewSegment() async throws {
-        let next = nextSegment
-        nextSegment += 1
-        let descriptor = try await threadPool.runIfActive { [directory] in try directory.createSegment(next) }
-        directory.closeDescriptor(activeDescriptor)
-        activeSegment = next
-        activeDescriptor = descriptor
-        activeSegmentDamaged = false
-        segmentSizes[next] = 0
-    }
-
-    /// Up to `maxEvents` synced events from `position` on, skipping the torn end of older segments.
+    /// Up to `maxEvents` events from `position` on, skipping the torn end of older segments. Every
+    /// event written is read (in `process` durability also before its background sync: once
+    /// committed in PostgreSQL it no longer depends on the spool's disk).
     func readSynced(from position: AuditSpoolPosition, maxEvents: Int) async throws -> Batch {
+        let (extents, active) = writer.segments
         var position = position
         while true {
-            guard let size = segmentSizes[position.segment] else {
-                guard let next = segmentSizes.keys.filter({ $0 > position.segment }).min() else {
+            guard let extent = extents[position.segment] else {
+                guard let next = extents.keys.filter({ $0 > position.segment }).min() else {
                     return Batch(events: [], end: position)
                 }
                 position = AuditSpoolPosition(segment: next, offset: 0)
                 continue
             }
-            let available = size - position.offset
-            if available >= AuditSpoolRecord.headerSize {
-                let (payloads, consumed) = try await readRecords(at: position, available: available, maxEvents: maxEvents)
-                if !payloads.isEmpty {
-                    let events = try payloads.map(AuditEvent.init(spoolPayload:))
-                    return Batch(events: events, end: AuditSpoolPosition(segment: position.segment, offset: position.offset + consumed))
+            if let format = try await format(of: position.segment, end: extent.end) {
+                position.offset = max(position.offset, format.headerSize)
+                let available = extent.end - position.offset
+                if available >= AuditSpoolRecord.headerSize {
+                    let (payloads, consumed) = try await readRecords(
+                        at: position, format: format, available: available, maxEvents: maxEvents)
+                    if !payloads.isEmpty {
+                        let events = try payloads.map(format.event(from:))
+                        return Batch(events: events, end: AuditSpoolPosition(segment: position.segment, offset: position.offset + consumed))
+                    }
                 }
             }
             // Nothing whole is left here: a closed segment ends (possibly torn), the active one waits.
-            guard position.segment != activeSegment,
-                  let next = segmentSizes.keys.filter({ $0 > position.segment }).min()
+            guard position.segment != active, let next = extents.keys.filter({ $0 > position.segment }).min()
             else { return Batch(events: [], end: position) }
             position = AuditSpoolPosition(segment: next, offset: 0)
         }
     }
 
+    /// The format of a segment, from its first bytes; nil while it holds too few to tell.
+    private func format(of segment: UInt64, end: Int) async throws -> AuditSpoolFormat? {
+        if let known = formats[segment] { return known }
+        let start = try await threadPool.runIfActive { [directory] in
+            try directory.read(segment: segment, from: 0, maxBytes: min(end, AuditSpoolFormat.headerSize))
+        }
+        let format = try AuditSpoolFormat.of(segmentStart: start[...])
+        formats[segment] = format
+        return format
+    }
+
     private func readRecords(
-        at position: AuditSpoolPosition, available: Int, maxEvents: Int
+        at position: AuditSpoolPosition, format: AuditSpoolFormat, available: Int, maxEvents: Int
     ) async throws -> (payloads: [ArraySlice<UInt8>], consumed: Int) {
         // A first read of 1 MiB covers many events; one record larger than that gets a second read.
         for readSize in [min(available, 1 << 20), min(available, AuditSpoolRecord.maxPayloadSize + AuditSpoolRecord.headerSize)] {
             let bytes = try await threadPool.runIfActive { [directory] in
                 try directory.read(segment: position.segment, from: position.offset, maxBytes: readSize)
             }
-            let decoded = AuditSpoolRecord.decodeRecords(in: bytes[...], maxRecords: maxEvents)
+            let decoded = AuditSpoolRecord.decodeRecords(in: bytes[...], format: format, maxRecords: maxEvents)
             if !decoded.payloads.isEmpty || readSize == available { return decoded }
         }
         return ([], 0)
     }
 
     /// Records that everything before `position` is committed in PostgreSQL, so a restart does not
-    /// ship it again, and deletes the segments it no longer needs.
+    /// ship it again, and deletes the segments it no longer needs. The active segment stays until
+    /// it fills up (it is preallocated: deleting it would not give back less than a new one takes);
+    /// its shipped bytes no longer count against the size limit.
     func releaseShipped(upTo position: AuditSpoolPosition) async throws {
         try await threadPool.runIfActive { [directory] in try directory.writeShippedMarker(position) }
         shippedPosition = position
-        for number in segmentSizes.keys where number < position.segment {
+        for number in writer.release(upTo: position) {
             try await threadPool.runIfActive { [directory] in try directory.removeSegment(number) }
-            segmentSizes[number] = nil
-        }
-        // A fully shipped active segment is swapped for an empty one so its bytes leave the disk
-        // (and the size limit) even if no later append fills it up.
-        if position.segment == activeSegment, position.offset == segmentSizes[activeSegment], position.offset > 0, !isWriting {
-            isWriting = true
-            defer { handOverWriting() }
-            let shippedSegment = activeSegment
-            try await startNewSegment()
-            try await threadPool.runIfActive { [directory] in try directory.removeSegment(shippedSegment) }
-            segmentSizes[shippedSegment] = nil
+            formats[number] = nil
         }
     }
 
-    /// Closes the active segment and releases the folder's lock; the spool must not be used afterwards.
-    func close() {
-        directory.closeDescriptor(activeDescriptor)
-        activeDescriptor = -1
+    /// Writes what is queued, syncs it, closes the segments and releases the folder's lock; the
+    /// spool must not be used afterwards (appends fail with `closed`).
+    func close() async {
+        await writer.close()
         directory.closeDescriptor(lockDescriptor)
         lockDescriptor = -1
     }

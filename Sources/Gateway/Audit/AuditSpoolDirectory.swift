@@ -1,7 +1,8 @@
 import Foundation
 
 /// The spool's folder on disk: segment files `segment-<number>.log` and the `shipped` marker.
-/// Every function blocks on the file system; `AuditSpool` calls them on a thread pool only.
+/// Every function blocks on the file system; `AuditSpool` calls them on a thread pool, and
+/// `AuditSpoolWriter` on its own threads, never on the cooperative pool.
 struct AuditSpoolDirectory: Sendable {
     let path: String
 
@@ -26,7 +27,8 @@ struct AuditSpoolDirectory: Sendable {
         return descriptor
     }
 
-    /// Segment numbers present, with their sizes in bytes.
+    /// Segment numbers present, with their sizes in bytes (for a segment a crash left preallocated,
+    /// more than its records: reading stops at its unwritten, zero-filled rest).
     func segmentSizes() throws -> [UInt64: Int] {
         var sizes: [UInt64: Int] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: path)
@@ -38,13 +40,18 @@ struct AuditSpoolDirectory: Sendable {
         return sizes
     }
 
-    /// Opens a new, empty segment for appending. The folder is synced too, or a crash could lose
-    /// the file's name along with events already reported durable.
-    /// If the folder cannot be synced the new file is removed again, so a retry can create it.
-    func createSegment(_ number: UInt64) throws -> Int32 {
-        let descriptor = open(segmentPath(number), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600)
+    /// Creates a segment, preallocates `size` bytes for it (a full disk fails here, not half-way
+    /// through a record: issue 11 item 2) and writes the current format's header. The folder is
+    /// synced too, or a crash could lose the file's name along with events already reported durable.
+    /// If anything fails the new file is removed again, so a retry can create it.
+    func createSegment(_ number: UInt64, preallocating size: Int) throws -> Int32 {
+        let descriptor = open(segmentPath(number), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw AuditSpoolError.io("open", errno: errno) }
         do {
+            let header = AuditSpoolFormat.current.header
+            let result = posix_fallocate(descriptor, 0, off_t(max(size, header.count)))
+            guard result == 0 else { throw AuditSpoolError.io("fallocate", errno: result) }
+            try write(header, at: 0, to: descriptor)
             try syncFolder()
         } catch {
             close(descriptor)
@@ -58,12 +65,13 @@ struct AuditSpoolDirectory: Sendable {
         if descriptor >= 0 { close(descriptor) }
     }
 
-    /// Writes `bytes` at the end of the segment and waits until they are on stable storage.
-    func appendDurably(_ bytes: [UInt8], to descriptor: Int32) throws {
+    /// Writes `bytes` at `offset` (in the page cache: durable against the process's death, not yet
+    /// against the machine's).
+    func write(_ bytes: [UInt8], at offset: Int, to descriptor: Int32) throws {
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { buffer in
-                write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                pwrite(descriptor, buffer.baseAddress! + written, buffer.count - written, off_t(offset + written))
             }
             if result < 0 {
                 if errno == EINTR { continue }
@@ -71,7 +79,6 @@ struct AuditSpoolDirectory: Sendable {
             }
             written += result
         }
-        try syncData(descriptor)
     }
 
     /// Up to `maxBytes` of a segment from `offset`; empty when the segment is gone.
@@ -113,7 +120,8 @@ struct AuditSpoolDirectory: Sendable {
         let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw AuditSpoolError.io("open", errno: errno) }
         do {
-            try appendDurably(Array(position.description.utf8), to: descriptor)
+            try write(Array(position.description.utf8), at: 0, to: descriptor)
+            try syncData(descriptor)
             close(descriptor)
         } catch {
             close(descriptor)
@@ -130,7 +138,7 @@ struct AuditSpoolDirectory: Sendable {
         try syncData(descriptor)
     }
 
-    private func syncData(_ descriptor: Int32) throws {
+    func syncData(_ descriptor: Int32) throws {
         #if os(Linux)
         let result = fdatasync(descriptor)
         #else

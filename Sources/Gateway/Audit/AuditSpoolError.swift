@@ -1,7 +1,8 @@
 /// Why the spool refused an append or a read.
 struct AuditSpoolError: Error, Equatable, CustomStringConvertible {
     private enum Base: Equatable {
-        case spoolFull, corruptRecord, io(operation: String, errno: Int32), inUse(path: String)
+        case spoolFull, corruptRecord, io(operation: String, errno: Int32), inUse(path: String), unknownSegmentFormat(version: UInt8)
+        case closed
     }
     private let base: Base
 
@@ -10,6 +11,9 @@ struct AuditSpoolError: Error, Equatable, CustomStringConvertible {
     static let spoolFull = AuditSpoolError(base: .spoolFull)
     /// A record passed its checksum but is not an event this gateway wrote.
     static let corruptRecord = AuditSpoolError(base: .corruptRecord)
+
+    /// The spool was closed (graceful shutdown): nothing more is appended.
+    static let closed = AuditSpoolError(base: .closed)
 
     static func io(_ operation: String, errno: Int32) -> AuditSpoolError {
         AuditSpoolError(base: .io(operation: operation, errno: errno))
@@ -20,11 +24,20 @@ struct AuditSpoolError: Error, Equatable, CustomStringConvertible {
         AuditSpoolError(base: .inUse(path: path))
     }
 
+    /// A segment written by a gateway of a newer spool format (issue 11 item 2): it is kept, not
+    /// shipped, until a gateway that reads it opens the spool.
+    static func unknownSegmentFormat(version: UInt8) -> AuditSpoolError {
+        AuditSpoolError(base: .unknownSegmentFormat(version: version))
+    }
+
     var description: String {
         switch base {
         case .spoolFull: "audit spool full"
         case .corruptRecord: "corrupt audit spool record"
         case .io(let operation, let errno): "audit spool \(operation) failed (errno \(errno))"
+        case .closed: "audit spool closed"
+        case .unknownSegmentFormat(let version):
+            "audit spool segment of format version \(version), which this gateway does not read; it is kept for a gateway that does"
         case .inUse(let path):
             "audit spool folder \(path) is in use by another process; give every worker its own --audit-spool-dir"
         }

@@ -3,8 +3,9 @@ import NIOConcurrencyHelpers
 import Shared
 
 /// Appends the endpoint's audit events to the spool (SPEC 7). The endpoint awaits `record` before
-/// it forwards an allowed call or answers a denial; `false` means the event is not on disk and the
-/// request must be refused (503) rather than handled unrecorded.
+/// it forwards an allowed call or answers a denial; `false` means the event is not in the spool and
+/// the request must be refused (503) rather than handled unrecorded. A call's `response` row goes
+/// through `recordAfterAnswer`, which does not wait.
 struct RequestAuditor: Sendable {
     let spool: AuditSpool
     /// Stamped on every event: which worker handled the request.
@@ -16,13 +17,10 @@ struct RequestAuditor: Sendable {
         await record(events)
     }
 
-    /// All of `events` with one spool append (one write, one `fdatasync`), or none of them.
+    /// All of `events` with one spool append (one write; in `machine` durability one `fdatasync`),
+    /// or none of them.
     func record(_ events: [AuditEvent]) async -> Bool {
-        let stamped = events.map { event in
-            var event = event
-            event.workerID = workerID
-            return event
-        }
+        let stamped = stamped(events)
         if let gathering = Self.gathering {
             gathering.add(stamped)
             return true
@@ -31,10 +29,43 @@ struct RequestAuditor: Sendable {
             metrics.spoolBytes.record(try await spool.append(stamped))
             return true
         } catch {
-            metrics.spoolRefusals.increment()
-            logger.error("audit event not spooled; refusing the request", metadata: ["audit.error": "\(error)"])
+            refused(error, "audit event not spooled; refusing the request")
             return false
         }
+    }
+
+    func recordAfterAnswer(_ events: AuditEvent...) {
+        recordAfterAnswer(events)
+    }
+
+    /// Events of a request already answered (a call's `response` row): handed to the spool's writer
+    /// without waiting, so they never delay the answer or the next request on the connection
+    /// (issue 11 item 2). A full spool drops them with an error log and the refusal counter: the
+    /// request they describe has its row already.
+    func recordAfterAnswer(_ events: [AuditEvent]) {
+        let stamped = stamped(events)
+        if let gathering = Self.gathering {
+            gathering.add(stamped)
+            return
+        }
+        do {
+            metrics.spoolBytes.record(try spool.appendWithoutWaiting(stamped))
+        } catch {
+            refused(error, "audit event of an answered request not spooled")
+        }
+    }
+
+    private func stamped(_ events: [AuditEvent]) -> [AuditEvent] {
+        events.map { event in
+            var event = event
+            event.workerID = workerID
+            return event
+        }
+    }
+
+    private func refused(_ error: any Error, _ message: Logger.Message) {
+        metrics.spoolRefusals.increment()
+        logger.error(message, metadata: ["audit.error": "\(error)"])
     }
 
     /// Runs `body` with every `record` in it gathered instead of spooled (each then answers

@@ -227,7 +227,7 @@ extension MCPEndpoint {
             // `audit.results: true` keeps the result, with credentials masked as in arguments.
             event.result = AuditedArguments(answer["result"] ?? answer["error"] ?? .null, mode: .full).values
         }
-        _ = await auditor.record(event)
+        auditor.recordAfterAnswer(event)
     }
 }
 

@@ -31,7 +31,7 @@ extension MCPEndpoint {
             let (_, responses) = await auditor.gathering {
                 for (call, permit) in permits { await finish(call, permit, result, exchange) }
             }
-            _ = await auditor.record(responses)
+            auditor.recordAfterAnswer(responses)
         }
     }
 

@@ -58,4 +58,50 @@ struct AdversarialAuditSpoolTests {
             await spool.close()
         }
     }
+
+    /// SPEC 7: a spool at its size limit refuses calls with 503 rather than drop their events, and
+    /// takes calls again once the shipper has made room (issue 10 left this without a test).
+    @Test func aFullSpoolAnswers503UntilTheShipperMakesRoom() async throws {
+        try await GatewayHarness.with { harness in
+            let upstream = try await FakeMCPUpstream.start(.init())
+            defer { Task { await upstream.stop() } }
+            let grant = try await harness.grant(on: upstream, policy: ["version": "1", "default": "allow"])
+            let worker = try await harness.startWorker(arguments: ["--audit-spool-max-bytes", "4096"])
+            defer { Task { try? await worker.stop() } }
+            try await worker.waitForGrant(grant)
+
+            // PostgreSQL away: nothing ships, so the spool fills up with the calls' events.
+            try await DatabaseOutage.begin(conninfo: harness.conninfo)
+            var answered: [Int] = []
+            var refusal: GatewayWorker.Answer?
+            for id in 1...200 {
+                let answer = try await worker.post(toolCall(id, "echo"), grant: grant)
+                guard answer.status == 200 else {
+                    refusal = answer
+                    break
+                }
+                answered.append(id)
+            }
+            let full = try #require(refusal, "the spool never filled")
+            #expect(full.status == 503)
+            #expect(full.headers.first(name: "retry-after") == "5")
+            #expect(full.json?["error"]?["code"] == -32603)
+            #expect(!answered.isEmpty)
+            let callsBeforeRecovery = upstream.callCount(tool: "echo")
+            #expect(callsBeforeRecovery == answered.count, "a refused call never reaches the upstream")
+
+            try await DatabaseOutage.end(conninfo: harness.conninfo)
+            #expect(try await eventually(within: .seconds(30)) {
+                (try? await worker.post(toolCall(1_000, "echo"), grant: grant).status) == 200
+            })
+            // Every call answered while the spool was filling has its row.
+            #expect(try await eventually(within: .seconds(20)) {
+                let rows = (try? await harness.database.query("""
+                    SELECT jsonrpc_id::jsonb AS jsonrpc_id FROM audit_events WHERE grant_id = \(grant.id) AND kind = 'request' AND method = 'tools/call'
+                    """)) ?? []
+                let recorded = Set(rows.compactMap { try? $0.decode("jsonrpc_id", as: JSONValue.self).numberValue?.int64Value }.map(Int.init))
+                return Set(answered).isSubset(of: recorded)
+            })
+        }
+    }
 }

@@ -97,13 +97,16 @@ struct AdversarialDegradedModeTests {
         }
     }
 
-    @Test func aWorkerKilledMidTrafficLosesNoAuditEventOfWhatItAnswered() async throws {
+    /// In both `--audit-durability` modes (issue 11 item 2): `process` waits only for the write to
+    /// the spool file, which the kernel keeps when the process dies.
+    @Test(arguments: ["process", "machine"])
+    func aWorkerKilledMidTrafficLosesNoAuditEventOfWhatItAnswered(durability: String) async throws {
         try await GatewayHarness.with { harness in
             let upstream = try await FakeMCPUpstream.start(.init(recordRequests: false))
             defer { Task { await upstream.stop() } }
             let grant = try await harness.grant(on: upstream, policy: ["version": "1", "default": "allow"])
             let spool = GatewayHarness.temporaryFolder("spool")
-            let worker = try await harness.startWorker(spool: spool)
+            let worker = try await harness.startWorker(spool: spool, arguments: ["--audit-durability", durability])
             try await worker.waitForGrant(grant)
 
             // Traffic from 8 clients; the worker is killed while it flows, once 100 calls were answered.

@@ -1,0 +1,1 @@
+../../../Sources/Gateway/Audit/AuditEvent+BinarySpoolPayload.swift

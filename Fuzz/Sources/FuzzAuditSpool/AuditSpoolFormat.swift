@@ -1,0 +1,1 @@
+../../../Sources/Gateway/Audit/AuditSpoolFormat.swift
