@@ -124,11 +124,10 @@ final class CounterLeases: Sendable {
     /// is asked. Windows being refilled or settled are left for the next time. Each settlement
     /// returned must be ended with `settled`.
     func settlements(now: PolicyTime, idleAfter: Duration, everything: Bool) -> [Settlement] {
-        let idleMilliseconds = idleAfter.components.seconds * 1000 + idleAfter.components.attoseconds / 1_000_000_000_000_000
-        return leases.withLockedValue { leases in
+        leases.withLockedValue { leases in
             var settlements: [Settlement] = []
             for (key, lease) in leases where lease.waiters == nil && !lease.settling {
-                let idle = now.millisecondsSince1970 - lease.lastUsed.millisecondsSince1970 >= idleMilliseconds
+                let idle = now.millisecondsSince1970 - lease.lastUsed.millisecondsSince1970 >= idleAfter.wholeMilliseconds
                 let returned = everything || idle || now >= lease.window.windowEnd ? lease.available : 0
                 if lease.unreported == 0 && returned == 0 {
                     if lease.available == 0 { leases[key] = nil }

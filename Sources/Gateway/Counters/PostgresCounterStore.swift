@@ -34,7 +34,7 @@ struct PostgresCounterStore: CounterStore, Service {
     var idleReturn = Duration.seconds(2)
     /// How long a window with no room left is remembered as full while units of it are leased to
     /// workers (they may come back); a window whose units are all spent is remembered to its end.
-    var leasedFullMemory: Int64 = 1000
+    var leasedFullMemory = Duration.seconds(1)
 
     private struct ClockSkewed: Error {
         let seconds: Double
@@ -91,7 +91,8 @@ struct PostgresCounterStore: CounterStore, Service {
         // window with no room at all, and no units left here, is remembered as full.
         if let room = answers[refused].room, room <= 0, leases.available(window) == 0 {
             let allSpent = (answers[refused].spent ?? 0) >= window.max
-            exhausted.remember(window, now: now, until: allSpent ? nil : PolicyTime(millisecondsSince1970: now.millisecondsSince1970 + leasedFullMemory))
+            let until = PolicyTime(millisecondsSince1970: now.millisecondsSince1970 + leasedFullMemory.wholeMilliseconds)
+            exhausted.remember(window, now: now, until: allSpent ? nil : until)
         }
         return .exhausted(window)
     }
