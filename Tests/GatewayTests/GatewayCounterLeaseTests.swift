@@ -80,4 +80,32 @@ struct GatewayCounterLeaseTests {
             #expect(counts.allSatisfy { $0 <= 3 })
         }
     }
+
+    @Test func aFailOpenLimitLetThroughUnenforcedIsNotGivenBackWhenTheUpstreamFails() async throws {
+        try await GatewayHarness.with { harness in
+            let upstream = try await FakeMCPUpstream.start(.init(recordRequests: false))
+            defer { Task { await upstream.stop() } }
+            let counted: JSONValue = ["counter": "calls", "window": "hour", "max": 100, "fail": "open"]
+            let byArgument: JSONValue = ["counter": "calls", "window": "hour", "max": 100, "fail": "open", "increment_from": "args.n"]
+            let grant = try await harness.grant(on: upstream, policy: [
+                "version": "1", "default": "deny", "tools": ["echo": ["limits": [counted]], "fail_http": ["limits": [byArgument]]],
+            ])
+            let worker = try await harness.startWorker()
+            defer { Task { try? await worker.stop() } }
+            try await worker.waitForGrant(grant)
+            // The worker now holds 12 more units of "calls".
+            #expect(Self.allowed(try await worker.post(toolCall(1, "echo"), grant: grant), id: 1))
+            try await DatabaseOutage.begin(conninfo: harness.conninfo)
+            // 50 is more than the block holds: let through unenforced, then failed upstream (HTTP 500).
+            // Nothing was counted, so nothing may go back into the block.
+            _ = try await worker.post(toolCall(2, "fail_http", ["n": 50]), grant: grant)
+            // 40 is more than the 12 held: it needs the database too, and is let through unenforced
+            // (served from the block, it would be counted as if 50 units had been leased).
+            _ = try await worker.post(toolCall(3, "fail_http", ["n": 40]), grant: grant)
+            let metrics = try await worker.server.get("/metrics").body
+            try await DatabaseOutage.end(conninfo: harness.conninfo)
+            let storeErrors = metrics.split(separator: "\n").first { $0.hasPrefix("portcullis_counter_store_errors_total ") }
+            #expect(storeErrors?.split(separator: " ").last.flatMap { Double($0) } == 2)
+        }
+    }
 }
