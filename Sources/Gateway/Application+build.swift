@@ -60,7 +60,13 @@ func buildApplication(
         let watcher = ApprovalDecisionWatcher(database: database)
         services += [database, watcher, AuditShipper(
             spool: spool, database: database, chainKeys: AuditChainKeys(keyRing: keyRing), metrics: gatewayMetrics, logger: logger)]
-        if options.counters == .postgres { counters = PostgresCounterStore(database: database, logger: logger) }
+        if options.counters == .postgres {
+            // After the database in the list, so it stops first: its shutdown gives the leased
+            // units back while the pool still runs.
+            let store = PostgresCounterStore(database: database, logger: logger)
+            counters = store
+            services.append(store)
+        }
         approvals = ApprovalHold(
             store: ApprovalStore(database: database, requestsPerGrantPerMinute: options.approvalRequestsPerMinute), watcher: watcher,
             keepAliveInterval: .seconds(options.approvalKeepAlive), logger: logger)

@@ -18,3 +18,13 @@ extension Database {
         try await hotPathTransaction { try await $0.query(query) }
     }
 }
+
+extension Database {
+    /// One statement in one round trip, outside an explicit transaction (issue 11 item 1): the
+    /// server cannot be given a `statement_timeout` in the same round trip, so such a statement
+    /// bounds its own lock waits (`lock_timeout`), and an answer that has not arrived within
+    /// `hotPathStatementTimeout` and a second fails `connectionLost`.
+    func hotPathStatement(_ query: SQLQuery) async throws -> [Row] {
+        try await self.query(query, answerTimeout: Self.hotPathStatementTimeout + .seconds(1))
+    }
+}

@@ -46,6 +46,8 @@ struct CounterStoreTests {
                 }
                 return await group.reduce(into: []) { $0.append($1) }
             }
+            // Spending reaches the database when the workers settle (about once a second).
+            for worker in workers { await worker.settle() }
             await otherPool.close()
             #expect(Self.reservedCount(outcomes) == 100)
             let stored = try await db.query("SELECT count::bigint AS count FROM counters").first!.decode("count", as: Int.self)
@@ -78,6 +80,7 @@ struct CounterStoreTests {
             #expect(await store.reserve(stop, now: Self.now) == .reserved(unenforced: []))
             guard case .exhausted(let full) = await store.reserve(stop, now: Self.now) else { Issue.record("second stop should be refused"); return }
             #expect(full.counter == "stops")
+            await store.settle()
             // The refused call did not count against "all": 1 of 10 used.
             let all = try await db.query("SELECT count::bigint AS count FROM counters WHERE counter = 'all'").first!.decode("count", as: Int.self)
             #expect(all == 1)

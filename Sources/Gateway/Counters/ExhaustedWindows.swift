@@ -2,8 +2,9 @@ import NIOConcurrencyHelpers
 import Shared
 
 /// Counters this worker has seen full, until their window ends: a call against one is denied
-/// without asking the database (SPEC 5.5). A window never un-fills before it ends except by a
-/// release after an upstream failure, and then denying a little early is the safe side.
+/// without asking the database (SPEC 5.5), until the window ends or, when `until` is given (units
+/// of it are leased to workers and may come back, issue 11 item 1), until then. Denying a little
+/// early after a release or a returned lease is the safe side.
 /// Ended windows are pruned as new ones are remembered (issue 10 item 16).
 final class ExhaustedWindows: Sendable {
     private let until = NIOLockedValueBox(LiveWindows<Void>())
@@ -15,10 +16,10 @@ final class ExhaustedWindows: Sendable {
         }
     }
 
-    func remember(_ reservation: CounterReservation, now: PolicyTime) {
+    func remember(_ reservation: CounterReservation, now: PolicyTime, until end: PolicyTime? = nil) {
         until.withLockedValue { until in
             until.pruneEndedWindows(now: now)
-            until.set(reservation.storageKey, (), windowEnd: reservation.windowEnd)
+            until.set(reservation.storageKey, (), windowEnd: min(end ?? reservation.windowEnd, reservation.windowEnd))
         }
     }
 

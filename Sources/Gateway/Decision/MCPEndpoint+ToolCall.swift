@@ -190,15 +190,18 @@ extension MCPEndpoint {
             if !open.isEmpty { metrics.counterStoreErrors.increment() }
             unenforced = open
         }
+        // Only what was counted may be given back: a `fail: open` limit the store could not check
+        // counted nothing, and releasing it would hand out units nobody leased (issue 11 item 1).
+        let counted = counters.filter { !unenforced.contains($0) }
         var event = call.auditEvent(exchange, decision: "allow")
         event.approvalID = approvalID
         event.unenforcedLimits = unenforced.isEmpty ? nil : unenforced.map(\.rule)
         metrics.countRequest(method: "tools/call", decision: "allow")
         guard await auditor.record(event) else {
-            await self.counters.release(counters)
+            await self.counters.release(counted)
             return .unrecorded
         }
-        return .forward(ToolCallPermit(reservations: counters, approvalID: approvalID))
+        return .forward(ToolCallPermit(reservations: counted, approvalID: approvalID))
     }
 
     /// SPEC 5.3: a denial is a tool result the model reads, recorded before it is answered.

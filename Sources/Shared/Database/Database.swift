@@ -34,6 +34,17 @@ public final class Database: Sendable, Service {
         try await withSession { try await $0.execute(query) }
     }
 
+    /// Runs one statement on a pooled connection, outside any transaction (one round trip), and
+    /// fails `connectionLost` when its answer has not arrived within `answerTimeout`.
+    @discardableResult
+    public func query(_ query: SQLQuery, answerTimeout: Duration) async throws -> [Row] {
+        try await withSession { session in
+            var session = session
+            session.answerTimeout = answerTimeout
+            return try await session.query(query)
+        }
+    }
+
     /// Runs `body` on one connection, outside any transaction.
     public func withSession<T>(_ body: (DatabaseSession) async throws -> T) async throws -> T {
         try await pool.withConnection { connection in

@@ -21,6 +21,7 @@ struct AdversarialCounterWindowTests {
             #expect(await skewed.reserve(plan, now: CounterStoreTests.now) == .unavailable(plan[0]))
             let onTime = PostgresCounterStore(database: db, logger: Logger(label: "on-time"))
             #expect(await onTime.reserve(plan, now: CounterStoreTests.now) == .reserved(unenforced: []))
+            await onTime.settle(now: CounterStoreTests.now)
             #expect(try await db.query("SELECT count::int AS n FROM counters").first?.decode("n", as: Int.self) == 1)
         }
     }

@@ -62,7 +62,10 @@ struct AdversarialDegradedModeTests {
             let grant = try await harness.grant(on: upstream, policy: [
                 "version": "1", "default": "allow",
                 "tools": [
-                    "echo": ["limits": [["counter": "echoes", "window": "hour", "max": 100, "fail": "closed"]]],
+                    // max 2: the first call leases exactly its own unit (an eighth of the one left rounds
+                    // to none), so the second needs the database, as every call did before blocks were
+                    // leased (issue 11 item 1); units a worker holds stay spendable without it.
+                    "echo": ["limits": [["counter": "echoes", "window": "hour", "max": 2, "fail": "closed"]]],
                     "stop-pod": ["limits": [["counter": "stops", "window": "hour", "max": 100, "fail": "open"]]],
                 ],
             ])
