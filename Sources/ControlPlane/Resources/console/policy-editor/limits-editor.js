@@ -1,0 +1,60 @@
+// A `limits` list: counter, window, max, scope, increment_from, message and fail mode
+// (docs/policy-language.md "Limits").
+
+import { h, fieldId, labelled, select } from "./dom.js";
+import { child } from "./json-pointer.js";
+import { ensureArray, pruneEmpty, setOrDelete } from "./tool-states.js";
+
+const WINDOWS = ["second", "minute", "hour", "day"].map((w) => [w, "per " + w]);
+const SCOPES = ["grant", "identity", "server", "account", "session"].map((s) => [s, s]);
+const FAIL = [["", "not set (closed)"], ["closed", "closed: deny"], ["open", "open: allow"]];
+
+/** `counterName` names a new limit's counter (`stop-pod_rate` for a tool, as the recommended policy does). */
+export function limitsEditor(view, owner, ownerPointer, paths, counterName) {
+  const listPointer = child(ownerPointer, "limits");
+  const section = h("fieldset", { class: "pe-limits", "data-pointer": listPointer }, h("legend", {}, "Limits"));
+  const limits = Array.isArray(owner.limits) ? owner.limits : [];
+  const numericArguments = paths.filter((p) => p.type === "number" || p.type === "integer" || p.type === "any");
+  limits.forEach((limit, index) => {
+    const limitPointer = child(listPointer, index);
+    if (limit === null || typeof limit !== "object" || Array.isArray(limit)) {
+      section.append(h("p", { class: "pe-hint", "data-pointer": limitPointer }, `Limit ${index + 1} is not an object; edit it in the JSON tab.`));
+      return;
+    }
+    section.append(limitEditor(view, limit, limitPointer, numericArguments, index, () =>
+      view.change(() => { limits.splice(index, 1); pruneEmpty(owner, "limits"); }, true)));
+  });
+  if (!view.readOnly) {
+    section.append(h("button", { type: "button", id: fieldId(listPointer, "add"), onclick: () =>
+      view.change(() => ensureArray(owner, "limits").push({ counter: counterName, window: "minute", max: 10, scope: "grant" }), true) }, "Add limit"));
+  }
+  return section;
+}
+
+function limitEditor(view, limit, pointerText, numericArguments, index, onRemove) {
+  const box = h("div", { class: "pe-limit", role: "group", "aria-label": `Limit ${index + 1}`, "data-pointer": pointerText });
+  const text = (field, label, attributes = {}) => {
+    const input = h("input", { id: fieldId(pointerText, field), type: "text", value: limit[field] ?? "", readOnly: view.readOnly, ...attributes,
+      oninput: () => view.change(() => setOrDelete(limit, field, input.value === "" && field !== "counter" ? undefined : input.value)) });
+    return labelled(label, input, child(pointerText, field));
+  };
+  const max = h("input", { id: fieldId(pointerText, "max"), type: "number", min: "0", step: "any", readOnly: view.readOnly,
+    value: typeof limit.max === "number" ? String(limit.max) : "",
+    oninput: () => view.change(() => { limit.max = max.value === "" ? null : Number(max.value); }) });
+  const choose = (field, options, label) =>
+    labelled(label, select(fieldId(pointerText, field), options, limit[field] ?? "", (value) =>
+      view.change(() => setOrDelete(limit, field, value === "" ? undefined : value)), view.readOnly), child(pointerText, field));
+  const incrementOptions = [["", "count 1 per call"], ...numericArguments.map((p) => [p.path, "add " + p.path])];
+
+  box.append(h("div", { class: "pe-row" },
+    text("counter", "Counter", { spellcheck: "false" }),
+    labelled("Max", max, child(pointerText, "max")),
+    choose("window", WINDOWS, "Window"),
+    choose("scope", [["", "not set (grant)"], ...SCOPES], "Scope")));
+  box.append(h("div", { class: "pe-row" },
+    choose("increment_from", incrementOptions, "Count"),
+    text("on_deny", "Message when exhausted", { placeholder: "the engine's message" }),
+    choose("fail", FAIL, "If the counter store is down")));
+  if (!view.readOnly) box.append(h("button", { type: "button", class: "pe-remove", onclick: onRemove }, `Remove limit ${index + 1}`));
+  return box;
+}
