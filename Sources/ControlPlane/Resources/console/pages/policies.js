@@ -1,7 +1,7 @@
 // `#/policies`: the account's policies; `#/policies/<id>` and `#/policies/new`: the visual editor
 // (issue 12 item 3, in ../policy-editor/).
 
-import { h } from "../policy-editor/dom.js";
+import { h, fill } from "../policy-editor/dom.js";
 import { listAll } from "../policy-editor/api-lists.js";
 import { renderEditor } from "../policy-editor/editor-page.js";
 
@@ -24,7 +24,7 @@ async function renderList(root, ctx) {
       h("td", {}, p.server_id ? serverNames.get(p.server_id) ?? p.server_id : "—"),
       h("td", {}, String(p.version)),
       h("td", {}, h("time", { datetime: p.updated_at }, p.updated_at))))));
-  root.replaceChildren(
+  fill(root,
     h("h2", {}, "Policies"),
     canEdit ? h("p", {}, h("a", { href: "#/policies/new", id: "pe-new-policy", class: "pe-button" }, "New policy")) : null,
     policies.length > 0 ? table : h("p", { class: "pe-hint" }, "No policies yet."));

@@ -22,6 +22,13 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
+/** Replaces an element's children; `null`, `undefined` and `false` children are left out. */
+export function fill(element, ...children) {
+  element.replaceChildren();
+  append(element, children);
+  return element;
+}
+
 function append(element, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;

@@ -2,7 +2,7 @@
 // and by the JSON tab; validated as it changes; saved as a new version; simulated; with history.
 // A viewer sees the same page read-only (the API refuses their writes anyway).
 
-import { h, labelled, select } from "./dom.js";
+import { h, fill, labelled, select } from "./dom.js";
 import { PolicyDocument, emptyPolicy } from "./policy-document.js";
 import { tabList } from "./tabs.js";
 import { jsonTab } from "./json-tab.js";
@@ -17,6 +17,7 @@ import { versionHistory } from "./version-history.js";
 import { listAll } from "./api-lists.js";
 
 const VALIDATION_DELAY_MS = 400;
+const byName = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 export async function renderEditor(root, ctx, id) {
   const { api } = ctx;
@@ -29,7 +30,8 @@ export async function renderEditor(root, ctx, id) {
   const policyDocument = new PolicyDocument(policy?.document ?? emptyPolicy());
   let serverId = policy?.server_id ?? (isNew ? servers[0]?.id ?? null : null);
   let tools = [];
-  const openCustom = new Set();
+  // What the form shows that is not in the document: tools opened as Custom while `{}`, the tool filter.
+  const viewState = { openCustom: new Set(), filter: "" };
   let errors = [];
 
   const view = {
@@ -69,7 +71,7 @@ export async function renderEditor(root, ctx, id) {
 
   const simulateBox = h("div");
   const versionsBox = h("div");
-  root.replaceChildren(
+  fill(root,
     h("h2", {}, isNew ? "New policy" : `Policy ${policy.name}`),
     readOnly ? h("p", { class: "pe-hint" }, "You are a viewer: this policy is read-only.") : null,
     header, actions, status, summary, tabs, formPanel, json.element, simulateBox, versionsBox);
@@ -80,9 +82,9 @@ export async function renderEditor(root, ctx, id) {
     const catalogNames = new Set(tools.map((t) => t.name));
     const allPaths = unionOfPaths(tools);
     const allTools = isObject(doc.all_tools) ? doc.all_tools : {};
-    formPanel.replaceChildren(
+    fill(formPanel,
       h("section", { "aria-labelledby": "pe-default-title" }, h("h3", { id: "pe-default-title" }, "Default"), defaultSetting(view, doc)),
-      serverId ? toolsTable(view, doc, tools, openCustom) : h("p", { class: "pe-hint" }, "Pick a server to list its tools."),
+      serverId ? toolsTable(view, doc, tools, viewState) : h("p", { class: "pe-hint" }, "Pick a server to list its tools."),
       otherEntries(view, doc, catalogNames, allPaths),
       h("section", { class: "pe-all-tools", "aria-labelledby": "pe-all-tools-title", "data-pointer": "/all_tools" },
         h("h3", { id: "pe-all-tools-title" }, "Every tool (all_tools)"),
@@ -102,9 +104,9 @@ export async function renderEditor(root, ctx, id) {
     const inDocument = errors.filter((e) => e.inDocument);
     const unplaced = [...showErrorsInForm(formPanel, inDocument), ...showErrorsInForm(header, errors.filter((e) => !e.inDocument))];
     json.showErrors(inDocument);
-    summary.replaceChildren();
+    fill(summary);
     if (errors.length > 0) {
-      summary.append(h("p", { class: "pe-error" }, errors.length === 1 ? "1 problem in this policy." : `${errors.length} problems in this policy.`),
+      fill(summary, h("p", { class: "pe-error" }, errors.length === 1 ? "1 problem in this policy." : `${errors.length} problems in this policy.`),
         unplaced.length > 0 ? h("ul", {}, ...unplaced.map((e) => h("li", { class: "pe-error", "data-error-pointer": e.pointer }, `${e.pointer || "/"}: ${e.message}`))) : null);
     }
   }
@@ -147,7 +149,7 @@ export async function renderEditor(root, ctx, id) {
   });
 
   async function loadTools() {
-    tools = serverId ? (await listAll(api, `/v1/servers/${serverId}/tools`)).filter((t) => !t.removed_at) : [];
+    tools = serverId ? (await listAll(api, `/v1/servers/${serverId}/tools`)).filter((t) => !t.removed_at).sort(byName) : [];
   }
 
   async function startFromRecommended() {
@@ -157,7 +159,7 @@ export async function renderEditor(root, ctx, id) {
     }
     try {
       const recommended = await api("GET", `/v1/servers/${serverId}/recommended-policy`);
-      openCustom.clear();
+      viewState.openCustom.clear();
       policyDocument.replace(recommended, { source: "recommended" });
       setStatus("Filled from the server's recommended policy. Not saved yet.");
     } catch (error) {

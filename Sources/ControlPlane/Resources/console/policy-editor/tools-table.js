@@ -8,14 +8,17 @@ import { argumentPaths } from "./argument-paths.js";
 import { entryEditor } from "./entry-editor.js";
 import { isObject, setToolState, toolState } from "./tool-states.js";
 
-/** `openCustom`: names switched to Custom while their entry is still `{}` (view state, not document). */
-export function toolsTable(view, document, tools, openCustom) {
+/** `viewState.openCustom`: names switched to Custom while their entry is still `{}`; `viewState.filter`:
+ *  the text the table is narrowed to. Both are the view's, not the document's. */
+export function toolsTable(view, document, tools, viewState) {
+  const { openCustom } = viewState;
   const defaultText = `Default (${document.default === "allow" ? "allow" : "deny"})`;
   const stateOptions = [["default", defaultText], ["allow", "Allow"], ["deny", "Deny"], ["hide", "Hide"], ["custom", "Custom"]];
   const table = h("table", { class: "pe-tools" },
     h("caption", {}, `Tools of this server (${tools.length})`),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Tool"), h("th", { scope: "col" }, "Risk"), h("th", { scope: "col" }, "Decision"))));
   const body = h("tbody");
+  const rows = [];
   for (const tool of tools) {
     const entryPointer = pointer("tools", tool.name);
     const state = toolState(document, tool.name, openCustom);
@@ -29,18 +32,35 @@ export function toolsTable(view, document, tools, openCustom) {
     control.setAttribute("aria-label", `Decision for ${tool.name}`);
     control.dataset.tool = tool.name;
     control.dataset.pointer = entryPointer;
-    body.append(h("tr", { class: "pe-tool pe-state-" + state, "data-tool": tool.name },
+    const row = h("tr", { class: "pe-tool pe-state-" + state, "data-tool": tool.name },
       h("th", { scope: "row" }, h("span", { class: "pe-tool-name" }, tool.name), tool.description ? h("small", { class: "pe-tool-description" }, tool.description) : null),
       h("td", {}, riskBadge(tool.risk)),
-      h("td", {}, control)));
+      h("td", {}, control));
+    body.append(row);
+    const group = [row];
     if (state === "custom" && isObject(document.tools?.[tool.name])) {
-      body.append(h("tr", { class: "pe-custom-row" }, h("td", { colspan: "3" },
+      const custom = h("tr", { class: "pe-custom-row" }, h("td", { colspan: "3" },
         entryEditor(view, document.tools[tool.name], entryPointer, argumentPaths(tool.definition?.inputSchema),
-          { counterName: `${tool.name}_rate`, label: `Rules for ${tool.name}` }))));
+          { counterName: `${tool.name}_rate`, label: `Rules for ${tool.name}` })));
+      body.append(custom);
+      group.push(custom);
     }
+    rows.push({ text: `${tool.name} ${tool.risk?.class ?? ""} ${state}`.toLowerCase(), group });
   }
   table.append(body);
-  return table;
+
+  const filter = h("input", { id: "pe-tool-filter", type: "search", value: viewState.filter, autocomplete: "off",
+    oninput: () => { viewState.filter = filter.value; applyFilter(); } });
+  function applyFilter() {
+    const words = viewState.filter.toLowerCase().split(/\s+/).filter(Boolean);
+    for (const { text, group } of rows) {
+      const shown = words.every((word) => text.includes(word));
+      for (const element of group) element.hidden = !shown;
+    }
+  }
+  applyFilter();
+  return h("section", { class: "pe-tools-section", "aria-label": "Tools" },
+    h("div", { class: "pe-field pe-filter" }, h("label", { for: filter.id }, "Filter tools (name, risk class or decision)"), filter), table);
 }
 
 function riskBadge(risk) {
