@@ -44,7 +44,12 @@ function kindAt(path) {
   return null;
 }
 
+/** JavaScript string order (UTF-16 code units): stable, which is all the printout needs. */
+const byCodeUnits = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
 function orderedKeys(object, path) {
+  // Tool names sorted, so two versions list their entries alike and the history's diff shows only changes.
+  if (path.length === 1 && path[0] === "tools") return Object.keys(object).sort(byCodeUnits);
   const order = ORDERS[kindAt(path)] ?? [];
   const keys = Object.keys(object);
   return [...order.filter((k) => keys.includes(k)), ...keys.filter((k) => !order.includes(k))];

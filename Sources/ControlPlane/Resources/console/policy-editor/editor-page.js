@@ -113,6 +113,7 @@ export async function renderEditor(root, ctx, id) {
 
   let validationTimer = null;
   let validationRound = 0;
+  ctx.onLeave?.(() => clearTimeout(validationTimer));
   function scheduleValidation() {
     clearTimeout(validationTimer);
     validationTimer = setTimeout(validate, VALIDATION_DELAY_MS);
