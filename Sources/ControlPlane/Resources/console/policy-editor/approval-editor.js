@@ -1,7 +1,8 @@
 // A tool entry's `approval`: when (conditions, all must hold; none: always), timeout, hold and the
 // message when a human denies (docs/policy-language.md "Approval").
 
-import { h, fieldId, labelled } from "./dom.js";
+import { h, fieldId } from "./dom.js";
+import { textField } from "./document-fields.js";
 import { child } from "./json-pointer.js";
 import { conditionEditor, newCondition } from "./condition-editor.js";
 import { ensureArray, isObject, pruneEmpty, setOrDelete } from "./tool-states.js";
@@ -15,19 +16,12 @@ export function approvalEditor(view, entry, entryPointer, paths) {
   const approval = entry.approval;
   if (!isObject(approval)) return section;
 
-  const duration = (field, label, placeholder) => {
-    const input = h("input", { id: fieldId(pointerText, field), type: "text", value: approval[field] ?? "", placeholder, readOnly: view.readOnly,
-      spellcheck: "false", "aria-describedby": fieldId(pointerText, "duration-hint"),
-      oninput: () => view.change(() => setOrDelete(approval, field, input.value === "" ? undefined : input.value)) });
-    return labelled(label, input, child(pointerText, field));
-  };
-  const onDeny = h("input", { id: fieldId(pointerText, "on_deny"), type: "text", value: approval.on_deny ?? "", readOnly: view.readOnly,
-    placeholder: "the engine's message", oninput: () => view.change(() => setOrDelete(approval, "on_deny", onDeny.value === "" ? undefined : onDeny.value)) });
+  const hint = fieldId(pointerText, "duration-hint");
   section.append(h("div", { class: "pe-row" },
-    duration("timeout", "Request valid for", "15m"),
-    duration("hold", "Hold the agent's call", "25s"),
-    labelled("Message when a human denies", onDeny, child(pointerText, "on_deny"))));
-  section.append(h("p", { class: "pe-hint", id: fieldId(pointerText, "duration-hint") }, "Durations such as 25s, 15m, 1h30m, 2d."));
+    textField(view, approval, "timeout", pointerText, "Request valid for", { placeholder: "15m", spellcheck: "false", "aria-describedby": hint }),
+    textField(view, approval, "hold", pointerText, "Hold the agent's call", { placeholder: "25s", spellcheck: "false", "aria-describedby": hint }),
+    textField(view, approval, "on_deny", pointerText, "Message when a human denies", { placeholder: "the engine's message" })));
+  section.append(h("p", { class: "pe-hint", id: hint }, "Durations such as 25s, 15m, 1h30m, 2d."));
 
   const whenPointer = child(pointerText, "when");
   const when = Array.isArray(approval.when) ? approval.when : [];

@@ -1,11 +1,12 @@
 // A `limits` list: counter, window, max, scope, increment_from, message and fail mode
 // (docs/policy-language.md "Limits").
 
-import { h, fieldId, labelled, select } from "./dom.js";
+import { h, fieldId, labelled } from "./dom.js";
+import { choiceField, textField } from "./document-fields.js";
 import { child } from "./json-pointer.js";
-import { ensureArray, pruneEmpty, setOrDelete } from "./tool-states.js";
+import { ensureArray, pruneEmpty } from "./tool-states.js";
 
-const WINDOWS = ["second", "minute", "hour", "day"].map((w) => [w, "per " + w]);
+const WINDOWS = [["", "choose…"], ...["second", "minute", "hour", "day"].map((w) => [w, "per " + w])];
 const SCOPES = ["grant", "identity", "server", "account", "session"].map((s) => [s, s]);
 const FAIL = [["", "not set (closed)"], ["closed", "closed: deny"], ["open", "open: allow"]];
 
@@ -33,28 +34,20 @@ export function limitsEditor(view, owner, ownerPointer, paths, counterName) {
 
 function limitEditor(view, limit, pointerText, numericArguments, index, onRemove) {
   const box = h("div", { class: "pe-limit", role: "group", "aria-label": `Limit ${index + 1}`, "data-pointer": pointerText });
-  const text = (field, label, attributes = {}) => {
-    const input = h("input", { id: fieldId(pointerText, field), type: "text", value: limit[field] ?? "", readOnly: view.readOnly, ...attributes,
-      oninput: () => view.change(() => setOrDelete(limit, field, input.value === "" && field !== "counter" ? undefined : input.value)) });
-    return labelled(label, input, child(pointerText, field));
-  };
   const max = h("input", { id: fieldId(pointerText, "max"), type: "number", min: "0", step: "any", readOnly: view.readOnly,
     value: typeof limit.max === "number" ? String(limit.max) : "",
     oninput: () => view.change(() => { limit.max = max.value === "" ? null : Number(max.value); }) });
-  const choose = (field, options, label) =>
-    labelled(label, select(fieldId(pointerText, field), options, limit[field] ?? "", (value) =>
-      view.change(() => setOrDelete(limit, field, value === "" ? undefined : value)), view.readOnly), child(pointerText, field));
   const incrementOptions = [["", "count 1 per call"], ...numericArguments.map((p) => [p.path, "add " + p.path])];
 
   box.append(h("div", { class: "pe-row" },
-    text("counter", "Counter", { spellcheck: "false" }),
+    textField(view, limit, "counter", pointerText, "Counter", { keepEmpty: true, spellcheck: "false" }),
     labelled("Max", max, child(pointerText, "max")),
-    choose("window", WINDOWS, "Window"),
-    choose("scope", [["", "not set (grant)"], ...SCOPES], "Scope")));
+    choiceField(view, limit, "window", pointerText, "Window", WINDOWS),
+    choiceField(view, limit, "scope", pointerText, "Scope", [["", "not set (grant)"], ...SCOPES])));
   box.append(h("div", { class: "pe-row" },
-    choose("increment_from", incrementOptions, "Count"),
-    text("on_deny", "Message when exhausted", { placeholder: "the engine's message" }),
-    choose("fail", FAIL, "If the counter store is down")));
+    choiceField(view, limit, "increment_from", pointerText, "Count", incrementOptions),
+    textField(view, limit, "on_deny", pointerText, "Message when exhausted", { placeholder: "the engine's message" }),
+    choiceField(view, limit, "fail", pointerText, "If the counter store is down", FAIL)));
   if (!view.readOnly) box.append(h("button", { type: "button", class: "pe-remove", onclick: onRemove }, `Remove limit ${index + 1}`));
   return box;
 }

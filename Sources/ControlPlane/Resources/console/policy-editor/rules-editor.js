@@ -1,10 +1,11 @@
 // A `require` or `deny_if` list: each rule's optional name and message and its conditions.
 // `require` denies when any condition is false; `deny_if` when all are true (and always with none).
 
-import { h, fieldId, labelled } from "./dom.js";
+import { h, fieldId } from "./dom.js";
+import { textField } from "./document-fields.js";
 import { child } from "./json-pointer.js";
 import { conditionEditor, newCondition } from "./condition-editor.js";
-import { ensureArray, pruneEmpty, setOrDelete } from "./tool-states.js";
+import { ensureArray, pruneEmpty } from "./tool-states.js";
 
 const TITLES = {
   require: ["Require", "The call is denied unless every condition holds."],
@@ -36,11 +37,9 @@ export function rulesEditor(view, owner, key, ownerPointer, paths) {
 
 function ruleEditor(view, rule, rulePointer, paths, label, onRemove) {
   const box = h("div", { class: "pe-rule", role: "group", "aria-label": label, "data-pointer": rulePointer });
-  const name = h("input", { id: fieldId(rulePointer, "name"), type: "text", value: rule.name ?? "", readOnly: view.readOnly,
-    oninput: () => view.change(() => setOrDelete(rule, "name", name.value === "" ? undefined : name.value)) });
-  const onDeny = h("input", { id: fieldId(rulePointer, "on_deny"), type: "text", value: rule.on_deny ?? "", readOnly: view.readOnly,
-    placeholder: "the engine's message", oninput: () => view.change(() => setOrDelete(rule, "on_deny", onDeny.value === "" ? undefined : onDeny.value)) });
-  box.append(h("div", { class: "pe-row" }, labelled("Rule name", name, child(rulePointer, "name")), labelled("Message when denied", onDeny, child(rulePointer, "on_deny"))));
+  box.append(h("div", { class: "pe-row" },
+    textField(view, rule, "name", rulePointer, "Rule name"),
+    textField(view, rule, "on_deny", rulePointer, "Message when denied", { placeholder: "the engine's message" })));
 
   const conditionsPointer = child(rulePointer, "conditions");
   const conditions = Array.isArray(rule.conditions) ? rule.conditions : [];

@@ -32,7 +32,8 @@ export function setToolState(document, name, state) {
   if (hidden.length > 0) document.hide = hidden;
   else delete document.hide;
 
-  const tools = document.tools ?? {};
+  // A `tools` that is not an object (typed so in the JSON tab) is replaced by the person's choice.
+  const tools = isObject(document.tools) ? document.tools : {};
   const current = tools[name];
   switch (state) {
     case "allow":
