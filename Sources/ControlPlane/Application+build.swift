@@ -81,6 +81,7 @@ func buildRouter(
         }
     }.add(to: router)
     OpenAPIDocumentRoute().addRoute(to: router)
+    ConsoleRoutes().addRoutes(to: router)
 
     let tenants = TenantDatabase(database: database)
     let throttle = AuthenticationThrottle(rate: configuration.authenticationRate, proxies: configuration.trustedProxies)
