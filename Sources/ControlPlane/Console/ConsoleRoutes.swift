@@ -33,7 +33,6 @@ struct ConsoleRoutes: Sendable {
 
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get("/console") { request, _ in try serve("index.html", for: request) }
-        router.get("/console/") { request, _ in try serve("index.html", for: request) }
         router.get("/console/**") { request, context in
             try serve(context.parameters.getCatchAll().joined(separator: "/"), for: request)
         }

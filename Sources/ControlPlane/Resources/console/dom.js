@@ -1,4 +1,4 @@
-// Building the page without innerHTML: every value becomes a text node or an attribute, so nothing
+// Building the page from elements and text nodes, never HTML strings: every value becomes a text node or an attribute, so nothing
 // the API returns (tool descriptions, arguments) can become markup. No inline handlers or styles (CSP).
 
 /** `h('button', {class: 'primary', onclick: fn}, 'Save')`: an element with attributes, `on*` listeners
