@@ -57,7 +57,7 @@ export async function renderEditor(root, ctx, id) {
   if (!readOnly) {
     actions.append(
       h("button", { type: "button", id: "pe-recommended", onclick: startFromRecommended }, "Start from the recommended policy"),
-      h("button", { type: "button", id: "pe-save", class: "pe-primary", onclick: save }, isNew ? "Create policy" : "Save new version"));
+      h("button", { type: "button", id: "pe-save", class: "primary", onclick: save }, isNew ? "Create policy" : "Save new version"));
     if (!isNew) actions.append(deleteButton());
   }
 
@@ -202,7 +202,7 @@ export async function renderEditor(root, ctx, id) {
   }
 
   function deleteButton() {
-    const button = h("button", { type: "button", id: "pe-delete", class: "pe-danger", onclick: async () => {
+    const button = h("button", { type: "button", id: "pe-delete", class: "danger", onclick: async () => {
       if (button.dataset.confirming !== "yes") {
         button.dataset.confirming = "yes";
         button.textContent = "Confirm: delete this policy";
