@@ -81,11 +81,11 @@ function auditRows(event) {
     toggle.setAttribute('aria-expanded', String(!detail.hidden));
     toggle.textContent = detail.hidden ? '▸' : '▾';
   });
-  return [h('tr', { dataset: { decision: event.decision, tool: event.tool || '' } },
+  return [h('tr', { dataset: { decision: event.decision, tool: event.tool || '', kind: event.kind } },
     h('td', {}, toggle),
     h('td', {}, time(event.time)),
     h('td', {}, event.identity_label || '—'),
-    h('td', { class: 'mono' }, event.tool || event.method),
+    h('td', { class: 'mono' }, event.tool || event.method, event.kind !== 'request' ? [' ', h('span', { class: 'badge' }, event.kind)] : null),
     h('td', {}, h('span', { class: `badge decision-${event.decision}` }, event.decision)),
     h('td', {}, event.code || ''),
     h('td', { class: 'mono' }, event.rule || ''),
