@@ -1,5 +1,6 @@
 // Decisions over time as an inline SVG bar chart (issue 12): our own few lines, no library.
-// Bars are stacked per time bucket: allowed, then denied by code, each series with its own class.
+// Bars are stacked per time bucket: allowed, then denied by code. Allowed is always `series-0`, so
+// its colour does not change with the filter; each deny code takes the next class.
 const SVG = 'http://www.w3.org/2000/svg';
 
 function svg(tag, attributes, ...children) {
@@ -27,13 +28,20 @@ export function decisionChart(events, { buckets = 24, width = 720, height = 160 
       const h = (bucket[name] / top) * height;
       if (!h) continue;
       y -= h;
-      chart.append(svg('rect', { x: i * barWidth + 1, y, width: barWidth - 2, height: h, class: `series-${series.indexOf(name) % 6}` },
+      chart.append(svg('rect', { x: i * barWidth + 1, y, width: barWidth - 2, height: h, class: seriesClass(series, name) },
         svg('title', {}, `${name}: ${bucket[name]}`)));
     }
   });
   chart.append(svg('text', { x: 0, y: height + 16, class: 'axis' }, new Date(start).toLocaleTimeString()),
     svg('text', { x: width, y: height + 16, 'text-anchor': 'end', class: 'axis' }, new Date(end).toLocaleTimeString()));
   return { chart, series };
+}
+
+/** The CSS class of a series: `series-0` for allowed, `series-1` to `series-5` for deny codes. */
+export function seriesClass(series, name) {
+  if (name === 'allowed') return 'series-0';
+  const denied = series.filter(s => s !== 'allowed');
+  return `series-${1 + (denied.indexOf(name) % 5)}`;
 }
 
 function seriesOf(event) {

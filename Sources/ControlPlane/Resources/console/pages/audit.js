@@ -3,7 +3,7 @@
 import { h, field, time, replace } from '../dom.js';
 import { query } from '../api.js';
 import { allItems } from '../list.js';
-import { decisionChart } from '../chart.js';
+import { decisionChart, seriesClass } from '../chart.js';
 
 const FILTERS = ['identity', 'grant', 'server', 'tool', 'decision', 'since', 'until'];
 
@@ -60,7 +60,7 @@ export async function render(root, ctx) {
     replace(tbody, page.items.length ? page.items.flatMap(auditRows) : h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No events match.')));
     if (page.items.length) {
       const { chart: svg, series } = decisionChart(page.items);
-      replace(chart, svg, h('figcaption', { class: 'legend' }, series.map((s, i) => h('span', {}, h('span', { class: `swatch series-${i % 6}` }), s)),
+      replace(chart, svg, h('figcaption', { class: 'legend' }, series.map(s => h('span', {}, h('span', { class: `swatch ${seriesClass(series, s)}` }), s)),
         h('span', { class: 'muted' }, 'this page of events')));
     } else replace(chart);
     chart.hidden = !page.items.length;
