@@ -32,13 +32,18 @@ export function navigate(hash) {
   else location.hash = hash;
 }
 
+// Whether this browser holds a session, so a visitor without one is not greeted by a 401 in the
+// browser log. Not a secret: the session itself is the HttpOnly cookie, which scripts cannot read.
+const SESSION_HINT = 'portcullis.signedIn';
+
 /** Who is signed in: `GET /v1/me` with the session cookie, or null. */
 async function loadMember() {
+  if (!localStorage.getItem(SESSION_HINT)) return null;
   try {
     const me = await api('GET', '/v1/me');
     return { email: me.member.email, role: me.member.role, accountId: me.account.id, accountName: me.account.name };
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return null;
+    if (error instanceof ApiError && error.status === 401) { localStorage.removeItem(SESSION_HINT); return null; }
     throw error;
   }
 }
@@ -58,12 +63,14 @@ function renderChrome(current) {
 
 async function logout() {
   try { await api('POST', '/v1/logout'); } catch { /* the key may already be expired: leave anyway */ }
+  localStorage.removeItem(SESSION_HINT);
   member = null;
   navigate('#/login');
 }
 
 /** Called by the login and signup pages once the session cookie is set. */
 async function signedIn() {
+  localStorage.setItem(SESSION_HINT, '1');
   member = await loadMember();
   navigate('#/servers');
 }
@@ -97,6 +104,7 @@ async function route() {
 }
 
 window.addEventListener('portcullis:unauthorized', () => {
+  localStorage.removeItem(SESSION_HINT);
   if (member) { member = null; navigate('#/login'); }
 });
 window.addEventListener('hashchange', route);
