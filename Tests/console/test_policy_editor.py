@@ -157,6 +157,7 @@ def test_seed_policy_built_visually_shows_the_seed_document_and_saves(admin, acc
     assert "admin@editor.example" in admin.find_element(By.CSS_SELECTOR, '.pe-version[data-version="1"]').text
 
     type_into(admin, "pe-tool-filter", "stop-pod")
+    admin.execute_script("document.querySelector('.pe-tools').scrollIntoView()")
     screenshot(admin, "policy-editor")
     assert severe_log_entries(admin) == []
 
