@@ -5,13 +5,14 @@ VENV := .venv-test
 DEMO_VENV := .venv-demo
 INTEROP_VENV := .venv-interop
 INTEROP_V2_VENV := .venv-interop-v2
+CONSOLE_VENV := .venv-console
 DATA := $(CURDIR)/data
 PIP_INSTALL = bin/pip install --quiet --disable-pip-version-check
 # libFuzzer targets (Fuzz/, docs/fuzzing.md): seconds per target for `make fuzz`; `make test` runs 30.
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?= json sse policy audit-spool
 
-.PHONY: test demo demo-stop deps build clean bench interop fuzz fuzz-build fuzz-seeds adversarial
+.PHONY: test demo demo-stop deps build clean bench interop console-test fuzz fuzz-build fuzz-seeds adversarial
 
 deps:
 	@deploy/scripts/install-deps.sh
@@ -38,13 +39,20 @@ $(INTEROP_V2_VENV)/.installed: Tests/interop/requirements-v2.txt
 	@$(INTEROP_V2_VENV)/$(PIP_INSTALL) -r Tests/interop/requirements-v2.txt
 	@touch $@
 
+# The console's browser suite: Selenium (pinned) in its own venv, with the interop suite's packages.
+$(CONSOLE_VENV)/.installed: Tests/console/requirements.txt Tests/interop/requirements.txt
+	@$(PYTHON) -m venv $(CONSOLE_VENV)
+	@$(CONSOLE_VENV)/$(PIP_INSTALL) -r Tests/console/requirements.txt
+	@touch $@
+
 build: deps
 	$(SWIFT) build --build-tests
 
-test: deps $(VENV)/.installed $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed build fuzz-build
+test: deps $(VENV)/.installed $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed $(CONSOLE_VENV)/.installed build fuzz-build
 	$(VENV)/bin/python Tests/docs/check_policy_examples.py
 	Tests/api/schemathesis.sh "$$($(SWIFT) build --show-bin-path)" $(VENV)
 	Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(INTEROP_V2_VENV)
+	PORTCULLIS_SUITE_DIR=Tests/console Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(CONSOLE_VENV)
 	Tests/swift-test.sh
 	Fuzz/run.sh 30 $(FUZZ_TARGETS)
 
@@ -74,6 +82,12 @@ interop: deps $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed
 	$(SWIFT) build --product gateway
 	Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(INTEROP_V2_VENV)
 
+# The console's browser suite alone (issue 12), against the debug build; screenshots in .build/console-screenshots.
+console-test: deps $(CONSOLE_VENV)/.installed
+	$(SWIFT) build --product controlplane
+	$(SWIFT) build --product gateway
+	PORTCULLIS_SUITE_DIR=Tests/console Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(CONSOLE_VENV)
+
 demo: deps $(DEMO_VENV)/.installed
 	$(SWIFT) build -c release --product controlplane
 	$(SWIFT) build -c release --product gateway
@@ -96,4 +110,4 @@ bench-noisy: deps
 
 clean:
 	-@deploy/demo/stop.sh "$(DATA)"
-	rm -rf .build Fuzz/.build Fuzz/.work $(VENV) $(DEMO_VENV) $(INTEROP_VENV) $(INTEROP_V2_VENV) $(DATA)
+	rm -rf .build Fuzz/.build Fuzz/.work $(VENV) $(DEMO_VENV) $(INTEROP_VENV) $(INTEROP_V2_VENV) $(CONSOLE_VENV) $(DATA)

@@ -65,8 +65,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // docs/openapi.yaml is a link to this file: SwiftPM copies a resource symlink as a
-            // link, which would dangle inside the built bundle.
-            resources: [.copy("Resources/openapi.yaml")]
+            // link, which would dangle inside the built bundle. The console (issue 12) is copied as
+            // a folder so its module paths stay as written.
+            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/console")]
         ),
         .executableTarget(
             name: "Gateway",

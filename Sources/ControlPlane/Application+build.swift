@@ -81,6 +81,7 @@ func buildRouter(
         }
     }.add(to: router)
     OpenAPIDocumentRoute().addRoute(to: router)
+    ConsoleRoutes().addRoutes(to: router)
 
     let tenants = TenantDatabase(database: database)
     let throttle = AuthenticationThrottle(rate: configuration.authenticationRate, proxies: configuration.trustedProxies)
@@ -108,6 +109,7 @@ func buildRouter(
     ApprovalsController(tenants: tenants).addRoutes(to: v1)
     AuditController(tenants: tenants, chainKeys: configuration.auditChainKeys).addRoutes(to: v1)
     UsageController(tenants: tenants).addRoutes(to: v1)
+    SessionController(tenants: tenants).addRoutes(to: v1)
 
     // Workers' internal API. Without a running watcher (router tests), long-polls end at their timeout.
     let internalV1 = router.group("/internal/v1").add(middleware: WorkerTokenAuthenticator(tokens: configuration.workerTokens))

@@ -164,6 +164,9 @@ class Stack:
     venv2: Path | None
     workdir: Path
     worker_count: int = 2
+    # The console suite (Tests/console) starts one upstream and signs up through the browser.
+    upstream_specs: list[Upstream] = field(default_factory=lambda: list(UPSTREAMS))
+    set_up_account: bool = True
     procs: list[Process] = field(default_factory=list)
     workers: list[Worker] = field(default_factory=list)
     upstreams: dict[str, Upstream] = field(default_factory=dict)
@@ -195,7 +198,7 @@ class Stack:
         self.worker_env = {**env, "PORTCULLIS_WORKER_TOKEN": worker_token, "PORTCULLIS_APPROVAL_KEEPALIVE": "1",
                            "PORTCULLIS_DATABASE_URL": database_url + " user=portcullis_worker"}
 
-        for spec in UPSTREAMS:
+        for spec in self.upstream_specs:
             if spec.sdk == "2.x" and self.venv2 is None:
                 continue
             upstream = Upstream(spec.name, spec.sdk, spec.json_response, spec.stateless, port=free_port())
@@ -232,7 +235,8 @@ class Stack:
         for upstream in self.upstreams.values():
             wait_until(lambda u=upstream: socket.create_connection(("127.0.0.1", u.port), timeout=2).close() or True,
                        30, f"upstream {upstream.name} up")
-        self._set_up_account()
+        if self.set_up_account:
+            self._set_up_account()
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
         process = Process(name, argv, self.workdir / "logs" / f"{name}.log", env=env)

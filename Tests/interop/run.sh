@@ -2,14 +2,15 @@
 # The interoperability suite (issue 6): the official MCP Python SDK as client and upstream, through
 # nginx and two gateway workers, with a private PostgreSQL; everything on loopback.
 # Usage: Tests/interop/run.sh BIN_DIR VENV_DIR [VENV_V2_DIR]    (run by `make test`)
+# PORTCULLIS_SUITE_DIR runs another pytest suite on the same harness (Tests/console, the browser suite).
 # Bounded: the whole run is stopped after PORTCULLIS_INTEROP_TIMEOUT seconds (default 900), and
 # every process it started (PostgreSQL included) is stopped when it ends, however it ends.
 set -uo pipefail
 bin=$(realpath "$1")
 python=$(realpath "$2")/bin/python
 venv2=${3:-}
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+here=$(cd "${PORTCULLIS_SUITE_DIR:-$(dirname "$0")}" && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/portcullis-interop.XXXXXX)
 chmod 755 "$work"
 limit=${PORTCULLIS_INTEROP_TIMEOUT:-900}

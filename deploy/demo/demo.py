@@ -163,20 +163,15 @@ def set_up(api: API, state: dict[str, Any], upstream: str, state_path: Path) -> 
     return grant
 
 
-def print_grant(grant: dict[str, Any], control_plane: str) -> None:
+def print_grant(grant: dict[str, Any], control_plane: str, state: dict[str, Any]) -> None:
     say()
     say(f"{BOLD}Point an MCP client at Portcullis{RESET}")
     say(f"  gateway URL   {grant['gateway_url']}")
     say(f"  token         {grant['token']}")
     say(f"  secret URL    {grant['secret_url']}   (for clients that cannot set headers)")
-    try:
-        console = httpx.get(f"{control_plane}/console", timeout=5, follow_redirects=True).status_code == 200
-    except httpx.HTTPError:
-        console = False
-    if console:
-        say(f"  console       {control_plane}/console   (log in with the email and password in data/demo-state.json)")
-    else:
-        say(f"  console       not in this build yet; the admin API is {control_plane}/v1 (API key in data/demo-state.json)")
+    say(f"  console       {control_plane}/console   (docs/console.md)")
+    say(f"    log in as   {state['email']}")
+    say(f"    password    {state['password']}   (also in data/demo-state.json)")
     config = grant["client_config"]
     say()
     say("  Claude Code:")
@@ -344,7 +339,7 @@ def main() -> None:
     api = API(args.control_plane)
     say(f"{BOLD}Setting up through the admin API{RESET} ({args.control_plane}/v1)")
     grant = set_up(api, state, args.upstream, state_path)
-    print_grant(grant, args.control_plane)
+    print_grant(grant, args.control_plane, state)
     asyncio.run(agent_session(api, grant))
     print_audit(api, grant["id"], expected_calls=19)
 

@@ -81,6 +81,7 @@ cat <<TEXT
 Portcullis is running (logs in $data/logs/).
   PostgreSQL       $database_url
   control plane    http://127.0.0.1:$cp_port   (admin API /v1, /healthz, /readyz, /metrics)
+  console          http://127.0.0.1:$cp_port/console   (the demo login is printed below)
   gateway workers  ${workers[*]}   (/mcp/{serverId}, /healthz, /readyz, /metrics)
   nginx            http://127.0.0.1:$lb_port   (round-robin over the workers; agents connect here)
   demo upstream    http://127.0.0.1:$upstream_port/mcp   (RunPod-like MCP server, 36 tools, in memory)

@@ -3,7 +3,9 @@ import Hummingbird
 import Shared
 
 /// Resolves `Authorization: Bearer pcs_ak_...` to a member, or answers 401 with
-/// `WWW-Authenticate: Bearer`. A token with a bad checksum is refused without a database query.
+/// `WWW-Authenticate: Bearer`. Without an Authorization header, the console's session cookie
+/// holds the key (`ConsoleSession`), and then a state-changing request must carry the CSRF header.
+/// A token with a bad checksum is refused without a database query.
 /// Revoked and expired keys are filtered by `portcullis_find_api_key` itself.
 /// Also stamps the key's `last_used_at`, at most once a minute.
 struct APIKeyAuthenticator: RouterMiddleware {
@@ -11,14 +13,23 @@ struct APIKeyAuthenticator: RouterMiddleware {
     let tenants: TenantDatabase
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else {
+        let token: SecretToken
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            guard parts.count == 2, parts[0].lowercased() == "bearer",
+                  let parsed = SecretToken.parse(parts[1].trimmingCharacters(in: .whitespaces), as: .apiKey)
+            else {
+                throw ProblemError.unauthorized("The Authorization header does not hold a Portcullis API key (Bearer pcs_ak_...).")
+            }
+            token = parsed
+        } else if let cookie = ConsoleSession.token(in: request) {
+            guard let parsed = SecretToken.parse(cookie, as: .apiKey) else {
+                throw ProblemError.unauthorized("The console session is not valid: log in again.")
+            }
+            try ConsoleSession.checkCSRF(request)
+            token = parsed
+        } else {
             throw ProblemError.unauthorized()
-        }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer",
-              let token = SecretToken.parse(parts[1].trimmingCharacters(in: .whitespaces), as: .apiKey)
-        else {
-            throw ProblemError.unauthorized("The Authorization header does not hold a Portcullis API key (Bearer pcs_ak_...).")
         }
         let member = try await tenants.transactionWithoutAccount { session -> AuthenticatedMember? in
             guard let row = try await session.query(
