@@ -133,6 +133,7 @@ def test_create_an_identity_and_a_grant_and_read_the_token_once(stack: Stack, br
     gateway_url = browser.find_element(By.CSS_SELECTOR, "pre[data-secret=gateway_url]").text
     for client in ("claude_code", "claude_desktop", "cursor", "vscode"):
         assert token in browser.find_element(By.CSS_SELECTOR, f"pre[data-client={client}]").text
+    assert browser.find_elements(By.CSS_SELECTOR, "tr[data-grant]"), "the new grant is listed at once"
     shoot(browser, "grant-created")
     assert_clean_log(browser, "grants")
     # Shown once: nothing of it is kept where a later page could read it.

@@ -96,6 +96,8 @@ async function route() {
     const module = await import(`./pages/${page}.js`);
     if (ticket !== renderCount) return;
     await module.render(root, ctx);
+    // Keyboard and screen-reader users land on the new page, unless the page focused a field itself.
+    if (ticket === renderCount && !main.contains(document.activeElement)) main.focus({ preventScroll: true });
   } catch (error) {
     if (ticket !== renderCount) return;
     if (error instanceof ApiError && error.status === 401) return; // the unauthorized listener moves on

@@ -16,7 +16,7 @@ export async function render(root, ctx) {
   root.append(h('h1', {}, 'Grants'), secret);
   const tbody = h('tbody');
   root.append(table(['Identity', 'Server', 'Policy', 'Status', 'Token', 'Expires', ''], tbody));
-  root.append(await pagedRows(ctx, '/v1/grants', {}, tbody, grant => h('tr', { dataset: { grant: grant.id } },
+  const grantRow = grant => h('tr', { dataset: { grant: grant.id } },
     h('td', {}, name(identities, grant.identity_id, 'label')),
     h('td', {}, name(servers, grant.server_id, 'name')),
     h('td', {}, grant.policy_id ? name(policies, grant.policy_id, 'name') : h('span', { class: 'muted' }, 'none (denies all)')),
@@ -32,7 +32,8 @@ export async function render(root, ctx) {
         if (!confirmAction('Revoke this grant? Its token stops working at once.')) return;
         await ctx.api('DELETE', `/v1/grants/${grant.id}`);
         ctx.navigate('#/grants');
-      } }, 'Revoke')] : null)), { empty: 'No grant yet.', columns: 7 }));
+      } }, 'Revoke')] : null));
+  root.append(await pagedRows(ctx, '/v1/grants', {}, tbody, grantRow, { empty: 'No grant yet.', columns: 7 }));
   if (!admin) return;
 
   const options = (list, key) => list.map(x => h('option', { value: x.id }, x[key]));
@@ -51,7 +52,10 @@ export async function render(root, ctx) {
     if (data.policy_id) body.policy_id = data.policy_id;
     if (data.expires_at) body.expires_at = new Date(data.expires_at).toISOString();
     try {
-      showSecret(secret, await ctx.api('POST', '/v1/grants', body));
+      const grant = await ctx.api('POST', '/v1/grants', body);
+      tbody.querySelector('td[colspan]')?.closest('tr').remove();
+      tbody.prepend(grantRow(grant));
+      showSecret(secret, grant);
       showErrors(form, null);
     } catch (error) { showErrors(form, error); }
   });
