@@ -121,7 +121,8 @@ struct AuditBenchmark {
             on: restarted.server, generator: generator)
         try await waitUntilStable(database)
         let found = try await database.query("""
-            SELECT jsonrpc_id #>> '{}' AS id, kind FROM audit_events WHERE jsonrpc_id #>> '{}' LIKE \(prefix + "-%")
+            SELECT jsonrpc_id #>> '{}'::text[] AS id, kind FROM audit_events
+            WHERE jsonb_typeof(jsonrpc_id) = 'string' AND starts_with(jsonrpc_id #>> '{}'::text[], \(prefix + "-"))
             """)
         var requests = Set<String>(), responses = Set<String>()
         for row in found {

@@ -14,9 +14,9 @@ struct AuditDurability: Sendable {
     static func available() throws -> [AuditDurability] {
         let help = try ChildProcess.run(["\(builtProductsFolder())/gateway", "serve", "--help"])
         guard help.contains("--audit-durability") else {
-            return [AuditDurability(label: "no --audit-durability flag (fdatasync before forwarding)", arguments: [])]
+            return [AuditDurability(label: "no durability flag (fdatasync before forwarding)", arguments: [])]
         }
-        return ["process", "machine"].map { AuditDurability(label: "--audit-durability \($0)", arguments: ["--audit-durability", $0]) }
+        return ["process", "machine"].map { AuditDurability(label: "durability \($0)", arguments: ["--audit-durability", $0]) }
     }
 
     /// The configuration SPEC 10's targets are stated for: `process` when there is a choice.

@@ -65,7 +65,7 @@ struct PropagationBenchmark {
             print("""
                 Generator: GatewayBenchmarks. Each flip: `PUT /v1/policies/{id}` through the control plane, then one \
                 prober per worker sending the call back to back until its worker answers the new way (allowed ⇄ \
-                `[POLICY DENIED]`). Times in ms; with \(options.flips) flips p99 is the largest but one at most.
+                `[POLICY DENIED]`). Times in ms (with fewer than 100 flips, p99 is the largest).
 
                 | phase | background calls/s | flips | PUT (commit) p50 | committed → every worker p50 | p99 | max | PUT sent → every worker p50 | p99 | target p99 ≤ 50 ms |
                 |---|---:|---:|---:|---:|---:|---:|---:|---:|---|

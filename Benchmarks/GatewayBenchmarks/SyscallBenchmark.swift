@@ -71,8 +71,12 @@ struct SyscallBenchmark {
         row.procSwitches = ProcessTools.contextSwitches(pid) - before.1
         if let (strace, timeout) = strace {
             before = (load.answered, 0)
-            // SIGINT makes strace detach and print its summary.
-            let output = try await ProcessTools.run([timeout, "-s", "INT", "\(window)", strace, "-c", "-f", "-p", "\(pid)"])
+            // SIGHUP makes strace detach and print its summary. Children inherit the signal mask of
+            // the thread that spawns them, and Dispatch's threads block SIGHUP: `env
+            // --default-signal=HUP` unblocks it for strace. SIGKILL 10 s later if it has not ended.
+            let output = try await ProcessTools.run([
+                timeout, "-k", "10", "-s", "HUP", "\(window)", "/usr/bin/env", "--default-signal=HUP", strace, "-c", "-f", "-p", "\(pid)",
+            ])
             row.straceCalls = load.answered - before.0
             (row.syscalls, row.syscallTotal) = Self.straceTable(output)
             if row.syscallTotal == nil { print("strace gave no summary for \(target.name): \(output.suffix(500))") }

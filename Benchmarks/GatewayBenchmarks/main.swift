@@ -23,7 +23,7 @@ do {
     default: throw BenchmarkError(Options.usage)
     }
 } catch {
-    print("\nbenchmark failed: \(error)")
+    print("\nbenchmark failed: \(String(reflecting: error))")
     exitCode = 1
 }
 await BenchmarkStack.stopChildren()

@@ -387,6 +387,7 @@ main() {
     echo "Machine: $NCPU cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)." \
          "Load generator wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}') (1 thread) on the same cores." \
          "$ROUNDS alternating round(s) of ${DURATION}s per cell; the table shows the mean over rounds."
+    echo "Generator: wrk (Benchmarks/peers/run.sh with mcp_call.lua), back-to-back calls on kept-alive connections."
     echo "tools/call of one \`echo\` tool over Streamable HTTP, JSON responses. Upstream: raw-ASGI uvicorn (1 process, uvloop+httptools)."
     echo "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') (worker_processes auto, upstream keepalive)."
     [[ $SKIP_CF == 1 ]] || echo "ContextForge $CF_VERSION (mcp $MCP_VERSION): gunicorn $CF_WORKERS UvicornWorkers, SQLite, CACHE_TYPE=$([[ $CF_REDIS == 1 ]] && echo redis || echo memory), MCP-only profile, rate limiting off; ready in ${CF_READY_S}s."

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need and a fresh Debian machine lacks:
-# PostgreSQL server binaries, libpq headers, RE2 headers (policy regexes), python3-venv, curl, nginx. Swift itself is a prerequisite.
+# PostgreSQL server binaries, libpq headers, RE2 headers (policy regexes), python3-venv, curl, nginx
+# (with the argument `bench` also wrk, strace and perf). Swift itself is a prerequisite.
 set -euo pipefail
 
 command -v swift >/dev/null || { echo "Swift 6.3 is required (https://swift.org/install)" >&2; exit 1; }
@@ -13,6 +14,12 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/n
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 command -v curl >/dev/null || missing+=(curl)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
+# `install-deps.sh bench` (make bench): the peer bench's load generator and the per-call cost tools.
+if [ "${1:-}" = bench ]; then
+    command -v wrk >/dev/null || missing+=(wrk)
+    command -v strace >/dev/null || missing+=(strace)
+    command -v perf >/dev/null || missing+=(linux-perf)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
