@@ -34,7 +34,7 @@ struct MemoryBenchmark {
             let soakStart = ContinuousClock.now
             let soakEnd = soakStart + .seconds(options.soakMinutes * 60)
             while ContinuousClock.now < soakEnd {
-                try await Task.sleep(for: .seconds(min(30, max(1, options.soakMinutes * 60 / 8))))
+                try await Task.sleep(for: .seconds(min(60, max(1, options.soakMinutes * 6))))
                 samples.append(((ContinuousClock.now - soakStart).seconds / 60, load.answered, ProcessTools.residentKiB(pid)))
             }
             let tally = await load.stop()
