@@ -106,8 +106,7 @@ bench:
 .PHONY: bench-peers
 bench-peers:
 	@deploy/scripts/install-deps.sh bench
-	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --product controlplane
-	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --product gateway
+	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH)
 	PYTHON=$(PYTHON) PORTCULLIS_BIN=$(CURDIR)/$(BENCH_BIN) SKIP_CF=1 SKIP_SDK=1 DURATION=$(PEER_SECONDS) ROUNDS=2 \
 		EXTRA_NAME=portcullis EXTRA_SETUP=$(CURDIR)/Benchmarks/peers/start_portcullis.sh Benchmarks/peers/run.sh
 

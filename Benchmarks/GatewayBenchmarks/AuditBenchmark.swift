@@ -4,8 +4,9 @@ import Shared
 
 /// Issue 11 "Measure", fourth item (SPEC 10: ≥ 20k events/s shipped to PostgreSQL, 0 lost under
 /// `kill -9`). Per audit durability: the rows PostgreSQL gains while saturating calls run and
-/// while the spool drains after them; then calls with their own JSON-RPC ids, the worker killed
-/// with SIGKILL among them, restarted on the same spool, and every answered call looked up.
+/// while the spool drains after them; the shipper's capacity, on a backlog spooled while the
+/// database was out of reach; then calls with their own JSON-RPC ids, the worker killed with
+/// SIGKILL among them, restarted on the same spool, and every answered call looked up.
 struct AuditBenchmark {
     let options: Options
 
@@ -17,6 +18,19 @@ struct AuditBenchmark {
         var backlogAtEnd = 0
         var drainSeconds = 0.0
         var drained = 0
+    }
+
+    /// Shipping a backlog: spooled by a worker that could not reach PostgreSQL, shipped by its
+    /// restart while calls go on, then alone.
+    struct Capacity {
+        var label = ""
+        var backlog = 0
+        var callsUnderLoad = 0
+        var loadSeconds = 0.0
+        var shippedUnderLoad = 0
+        var drained = 0
+        var drainSeconds = 0.0
+        var leftAtEndOfLoad: Int { max(0, backlog + 2 * callsUnderLoad - shippedUnderLoad) }
     }
 
     struct KillCheck {
@@ -38,6 +52,7 @@ struct AuditBenchmark {
             let tenant = stack.tenants[0]
             var shipping: [Shipping] = []
             var kills: [KillCheck] = []
+            var capacities: [Capacity] = []
             for (worker, durability) in zip(stack.workers, durabilities) {
                 let target = CallTarget(
                     name: "gateway", url: stack.gatewayURL(for: tenant, on: worker.server),
@@ -47,12 +62,16 @@ struct AuditBenchmark {
                 var result = try await ship(target, database: database, generator: generator)
                 result.label = durability.label
                 shipping.append(result)
+                progress("audit: shipping a backlog, \(durability.label)")
+                var capacity = try await shipBacklog(durability, stack: stack, database: database, generator: generator)
+                capacity.label = durability.label
+                capacities.append(capacity)
                 progress("audit: kill -9, \(durability.label)")
                 var check = try await killAndCount(worker, target: target, stack: stack, database: database, generator: generator, prefix: "kill\(kills.count)")
                 check.label = durability.label
                 kills.append(check)
             }
-            report(shipping, kills)
+            report(shipping, capacities, kills)
         } catch {
             await database.close()
             await generator.shutdown()
@@ -105,6 +124,40 @@ struct AuditBenchmark {
         return (last, lastChange)
     }
 
+    /// A worker whose database is out of reach spools `--seconds` of saturating calls and stops;
+    /// restarted on that spool with the database, it ships while `--seconds` of calls go on, then
+    /// alone until the count stops moving.
+    private func shipBacklog(_ durability: AuditDurability, stack: BenchmarkStack, database: Database, generator: LoadGenerator) async throws -> Capacity {
+        let tenant = stack.tenants[0]
+        func target(_ worker: GatewayWorker) -> CallTarget {
+            CallTarget(name: "gateway", url: stack.gatewayURL(for: tenant, on: worker.server), headers: LoadGenerator.headers(bearer: tenant.grantToken), cpuProcesses: { [] })
+        }
+        // The later --database-url wins; the no-limit call needs no database, so only the shipper waits.
+        let cut = try await stack.launcher.start(durability.arguments + ["--database-url", "host=127.0.0.1 port=1 dbname=none connect_timeout=1"])
+        try await stack.waitUntilServing(target(cut), on: cut.server, generator: generator)
+        let spooling = BackgroundLoad(generator, targets: [target(cut)], concurrency: options.concurrency)
+        try await Task.sleep(for: .seconds(options.seconds))
+        var capacity = Capacity(backlog: 2 * (await spooling.stop()).answered)
+        cut.server.process.signal(SIGTERM)
+        if try await cut.server.process.waitForExit(timeout: .seconds(15)) == nil { cut.server.process.signal(SIGKILL) }
+
+        let restarted = try await stack.launcher.start(durability.arguments, spoolFolder: cut.spoolFolder)
+        try await stack.waitUntilServing(target(restarted), on: restarted.server, generator: generator)
+        let before = try await rows(database)
+        let started = ContinuousClock.now
+        let load = BackgroundLoad(generator, targets: [target(restarted)], concurrency: options.concurrency)
+        try await Task.sleep(for: .seconds(options.seconds))
+        capacity.callsUnderLoad = (await load.stop()).answered
+        capacity.loadSeconds = (ContinuousClock.now - started).seconds
+        let atEnd = try await rows(database)
+        capacity.shippedUnderLoad = atEnd - before
+        let drainStarted = ContinuousClock.now
+        let final = try await waitUntilStable(database)
+        capacity.drained = final.rows - atEnd
+        capacity.drainSeconds = max(0, (final.lastChange - drainStarted).seconds)
+        return capacity
+    }
+
     /// Calls with their own ids, SIGKILL of the worker after `--kill-after` seconds, a restart on
     /// the same spool, then every answered call's rows looked up once the shipping has settled.
     private func killAndCount(
@@ -137,7 +190,7 @@ struct AuditBenchmark {
         return check
     }
 
-    private func report(_ shipping: [Shipping], _ kills: [KillCheck]) {
+    private func report(_ shipping: [Shipping], _ capacities: [Capacity], _ kills: [KillCheck]) {
         print("""
             Generator: GatewayBenchmarks, \(options.concurrency) callers back to back for \(options.seconds) s per worker. \
             Rows counted in `audit_events` every 100 ms; "drain" is from the end of the load until the count last moved.
@@ -150,6 +203,20 @@ struct AuditBenchmark {
             let underLoad = Double(row.shippedDuringLoad) / row.loadSeconds
             let draining = row.drainSeconds > 0 ? Double(row.drained) / row.drainSeconds : 0
             print("| \(row.label) | \(row.calls) | \(String(format: "%.0f", written)) | \(String(format: "%.0f", underLoad)) | \(row.backlogAtEnd) | \(String(format: "%.1f", row.drainSeconds)) | \(row.drained > 0 ? String(format: "%.0f", draining) : "-") | \(Report.verdict(max(underLoad, draining) >= 20_000)) |")
+        }
+        print("""
+
+            Shipping a backlog: a worker started with an unreachable `--database-url` spooled \(options.seconds) s of saturating \
+            calls and was stopped; restarted on its spool with the database, it shipped while \(options.concurrency) callers \
+            went on for \(options.seconds) s, then alone. The rates are the shipper's capacity while a backlog remains.
+
+            | worker | backlog (events) | calls during the load | rows/s shipped under load | events left at the end of the load | rows/s shipped alone | target ≥ 20,000/s |
+            |---|---:|---:|---:|---:|---:|---|
+            """)
+        for row in capacities {
+            let underLoad = Double(row.shippedUnderLoad) / row.loadSeconds
+            let alone = row.drainSeconds > 0 ? Double(row.drained) / row.drainSeconds : 0
+            print("| \(row.label) | \(row.backlog) | \(row.callsUnderLoad) | \(String(format: "%.0f", underLoad)) | \(row.leftAtEndOfLoad) | \(row.drained > 0 ? String(format: "%.0f", alone) : "-") | \(Report.verdict(max(underLoad, alone) >= 20_000)) |")
         }
         print("""
 
