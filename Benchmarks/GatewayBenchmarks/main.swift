@@ -13,6 +13,10 @@ do {
     var arguments = Array(CommandLine.arguments.dropFirst())
     let subcommand = arguments.first.flatMap { $0.hasPrefix("-") ? nil : $0 }
     if subcommand != nil { arguments.removeFirst() }
+    if subcommand != "noisy", arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
+        print(Options.usage)
+        exit(0)
+    }
     switch subcommand {
     case nil: try await GatewayBenchmark(options: Options(arguments)).run()
     case "syscalls": try await SyscallBenchmark(options: Options(arguments)).run()
