@@ -96,17 +96,39 @@ demo: deps $(DEMO_VENV)/.installed
 demo-stop:
 	@deploy/demo/stop.sh "$(DATA)"
 
-bench: deps
-	$(SWIFT) build -c release
-	$(SWIFT) run -c release PolicyBenchmarks
-	$(SWIFT) run -c release GatewayBenchmarks
-	$(SWIFT) run -c release GatewayBenchmarks noisy
+# Every benchmark of docs/performance.md from one command (about 15 minutes after the release
+# build): the policy engine, the gateway end to end, per-call costs, propagation, audit shipping
+# and kill -9, memory (SOAK_MINUTES of soak), the wrk-based peer bench, the noisy neighbour.
+BENCH_SCRATCH ?= .build-bench
+BENCH_BIN = $(BENCH_SCRATCH)/release
+SOAK_MINUTES ?= 2
+PEER_SECONDS ?= 5
+bench:
+	@deploy/scripts/install-deps.sh bench
+	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH)
+	$(BENCH_BIN)/PolicyBenchmarks
+	$(BENCH_BIN)/GatewayBenchmarks
+	$(BENCH_BIN)/GatewayBenchmarks syscalls
+	$(BENCH_BIN)/GatewayBenchmarks propagation
+	$(BENCH_BIN)/GatewayBenchmarks audit
+	$(BENCH_BIN)/GatewayBenchmarks memory --soak-minutes $(SOAK_MINUTES)
+	$(MAKE) --no-print-directory bench-peers
+	$(BENCH_BIN)/GatewayBenchmarks noisy
+
+# The wrk-based side-by-side bench (Benchmarks/peers/README.md): direct, nginx and every gateway
+# configuration (ContextForge and the SDK upstream left out; run Benchmarks/peers/run.sh for them).
+.PHONY: bench-peers
+bench-peers:
+	@deploy/scripts/install-deps.sh bench
+	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH)
+	PYTHON=$(PYTHON) PORTCULLIS_BIN=$(CURDIR)/$(BENCH_BIN) SKIP_CF=1 SKIP_SDK=1 DURATION=$(PEER_SECONDS) ROUNDS=2 \
+		EXTRA_NAME=portcullis EXTRA_SETUP=$(CURDIR)/Benchmarks/peers/start_portcullis.sh Benchmarks/peers/run.sh
 
 # The noisy-neighbour benchmark alone (issue 10 item 26, docs/performance.md "Noisy neighbour").
 .PHONY: bench-noisy
 bench-noisy: deps
-	$(SWIFT) build -c release
-	$(SWIFT) run -c release GatewayBenchmarks noisy
+	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH)
+	$(BENCH_BIN)/GatewayBenchmarks noisy
 
 clean:
 	-@deploy/demo/stop.sh "$(DATA)"

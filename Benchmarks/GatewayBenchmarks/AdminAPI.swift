@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Shared
 
 /// The admin API calls that set the benchmark up: an account, the upstream server, a policy, an
@@ -28,6 +29,12 @@ struct AdminAPI {
         return try await post("/v1/policies", body, apiKey: apiKey).string("id")
     }
 
+    /// Commits a new version of the policy (`PUT /v1/policies/{id}`).
+    func updatePolicy(id: String, document: String, apiKey: String) async throws {
+        let body: JSONValue = ["document": try JSONParser().parse(document)]
+        _ = try await send(.PUT, "/v1/policies/\(id)", body, apiKey: apiKey, expecting: .ok)
+    }
+
     func createIdentity(label: String, apiKey: String) async throws -> String {
         try await post("/v1/identities", ["label": .string(label)], apiKey: apiKey).string("id")
     }
@@ -39,14 +46,18 @@ struct AdminAPI {
     }
 
     private func post(_ path: String, _ body: JSONValue, apiKey: String? = nil) async throws -> Answer {
+        try await send(.POST, path, body, apiKey: apiKey, expecting: .created)
+    }
+
+    private func send(_ method: HTTPMethod, _ path: String, _ body: JSONValue, apiKey: String?, expecting expected: HTTPResponseStatus) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
-        request.method = .POST
+        request.method = method
         request.headers.add(name: "Content-Type", value: "application/json")
         if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
         request.body = .bytes(ByteBuffer(bytes: body.serializedBytes()))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-        guard response.status == .created else { throw BenchmarkError("POST \(path) answered \(response.status.code): \(text)") }
+        guard response.status == expected else { throw BenchmarkError("\(method) \(path) answered \(response.status.code): \(text)") }
         return Answer(path: path, json: try JSONParser().parse(text))
     }
 

@@ -7,21 +7,32 @@ import TestSupport
 /// private test cluster, or `PORTCULLIS_TEST_DATABASE_URL`), one fast upstream MCP server per
 /// account in this process, and the release `controlplane` and `gateway` binaries as child
 /// processes, with every account set up through the admin API (its own sign-up, server, policy,
-/// identity and grant) before the gateway starts.
+/// identity and grant) before the gateway workers start.
 struct BenchmarkStack {
     let tenants: [BenchmarkTenant]
     let controlPlane: RunningServer
-    let gateway: RunningServer
-    let spoolFolder: String
+    /// The workers started with the stack, in the order of `start`'s `workers`.
+    let workers: [GatewayWorker]
+    /// Starts more workers on the same control plane and database (or restarts one on its spool).
+    let launcher: WorkerLauncher
+    /// The benchmark's database, for counting what the workers shipped.
+    let databaseURL: String
 
-    func gatewayURL(for tenant: BenchmarkTenant) -> String { "\(gateway.baseURL)/mcp/\(tenant.serverID)" }
+    var gateway: RunningServer { workers[0].server }
+    var spoolFolder: String { workers[0].spoolFolder }
+
+    func gatewayURL(for tenant: BenchmarkTenant, on worker: RunningServer? = nil) -> String {
+        "\((worker ?? gateway).baseURL)/mcp/\(tenant.serverID)"
+    }
 
     /// The children started so far, for `stopAll` (also from the SIGINT handler).
     static let children = NIOLockedValueBox<[ChildProcess]>([])
     /// Folders made for the run (spool, nginx prefix), removed also when a signal ends the run.
     static let temporaryFolders = NIOLockedValueBox<[String]>([])
 
-    static func start(spoolParent: String, tenants plans: [TenantPlan] = [.echo]) async throws -> BenchmarkStack {
+    /// - Parameter workers: one entry per gateway worker to start, with the arguments it gets
+    ///   beyond the common ones (e.g. `--audit-durability process`).
+    static func start(spoolParent: String, tenants plans: [TenantPlan] = [.echo], workers: [[String]] = [[]]) async throws -> BenchmarkStack {
         let binFolder = builtProductsFolder()
         for binary in ["controlplane", "gateway"] where !FileManager.default.isExecutableFile(atPath: "\(binFolder)/\(binary)") {
             throw BenchmarkError("\(binFolder)/\(binary) is missing: build the release binaries first (swift build -c release --scratch-path .build-bench)")
@@ -47,50 +58,50 @@ struct BenchmarkStack {
             tenants.append(try await BenchmarkTenant(plan, upstream: upstream, admin: admin))
         }
 
-        let spoolFolder = URL(fileURLWithPath: spoolParent).appendingPathComponent("portcullis-bench-spool-\(UUID().uuidString)").path
-        temporaryFolders.withLockedValue { $0.append(spoolFolder) }
-        let gateway = try await startChild("gateway", common + [
-            "--control-plane-url", controlPlane.baseURL, "--worker-token", workerToken, "--audit-spool-dir", spoolFolder,
-        ])
-        return BenchmarkStack(tenants: tenants, controlPlane: controlPlane, gateway: gateway, spoolFolder: spoolFolder)
+        let launcher = WorkerLauncher(
+            arguments: common + ["--control-plane-url", controlPlane.baseURL, "--worker-token", workerToken], spoolParent: spoolParent)
+        var started: [GatewayWorker] = []
+        for arguments in workers { started.append(try await launcher.start(arguments)) }
+        return BenchmarkStack(tenants: tenants, controlPlane: controlPlane, workers: started, launcher: launcher, databaseURL: conninfo)
     }
 
     /// Waits until the gateway is ready and its snapshot holds the grant (the call answers
     /// correctly); otherwise reports exactly what it answered.
-    func waitUntilServing(_ target: CallTarget, generator: LoadGenerator) async throws {
+    func waitUntilServing(_ target: CallTarget, on worker: RunningServer? = nil, generator: LoadGenerator) async throws {
+        let server = worker ?? gateway
         let deadline = ContinuousClock.now + .seconds(30)
         var lastFailure: CallFailure?
         while ContinuousClock.now < deadline {
-            if let (status, _) = try? await gateway.get("/readyz"), status == 200 {
+            if let (status, _) = try? await server.get("/readyz"), status == 200 {
                 lastFailure = await generator.call(target)
                 if lastFailure == nil { return }
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        let readiness = (try? await gateway.get("/readyz")).map { "\($0.status) \($0.body)" } ?? "no answer"
+        let readiness = (try? await server.get("/readyz")).map { "\($0.status) \($0.body)" } ?? "no answer"
         throw BenchmarkError("""
             the gateway did not answer the call correctly within 30 s.
             POST \(target.url) (Authorization: Bearer <grant token>)
             /readyz: \(readiness)
             last answer: \(lastFailure.map(String.init(describing:)) ?? "none (not ready)")
             gateway output:
-            \(gateway.process.output.suffix(4000))
+            \(server.process.output.suffix(4000))
             """)
     }
 
     /// Starts `binary serve --host 127.0.0.1 --port <free> arguments...` from the folder this
     /// benchmark was built into, and waits for `/healthz`.
-    private static func startChild(_ binary: String, _ arguments: [String]) async throws -> RunningServer {
+    static func startChild(_ binary: String, _ arguments: [String]) async throws -> RunningServer {
         let server = try await RunningServer.start(binary, arguments)
         children.withLockedValue { $0.append(server.process) }
         return server
     }
 
-    /// Stops the children (SIGTERM, then SIGKILL after 5 s) and the upstream; removes the spool.
+    /// Stops the children (SIGTERM, then SIGKILL after 5 s) and the upstream; removes the spools.
     func stop() async {
         await Self.stopChildren()
         for tenant in tenants { await tenant.upstream.stop() }
-        try? FileManager.default.removeItem(atPath: spoolFolder)
+        for worker in workers { try? FileManager.default.removeItem(atPath: worker.spoolFolder) }
     }
 
     static func stopChildren() async {

@@ -2,36 +2,44 @@ import AsyncHTTPClient
 import Foundation
 import TestSupport
 
-/// The run: start the stack, check every path answers the call correctly, then the
-/// concurrency-1 phase and the saturation phase, then stop everything.
+/// The end-to-end benchmark (issue 11 "Measure", first item): the same `tools/call` direct to
+/// the upstream, through nginx, and through the gateway for (a) an allowed tool with no limit and
+/// (b) the seed's policy shape (a per-grant limit in PostgreSQL), each on a worker of every audit
+/// durability the build offers. Concurrency 1 twice (alternating between paths, and back to
+/// back per path), then saturation, all in one run so every ratio has its baseline beside it.
 struct GatewayBenchmark {
     let options: Options
 
     func run() async throws {
-        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
-        print("## End-to-end benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load) at start\n")
-        let stack = try await BenchmarkStack.start(spoolParent: options.spoolParent)
+        printHeading("End-to-end benchmark")
+        let durabilities = try AuditDurability.available()
+        let stack = try await BenchmarkStack.start(
+            spoolParent: options.spoolParent, tenants: options.directOnly ? [.echo] : [.echo, .limited],
+            workers: durabilities.map(\.arguments))
         var nginx: NginxProxy?
         let generator = LoadGenerator(maxConnections: options.concurrency * 2)
         do {
-            let tenant = stack.tenants[0]
-            print("upstream \(tenant.upstream.url), control plane \(stack.controlPlane.baseURL), gateway \(stack.gatewayURL(for: tenant))")
-            print("gateway audit spool in \(stack.spoolFolder)")
-            let direct = CallTarget(name: "direct", url: tenant.upstream.url, headers: LoadGenerator.headers(), cpuProcesses: { [] })
-            let gatewayPID = stack.gateway.process.pid
-            let gateway = CallTarget(
-                name: "gateway", url: stack.gatewayURL(for: tenant), headers: LoadGenerator.headers(bearer: tenant.grantToken), cpuProcesses: { [gatewayPID] })
-            var saturationTargets = [direct]
+            let upstream = stack.tenants[0].upstream
+            print("upstream \(upstream.url), control plane \(stack.controlPlane.baseURL), gateway audit spools in \(options.spoolParent)")
+            var targets = [CallTarget(name: "direct", url: upstream.url, headers: LoadGenerator.headers(), cpuProcesses: { [] })]
             if options.nginx, !options.directOnly, let executable = NginxProxy.executable() {
-                let proxy = try await NginxProxy.start(executable: executable, upstreamPort: tenant.upstream.port)
+                let proxy = try await NginxProxy.start(executable: executable, upstreamPort: upstream.port)
                 nginx = proxy
-                saturationTargets.append(CallTarget(name: "nginx", url: proxy.url, headers: LoadGenerator.headers(), cpuProcesses: { proxy.processes }))
+                targets.append(CallTarget(name: "nginx", url: proxy.url, headers: LoadGenerator.headers(), cpuProcesses: { proxy.processes }))
             }
             if !options.directOnly {
-                try await stack.waitUntilServing(gateway, generator: generator)
-                saturationTargets.append(gateway)
+                for (worker, durability) in zip(stack.workers, durabilities) {
+                    for (tenant, shape) in zip(stack.tenants, ["(a) no limit", "(b) limit in PostgreSQL"]) {
+                        let pid = worker.pid
+                        let target = CallTarget(
+                            name: "gateway \(shape), \(durability.label)", url: stack.gatewayURL(for: tenant, on: worker.server),
+                            headers: LoadGenerator.headers(bearer: tenant.grantToken), cpuProcesses: { [pid] })
+                        try await stack.waitUntilServing(target, on: worker.server, generator: generator)
+                        targets.append(target)
+                    }
+                }
             }
-            try await measure(direct: direct, gateway: options.directOnly ? nil : gateway, saturationTargets: saturationTargets, generator: generator)
+            try await measure(targets, generator: generator)
         } catch {
             await generator.shutdown()
             await stop(stack, nginx)
@@ -41,24 +49,35 @@ struct GatewayBenchmark {
         await stop(stack, nginx)
     }
 
-    private func measure(direct: CallTarget, gateway: CallTarget?, saturationTargets: [CallTarget], generator: LoadGenerator) async throws {
-        let sequentialTargets = [direct] + (gateway.map { [$0] } ?? [])
+    private func measure(_ targets: [CallTarget], generator: LoadGenerator) async throws {
         // Warm-up: connections, caches, the gateway's first snapshot lookups.
-        progress("concurrency 1: \(options.calls) calls per path")
-        _ = try await generator.sequential(sequentialTargets, count: 200)
-        let gatewayProcesses = gateway?.cpuProcesses() ?? []
-        let cpuBefore = gatewayProcesses.map(ProcessCPU.seconds).reduce(0, +)
-        let samples = try await generator.sequential(sequentialTargets, count: options.calls)
-        let cpuPerCall = (gatewayProcesses.map(ProcessCPU.seconds).reduce(0, +) - cpuBefore) / Double(options.calls)
-        Report.latency(direct: samples[0], gateway: gateway == nil ? nil : (samples[1], cpuPerCall))
+        progress("concurrency 1: warm-up")
+        _ = try await generator.sequential(targets, count: 200)
+
+        progress("concurrency 1, alternating: \(options.calls) calls per path")
+        let alternating = try await generator.sequential(targets, count: options.calls)
+        Report.concurrencyOne(
+            "alternating: one call to each path in turn, \(options.calls) per path",
+            zip(targets, alternating).map { (name: $0.name, samples: $1, cpuMicrosecondsPerCall: nil) })
+
+        var backToBack: [(name: String, samples: [Double], cpuMicrosecondsPerCall: Double?)] = []
+        for target in targets {
+            progress("concurrency 1, back to back: \(target.name)")
+            let processes = target.cpuProcesses()
+            let cpuBefore = processes.map(ProcessCPU.seconds).reduce(0, +)
+            let samples = try await generator.sequential([target], count: options.calls)[0]
+            let cpu = processes.isEmpty ? nil : (processes.map(ProcessCPU.seconds).reduce(0, +) - cpuBefore) / Double(options.calls) * 1e6
+            backToBack.append((target.name, samples, cpu))
+        }
+        Report.concurrencyOne("back to back: \(options.calls) calls to one path, then the next", backToBack)
 
         // Two rounds, each path in turn, so a drift of the machine's load affects all alike.
         let roundDuration = Duration.milliseconds(options.seconds * 500)
-        var totals = saturationTargets.map { (name: $0.name, result: LoadGenerator.SaturationResult()) }
+        var totals = targets.map { (name: $0.name, result: LoadGenerator.SaturationResult()) }
         let ownCPUBefore = ProcessCPU.ownSeconds()
-        for target in saturationTargets { _ = await generator.saturate(target, concurrency: options.concurrency, duration: .seconds(1)) }
+        for target in targets { _ = await generator.saturate(target, concurrency: options.concurrency, duration: .seconds(1)) }
         for round in 1...2 {
-            for (index, target) in saturationTargets.enumerated() {
+            for (index, target) in targets.enumerated() {
                 progress("saturation: \(target.name), round \(round) of 2")
                 let result = await generator.saturate(target, concurrency: options.concurrency, duration: roundDuration)
                 totals[index].result.calls += result.calls
@@ -71,15 +90,21 @@ struct GatewayBenchmark {
         Report.saturation(totals, concurrency: options.concurrency, clientCPUSeconds: ProcessCPU.ownSeconds() - ownCPUBefore)
     }
 
-    /// Progress goes to standard error, apart from the tables; the tables printed so far are
-    /// flushed first, so both read in order when the output goes to a file.
-    private func progress(_ message: String) {
-        fflush(nil)
-        FileHandle.standardError.write(Data("\(message)\n".utf8))
-    }
-
     private func stop(_ stack: BenchmarkStack, _ nginx: NginxProxy?) async {
         await stack.stop()
         nginx?.removeFiles()
     }
+}
+
+/// Progress goes to standard error, apart from the tables; the tables printed so far are
+/// flushed first, so both read in order when the output goes to a file.
+func progress(_ message: String) {
+    fflush(nil)
+    FileHandle.standardError.write(Data("\(message)\n".utf8))
+}
+
+/// A benchmark's heading with the machine's state at its start (the figures depend on it).
+func printHeading(_ title: String) {
+    let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+    print("\n## \(title): \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load) at start\n")
 }

@@ -44,12 +44,17 @@ struct LoadGenerator: Sendable {
         return headers
     }
 
+    /// The same call under its own JSON-RPC id, so its audit row can be found.
+    static func body(id: String) -> ByteBuffer {
+        ByteBuffer(string: #"{"jsonrpc":"2.0","id":"\#(id)","method":"tools/call","params":{"name":"echo","arguments":{"text":"hello","count":3}}}"#)
+    }
+
     /// One call; nil when it was answered correctly (200 with a successful tool result).
-    func call(_ target: CallTarget) async -> CallFailure? {
+    func call(_ target: CallTarget, body: ByteBuffer = Self.body) async -> CallFailure? {
         var request = HTTPClientRequest(url: target.url)
         request.method = .POST
         request.headers = target.headers
-        request.body = .bytes(Self.body)
+        request.body = .bytes(body)
         do {
             let response = try await client.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 1 << 20)

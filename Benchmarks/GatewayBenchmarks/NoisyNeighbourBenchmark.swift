@@ -22,8 +22,7 @@ struct NoisyNeighbourBenchmark {
     }
 
     func run() async throws {
-        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
-        print("## Noisy neighbour: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load) at start\n")
+        printHeading("Noisy neighbour")
         var neighbourPlan = TenantPlan.echo
         neighbourPlan.label = "neighbour"
         let stack = try await BenchmarkStack.start(spoolParent: options.spoolParent, tenants: [neighbourPlan, options.shape.tenantPlan])
@@ -93,11 +92,6 @@ struct NoisyNeighbourBenchmark {
             before = now
         }
         return ((ContinuousClock.now - started).seconds, false)
-    }
-
-    private func progress(_ message: String) {
-        fflush(nil)
-        FileHandle.standardError.write(Data("\(message)\n".utf8))
     }
 
     private func shutdown(_ generator: LoadGenerator, _ traffic: HostileTraffic, _ stack: BenchmarkStack) async {

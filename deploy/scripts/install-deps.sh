@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need and a fresh Debian machine lacks:
 # PostgreSQL server binaries, libpq headers, RE2 headers (policy regexes), python3-venv, curl, nginx,
-# chromium and chromium-driver (the console's browser suite). Swift itself is a prerequisite.
+# chromium and chromium-driver (the console's browser suite); with the argument `bench` also wrk,
+# strace and perf. Swift itself is a prerequisite.
 set -euo pipefail
 
 command -v swift >/dev/null || { echo "Swift 6.3 is required (https://swift.org/install)" >&2; exit 1; }
@@ -17,6 +18,12 @@ command -v curl >/dev/null || missing+=(curl)
 # The console's browser suite (Tests/console): Debian's chromium and its WebDriver.
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+# `install-deps.sh bench` (make bench): the peer bench's load generator and the per-call cost tools.
+if [ "${1:-}" = bench ]; then
+    command -v wrk >/dev/null || missing+=(wrk)
+    command -v strace >/dev/null || missing+=(strace)
+    command -v perf >/dev/null || missing+=(linux-perf)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
