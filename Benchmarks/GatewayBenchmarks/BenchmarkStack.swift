@@ -13,6 +13,8 @@ struct BenchmarkStack {
     let controlPlane: RunningServer
     let gateway: RunningServer
     let spoolFolder: String
+    /// The benchmark's database, as the control plane and the gateway connect to it.
+    let conninfo: String
 
     func gatewayURL(for tenant: BenchmarkTenant) -> String { "\(gateway.baseURL)/mcp/\(tenant.serverID)" }
 
@@ -52,7 +54,7 @@ struct BenchmarkStack {
         let gateway = try await startChild("gateway", common + [
             "--control-plane-url", controlPlane.baseURL, "--worker-token", workerToken, "--audit-spool-dir", spoolFolder,
         ])
-        return BenchmarkStack(tenants: tenants, controlPlane: controlPlane, gateway: gateway, spoolFolder: spoolFolder)
+        return BenchmarkStack(tenants: tenants, controlPlane: controlPlane, gateway: gateway, spoolFolder: spoolFolder, conninfo: conninfo)
     }
 
     /// Waits until the gateway is ready and its snapshot holds the grant (the call answers

@@ -3,7 +3,8 @@ import TestSupport
 
 // End-to-end benchmark (SPEC 10, docs/performance.md): the same tools/call sent directly to a
 // fast upstream and through the gateway (and nginx, the throughput baseline), in one run.
-// `GatewayBenchmarks noisy` runs the noisy-neighbour benchmark instead (NoisyNeighbourBenchmark).
+// `GatewayBenchmarks noisy` runs the noisy-neighbour benchmark instead (NoisyNeighbourBenchmark),
+// `GatewayBenchmarks shipping` the audit shipper's draining benchmark (ShippingBenchmark).
 // Run: swift build -c release --scratch-path .build-bench
 //      swift run -c release --scratch-path .build-bench GatewayBenchmarks [options]
 //      swift run -c release --scratch-path .build-bench GatewayBenchmarks noisy [options]
@@ -19,6 +20,7 @@ struct Options {
     static let usage = """
         usage: GatewayBenchmarks [--calls N] [--concurrency N] [--seconds N] [--spool-dir FOLDER] [--no-nginx] [--direct-only]
                GatewayBenchmarks noisy [options]   (the noisy-neighbour benchmark; noisy --help)
+               GatewayBenchmarks shipping [options]   (the audit shipper's drain rate; shipping --help)
           --calls N        calls per path at concurrency 1 (default 2000)
           --concurrency N  concurrent callers at saturation (default 64)
           --seconds N      seconds per path at saturation, in two rounds (default 10)
@@ -57,6 +59,8 @@ do {
     let arguments = Array(CommandLine.arguments.dropFirst())
     if arguments.first == "noisy" {
         try await NoisyNeighbourBenchmark(options: NoisyNeighbourOptions(Array(arguments.dropFirst()))).run()
+    } else if arguments.first == "shipping" {
+        try await ShippingBenchmark(options: ShippingBenchmark.Options(Array(arguments.dropFirst()))).run()
     } else {
         try await GatewayBenchmark(options: Options(arguments)).run()
     }
