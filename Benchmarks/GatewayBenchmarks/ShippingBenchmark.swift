@@ -7,7 +7,8 @@ import TestSupport
 /// (issue 11 item 3, SPEC 10: at least 20k events/s). The gateway answers `--events` worth of calls
 /// while the benchmark holds the account's chain head locked, so every event waits in the spool;
 /// then the lock goes and the shipper drains them. Reported: events/s from the lock's release to
-/// the last row, and the CPU per event of the gateway process and of the PostgreSQL backends.
+/// the last row, the CPU per event of the gateway process and of the PostgreSQL backends, and the
+/// same drain again while callers saturate the gateway.
 struct ShippingBenchmark {
     struct Options {
         var events = 40_000
@@ -79,10 +80,48 @@ struct ShippingBenchmark {
         let before = try await shippedRows(database, atLeast: first + 20)
         let perCall = (before - first) / 20
         let calls = (options.events + perCall - 1) / perCall
-        let backlog = calls * perCall
 
+        print("| phase | events | seconds | events/s | gateway CPU µs/event | PostgreSQL CPU µs/event | calls/s answered meanwhile |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        let alone = try await drainBacklog(of: calls, perCall: perCall, after: before, load: nil, target: target, generator: generator, database: database)
+        print(String(
+            format: "| drain alone | %d | %.2f | %.0f | %.1f | %.1f | – |", alone.events, alone.seconds, Double(alone.events) / alone.seconds,
+            alone.gatewayCPU / Double(alone.events) * 1e6, alone.postgresCPU / Double(alone.events) * 1e6))
+        // The load outlasts the drain (at most three times as long as alone); what it adds is shipped after the backlog.
+        let loadDuration = Duration.milliseconds(Int(alone.seconds * 3_000) + 2_000)
+        let loaded = try await drainBacklog(
+            of: calls, perCall: perCall, after: alone.rowsAfter, load: loadDuration, target: target, generator: generator, database: database)
+        print(String(
+            format: "| drain beside saturating calls | %d | %.2f | %.0f | – | – | %.0f |", loaded.events, loaded.seconds,
+            Double(loaded.events) / loaded.seconds, loaded.callsPerSecond))
+        print("""
+
+            (\(perCall) audit events per call. The backlog is spooled while the benchmark holds the chain head
+            row locked; the time runs from the lock's release to the backlog's last row committed. Beside
+            saturating calls, \(options.concurrency) callers call the gateway back to back from the release on,
+            for three times the drain's time alone plus 2 s; the CPU of that phase is the calls' as much as the
+            shipper's, so it is not split per event.)
+            """)
+    }
+
+    private struct Drain {
+        var events = 0
+        var seconds = 0.0
+        var gatewayCPU = 0.0
+        var postgresCPU = 0.0
+        var callsPerSecond = 0.0
+        var rowsAfter = 0
+    }
+
+    /// Spools `calls` calls' events while the chain head is locked, then releases it and times
+    /// the drain; with `load`, callers saturate the gateway for that long from the release on.
+    private func drainBacklog(
+        of calls: Int, perCall: Int, after before: Int, load: Duration?, target: CallTarget, generator: LoadGenerator, database: Database
+    ) async throws -> Drain {
+        let backlog = calls * perCall
         let release = AsyncStream<Void>.makeStream()
         let locked = AsyncStream<Void>.makeStream()
+        var drain = Drain()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 // The shipper's next transaction waits on this lock; the events pile up in the spool.
@@ -95,22 +134,30 @@ struct ShippingBenchmark {
             for await _ in locked.stream {}
             progress("spooling \(backlog) events: \(calls) calls at concurrency \(options.concurrency)")
             try await produce(calls: calls, target: target, generator: generator)
-            progress("draining")
+            progress(load == nil ? "draining" : "draining beside saturating calls")
+            let gatewayPID = target.cpuProcesses()[0]
             let cpuBefore = try await cpuSeconds(gatewayPID, database)
             let started = ContinuousClock.now
             release.continuation.finish()
             try await group.waitForAll()
-            let after = try await shippedRows(database, atLeast: before + backlog, within: .seconds(600))
-            let seconds = (ContinuousClock.now - started).seconds
+            async let loadResult: LoadGenerator.SaturationResult? = {
+                guard let load else { return nil }
+                return await generator.saturate(target, concurrency: options.concurrency, duration: load)
+            }()
+            drain.rowsAfter = try await shippedRows(database, atLeast: before + backlog, within: .seconds(600))
+            drain.seconds = (ContinuousClock.now - started).seconds
             let cpuAfter = try await cpuSeconds(gatewayPID, database)
-            let shipped = after - before
-            print("| events | seconds | events/s | gateway CPU µs/event | PostgreSQL CPU µs/event |")
-            print("|---:|---:|---:|---:|---:|")
-            print(String(
-                format: "| %d | %.2f | %.0f | %.1f | %.1f |", shipped, seconds, Double(shipped) / seconds,
-                (cpuAfter.gateway - cpuBefore.gateway) / Double(shipped) * 1e6, (cpuAfter.postgres - cpuBefore.postgres) / Double(shipped) * 1e6))
-            print("\n(\(perCall) audit events per call; the time runs from the lock's release to the last row committed)")
+            drain.events = backlog
+            drain.gatewayCPU = cpuAfter.gateway - cpuBefore.gateway
+            drain.postgresCPU = cpuAfter.postgres - cpuBefore.postgres
+            if let result = await loadResult {
+                drain.callsPerSecond = result.callsPerSecond
+                if result.failures > 0 { progress("beside the drain: \(result.failures) calls failed, first: \(result.firstFailure.map(String.init(describing:)) ?? "?")") }
+            }
         }
+        // What the load added is shipped before the next phase counts its own backlog.
+        try await Task.sleep(for: .seconds(2))
+        return drain
     }
 
     /// `calls` calls by `options.concurrency` callers; every one must be answered correctly.
