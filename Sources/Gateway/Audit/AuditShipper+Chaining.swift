@@ -16,7 +16,7 @@ extension AuditShipper {
         let headSeq: Int64 = try head.decode("last_seq")
         let headHash: [UInt8] = try head.decode("last_hash")
 
-        let ids = TextArray(events.map { $0.id.uuidString.lowercased() })
+        let ids = TextArray(events.map(\.id.lowercaseText))
         let times = events.map(\.timeMicroseconds)
         // The time range lets PostgreSQL probe only the partitions the batch can be in.
         let stored = Set(try await session.query("""
