@@ -87,12 +87,19 @@ bench: deps
 	$(SWIFT) run -c release PolicyBenchmarks
 	$(SWIFT) run -c release GatewayBenchmarks
 	$(SWIFT) run -c release GatewayBenchmarks noisy
+	$(SWIFT) run -c release GatewayBenchmarks shipping
 
 # The noisy-neighbour benchmark alone (issue 10 item 26, docs/performance.md "Noisy neighbour").
 .PHONY: bench-noisy
 bench-noisy: deps
 	$(SWIFT) build -c release
 	$(SWIFT) run -c release GatewayBenchmarks noisy
+
+# The audit shipper's drain rate alone (issue 11 item 3).
+.PHONY: bench-shipping
+bench-shipping: deps
+	$(SWIFT) build -c release
+	$(SWIFT) run -c release GatewayBenchmarks shipping
 
 clean:
 	-@deploy/demo/stop.sh "$(DATA)"
