@@ -98,7 +98,7 @@ demo-stop:
 
 # Every benchmark of docs/performance.md from one command (about 15 minutes after the release
 # build): the policy engine, the gateway end to end, per-call costs, propagation, audit shipping
-# and kill -9, memory (SOAK_MINUTES of soak), the wrk-based peer bench, the noisy neighbour.
+# and kill -9, the shipper's drain rate, memory (SOAK_MINUTES of soak), the wrk-based peer bench, the noisy neighbour.
 BENCH_SCRATCH ?= .build-bench
 BENCH_BIN = $(BENCH_SCRATCH)/release
 SOAK_MINUTES ?= 2
@@ -111,6 +111,7 @@ bench:
 	$(BENCH_BIN)/GatewayBenchmarks syscalls
 	$(BENCH_BIN)/GatewayBenchmarks propagation
 	$(BENCH_BIN)/GatewayBenchmarks audit
+	$(BENCH_BIN)/GatewayBenchmarks shipping
 	$(BENCH_BIN)/GatewayBenchmarks memory --soak-minutes $(SOAK_MINUTES)
 	$(MAKE) --no-print-directory bench-peers
 	$(BENCH_BIN)/GatewayBenchmarks noisy
@@ -129,6 +130,12 @@ bench-peers:
 bench-noisy: deps
 	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH)
 	$(BENCH_BIN)/GatewayBenchmarks noisy
+
+# The audit shipper's drain rate alone (issue 11 item 3).
+.PHONY: bench-shipping
+bench-shipping: deps
+	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH)
+	$(BENCH_BIN)/GatewayBenchmarks shipping
 
 clean:
 	-@deploy/demo/stop.sh "$(DATA)"

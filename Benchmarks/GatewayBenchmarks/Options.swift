@@ -26,6 +26,7 @@ struct Options {
           propagation   policy flips through the API, time until every worker enforces them, unloaded and loaded
           audit         audit rows shipped per second under load and draining; kill -9 and every answered call's row
           memory        worker RSS idle, after --memory-calls calls, over a soak, and per open event stream
+          shipping      the audit shipper draining a pre-spooled backlog, alone and beside load (shipping --help)
           noisy         the noisy-neighbour benchmark (noisy --help)
         options:
           --calls N            calls per path at concurrency 1 (default 2000)

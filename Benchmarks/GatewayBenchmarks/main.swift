@@ -4,7 +4,7 @@ import TestSupport
 // The gateway's benchmarks (SPEC 10, issue 11, docs/performance.md), one subcommand each; the
 // end-to-end one without a subcommand. `make bench` runs them all.
 // Run: swift build -c release --scratch-path .build-bench
-//      .build-bench/release/GatewayBenchmarks [syscalls|propagation|audit|memory|noisy] [options]
+//      .build-bench/release/GatewayBenchmarks [syscalls|propagation|audit|shipping|memory|noisy] [options]
 
 let signalSources = BenchmarkStack.killChildrenOnSignals()
 
@@ -13,7 +13,7 @@ do {
     var arguments = Array(CommandLine.arguments.dropFirst())
     let subcommand = arguments.first.flatMap { $0.hasPrefix("-") ? nil : $0 }
     if subcommand != nil { arguments.removeFirst() }
-    if subcommand != "noisy", arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
+    if subcommand != "noisy", subcommand != "shipping", arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
         print(Options.usage)
         exit(0)
     }
@@ -22,6 +22,7 @@ do {
     case "syscalls": try await SyscallBenchmark(options: Options(arguments)).run()
     case "propagation": try await PropagationBenchmark(options: Options(arguments)).run()
     case "audit": try await AuditBenchmark(options: Options(arguments)).run()
+    case "shipping": try await ShippingBenchmark(options: ShippingBenchmark.Options(arguments)).run()
     case "memory": try await MemoryBenchmark(options: Options(arguments)).run()
     case "noisy": try await NoisyNeighbourBenchmark(options: NoisyNeighbourOptions(arguments)).run()
     default: throw BenchmarkError(Options.usage)

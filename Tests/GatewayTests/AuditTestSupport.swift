@@ -72,7 +72,18 @@ struct StoredChain {
     }
 }
 
-func makeShipper(_ spool: AuditSpool, _ database: Database) -> AuditShipper {
-    AuditShipper(spool: spool, database: database, chainKeys: .forTests, metrics: GatewayMetrics(), batchSize: 64,
-                 pollInterval: .milliseconds(20), maxRetryDelay: .milliseconds(100), logger: Logger(label: "audit-shipper-test"))
+func makeShipper(
+    _ spool: AuditSpool, _ database: Database, batchSize: Int = 64, pollInterval: Duration = .milliseconds(20),
+    markerInterval: Duration = .seconds(1)
+) -> AuditShipper {
+    AuditShipper(spool: spool, database: database, chainKeys: .forTests, metrics: GatewayMetrics(), batchSize: batchSize,
+                 pollInterval: pollInterval, maxRetryDelay: .milliseconds(100), markerInterval: markerInterval,
+                 logger: Logger(label: "audit-shipper-test"))
+}
+
+/// How many transactions stored `account`'s audit rows: the rows of one COPY share their `xmin`.
+func auditTransactions(of account: UUID, in database: Database) async throws -> Int {
+    try await database.query(
+        "SELECT count(DISTINCT xmin::text) AS transactions FROM audit_events WHERE account_id = \(account)"
+    ).first?.decode("transactions") ?? 0
 }

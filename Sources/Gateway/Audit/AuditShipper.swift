@@ -7,27 +7,42 @@ import Shared
 /// spool once committed. While PostgreSQL is unreachable the events stay in the spool and the
 /// shipper retries with a growing pause; it never skips or reorders an event. An event PostgreSQL
 /// refuses for itself goes to `audit_dead_letters` instead (issue 10 item 2, `AuditShipper+DeadLetters`).
+///
+/// Cheap per event (issue 11 item 3): a batch is shipped when `batchSize` events are waiting or
+/// `pollInterval` after the previous round started, whichever comes first, so a steady stream of
+/// calls makes a few large COPYs instead of many small transactions. The spool's shipped marker
+/// (a file write and two syncs) is rewritten at most every `markerInterval`, not per batch. A
+/// crash in between ships the events since the last marker again; each account's transaction
+/// skips the events it already stored by id before chaining, so a replay adds no row and no link.
 actor AuditShipper: Service {
     let spool: AuditSpool
     let database: Database
     let chainKeys: AuditChainKeys
     let metrics: GatewayMetrics
-    /// Events read and inserted per round; each account's share is one multi-row INSERT, well
-    /// under PostgreSQL's 65535 bind parameters (36 per row).
+    /// The most events read and shipped in one round (one COPY per account in it).
     let batchSize: Int
-    /// The pause after a round that did not fill a batch: at a steady trickle, events then gather
-    /// for one multi-row insert instead of costing one transaction each.
+    /// The longest a round waits for its batch to fill: a round that found fewer than `batchSize`
+    /// events starts the next one this long after its own start.
     let pollInterval: Duration
     /// The longest pause between retries while PostgreSQL fails.
     let maxRetryDelay: Duration
+    /// How often the shipped marker is rewritten while shipping continuously; it bounds how many
+    /// events a crash makes the next process read and skip again.
+    let markerInterval: Duration
     let logger: Logger
     /// Months whose partition is known to exist, so `portcullis_ensure_audit_partition` (which takes
     /// a global lock) runs once per month and process, not once per batch.
     private var ensuredMonths: Set<Int> = []
+    private static let eventsPerRead = 256
+    /// Where the next round reads: past every event committed so far, which the marker may not
+    /// record yet. nil until the first round reads the spool's marker.
+    private var committedPosition: AuditSpoolPosition?
+    private var markerWrittenAt = ContinuousClock.now
 
     init(
-        spool: AuditSpool, database: Database, chainKeys: AuditChainKeys, metrics: GatewayMetrics, batchSize: Int = 500,
-        pollInterval: Duration = .milliseconds(100), maxRetryDelay: Duration = .seconds(5), logger: Logger
+        spool: AuditSpool, database: Database, chainKeys: AuditChainKeys, metrics: GatewayMetrics, batchSize: Int = 2000,
+        pollInterval: Duration = .milliseconds(100), maxRetryDelay: Duration = .seconds(5), markerInterval: Duration = .seconds(1),
+        logger: Logger
     ) {
         self.spool = spool
         self.database = database
@@ -36,25 +51,35 @@ actor AuditShipper: Service {
         self.batchSize = batchSize
         self.pollInterval = pollInterval
         self.maxRetryDelay = maxRetryDelay
+        self.markerInterval = markerInterval
         self.logger = logger
     }
 
-    /// Ships until graceful shutdown. Events appended after the last round stay in the spool and
-    /// are shipped by the next process that opens it.
+    /// Ships until graceful shutdown, then records how far it got. Events appended after the last
+    /// round stay in the spool and are shipped by the next process that opens it.
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await self.shipContinuously()
+        }
+        do {
+            try await releaseCommitted()
+        } catch {
+            logger.warning("could not record the shipped audit position; the next start skips those events again", metadata: [
+                "audit.error": "\(error)",
+            ])
         }
     }
 
     private func shipContinuously() async {
         var retryDelay = pollInterval
         while !Task.isCancelled {
+            let roundStart = ContinuousClock.now
             let pause: Duration
             do {
-                let shipped = try await shipPending()
+                let shipped = try await shipBatch()
+                if ContinuousClock.now - markerWrittenAt >= markerInterval { try await releaseCommitted() }
                 retryDelay = pollInterval
-                pause = shipped < batchSize ? pollInterval : .zero
+                pause = shipped < batchSize ? pollInterval - (ContinuousClock.now - roundStart) : .zero
             } catch {
                 logger.warning("audit shipping failed; events stay in the spool", metadata: [
                     "audit.error": "\(error)", "audit.retry_in": "\(retryDelay)",
@@ -68,24 +93,55 @@ actor AuditShipper: Service {
         }
     }
 
-    /// Ships every event the spool holds synced right now; returns how many were read.
+    /// Ships every event the spool holds synced right now and records it in the marker; returns
+    /// how many were read.
     @discardableResult
     func shipPending() async throws -> Int {
         var shipped = 0
         while true {
-            let batch = try await spool.readSynced(from: await spool.shippedPosition, maxEvents: batchSize)
-            guard !batch.events.isEmpty else { return shipped }
-            try await insert(batch.events)
-            try await spool.releaseShipped(upTo: batch.end)
-            shipped += batch.events.count
+            let count = try await shipBatch()
+            shipped += count
+            if count < batchSize { break }
         }
+        try await releaseCommitted()
+        return shipped
+    }
+
+    /// Reads up to `batchSize` events after the last committed ones and ships them; returns how
+    /// many. Fewer than `batchSize` means the spool held no more.
+    private func shipBatch() async throws -> Int {
+        var start = committedPosition
+        if start == nil { start = await spool.shippedPosition }
+        var events: [AuditEvent] = []
+        var end = start!
+        // One read stops at a segment's end or after 1 MiB: read on until the batch is full. Reads
+        // of at most `eventsPerRead`, because the spool decodes them inside its actor, where they
+        // hold up the appends of the calls being answered.
+        while events.count < batchSize {
+            let read = try await spool.readSynced(from: end, maxEvents: min(Self.eventsPerRead, batchSize - events.count))
+            guard !read.events.isEmpty else { break }
+            events += read.events
+            end = read.end
+        }
+        guard !events.isEmpty else { return 0 }
+        try await insert(events)
+        committedPosition = end
+        return events.count
+    }
+
+    /// Writes the marker up to the committed events, so a restart does not read them again, and
+    /// lets the spool delete the segments they filled.
+    private func releaseCommitted() async throws {
+        markerWrittenAt = .now
+        guard let committedPosition, committedPosition != (await spool.shippedPosition) else { return }
+        try await spool.releaseShipped(upTo: committedPosition)
     }
 
     /// One transaction per account, in the order of the accounts' first events. If one account's
     /// transaction fails, the whole batch is read again later: the accounts already committed skip
     /// their events by id, so nothing is inserted or chained twice. If PostgreSQL refuses the
-    /// account's rows themselves, they are shipped one by one and only the refused ones are
-    /// dead-lettered, so one bad event never blocks the events behind it.
+    /// account's rows themselves, the refused ones are found and dead-lettered, so one bad event
+    /// never blocks the events behind it.
     private func insert(_ events: [AuditEvent]) async throws {
         try await ensurePartitions(for: events)
         var accounts: [UUID] = []
@@ -109,8 +165,12 @@ actor AuditShipper: Service {
     private func ensurePartitions(for events: [AuditEvent]) async throws {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        for event in events {
-            let parts = calendar.dateComponents([.year, .month], from: event.time)
+        // Calendar arithmetic once per day the batch touches, not once per event.
+        let microsecondsPerDay: Int64 = 86_400_000_000
+        let days = Set(events.map { $0.timeMicroseconds >= 0 ? $0.timeMicroseconds / microsecondsPerDay
+                                                             : ($0.timeMicroseconds + 1) / microsecondsPerDay - 1 })
+        for day in days {
+            let parts = calendar.dateComponents([.year, .month], from: Date(timeIntervalSince1970: Double(day) * 86_400))
             guard let year = parts.year, let month = parts.month, !ensuredMonths.contains(year * 12 + month) else { continue }
             // Outside the shipping transactions: the function's lock is held only for this statement.
             try await database.execute("SELECT portcullis_ensure_audit_partition(make_date(\(year)::int, \(month)::int, 1))")

@@ -56,7 +56,7 @@ public enum AuditChain {
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` from integer arithmetic only, so no formatter or locale can
     /// change a digit (days to civil date: Howard Hinnant's `civil_from_days`).
-    static func timestamp(microseconds: Int64) -> String {
+    public static func timestamp(microseconds: Int64) -> String {
         let perDay: Int64 = 86_400_000_000
         var days = microseconds / perDay
         var rest = microseconds % perDay

@@ -6,7 +6,7 @@ extension AuditEvent {
     /// spool keeps microseconds and has no position yet; the chain hashes a fixed-format time and
     /// the position).
     public func columnMembers() -> JSONObject {
-        func uuid(_ value: UUID?) -> JSONValue { value.map { .string($0.uuidString.lowercased()) } ?? .null }
+        func uuid(_ value: UUID?) -> JSONValue { value.map { .string($0.lowercaseText) } ?? .null }
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         func integer(_ value: Int64?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
         func double(_ value: Double?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }

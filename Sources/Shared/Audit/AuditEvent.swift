@@ -7,7 +7,8 @@ import Foundation
 public struct AuditEvent: Sendable, Equatable {
     public var id: UUID
     /// Microseconds since 1970 in UTC: timestamptz's precision, so the value inserted is the value
-    /// read back. Insert it exactly, e.g. `'epoch'::timestamptz + \(time) * interval '1 microsecond'`.
+    /// read back. Insert it exactly: as `AuditChain.timestamp(microseconds:)` text (the shipper's COPY) or
+    /// `'epoch'::timestamptz + \(time) * interval '1 microsecond'`.
     public var timeMicroseconds: Int64
     public var accountID: UUID
     /// `request`, or an approval step (SPEC 5.6 step 5).

@@ -133,6 +133,23 @@ public struct DatabaseSession: Sendable {
         try await execute(query).rows
     }
 
+    /// Runs `statement`, a `COPY table (columns) FROM STDIN` written in code (it takes no
+    /// parameters), with `rows` as its data; returns how many rows the server stored.
+    @discardableResult
+    public func copy(_ statement: SQLQuery, rows: CopyRows) async throws -> Int {
+        precondition(statement.binds.isEmpty, "COPY takes its values as rows, not as parameters")
+        return try await threadPool.runIfActive { [answerTimeout] in
+            try connection.copy(statement.sql, rows: rows, answerTimeout: answerTimeout)
+        }
+    }
+
+    /// Runs CPU-bound work for this session (building the rows of a large statement) on the
+    /// database thread pool instead of the cooperative pool the request handlers run on. The pool
+    /// has one thread per connection, so the session's own lease stands for the thread it uses.
+    public func compute<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await threadPool.runIfActive(body)
+    }
+
     /// The server process id of this connection (for `pg_terminate_backend` in tests, and logs).
     public var backendPID: Int32 { connection.backendPID }
 }

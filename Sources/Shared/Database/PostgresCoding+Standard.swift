@@ -78,7 +78,7 @@ extension Decimal: PostgresEncodable, PostgresDecodable {
 }
 
 extension UUID: PostgresEncodable, PostgresDecodable {
-    public var postgresBind: PostgresBind { PostgresBind(type: .uuid, text: uuidString.lowercased()) }
+    public var postgresBind: PostgresBind { PostgresBind(type: .uuid, text: lowercaseText) }
     public static func accepts(_ type: PostgresType) -> Bool { type == .uuid }
     public init(postgresText bytes: ArraySlice<UInt8>, type: PostgresType) throws {
         guard let value = UUID(uuidString: String(decoding: bytes, as: UTF8.self)) else {
@@ -136,10 +136,21 @@ public struct TextArray: PostgresEncodable {
     public let values: [String]
     public init(_ values: [String]) { self.values = values }
 
+    /// `{"a","b\"c"}`: every element quoted, `"` and `\` escaped with a backslash. Built byte by
+    /// byte: the audit shipper encodes arrays for every event (issue 11 item 3).
     public var postgresBind: PostgresBind {
-        let quoted = values.map { value in
-            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(2 + values.reduce(0) { $0 + $1.utf8.count + 3 })
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
+            }
+            bytes.append(UInt8(ascii: "\""))
         }
-        return PostgresBind(type: .textArray, text: "{" + quoted.joined(separator: ",") + "}")
+        bytes.append(UInt8(ascii: "}"))
+        return PostgresBind(type: .textArray, bytes: bytes)
     }
 }

@@ -9,7 +9,7 @@ import Logging
 /// time, so the `PGconn` is never touched by two threads at once.
 final class PostgresConnection: @unchecked Sendable {
     private let conninfo: String
-    private var handle: OpaquePointer?
+    private(set) var handle: OpaquePointer?
 
     /// Keeps the conninfo string or URL exactly as given: libpq itself reads multi-host lists,
     /// `target_session_attrs`, `sslmode` and `.pgpass`; only the timeouts the operator left unset
@@ -103,23 +103,17 @@ final class PostgresConnection: @unchecked Sendable {
     }
 
     /// The result `PQexec` would return for a statement sent with `PQsendQuery*` (the last one, or
-    /// the first error), reading only when the socket is readable and never past `deadline`.
-    private func lastResult(on handle: OpaquePointer, until deadline: ContinuousClock.Instant) throws -> OpaquePointer? {
+    /// the first error), reading only when the socket is readable and never past `deadline` (with no
+    /// deadline, libpq's own blocking read waits as long as the connection lives).
+    func lastResult(on handle: OpaquePointer, until deadline: ContinuousClock.Instant?) throws -> OpaquePointer? {
         var kept: OpaquePointer?
         while true {
-            while PQisBusy(handle) == 1 {
-                let remaining = deadline - .now
-                var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-                let ready = remaining > .zero ? poll(&descriptor, 1, Int32(clamping: max(1, remaining.wholeMilliseconds))) : 0
-                if ready < 0, errno == EINTR { continue }
-                guard ready > 0 else {
+            if let deadline {
+                do {
+                    try awaitAnswer(on: handle, until: deadline)
+                } catch {
                     kept.map(PQclear)
-                    close()
-                    throw DatabaseError(.connectionLost, detail: "no answer from the server in time; the connection was closed")
-                }
-                guard PQconsumeInput(handle) == 1 else {
-                    kept.map(PQclear)
-                    throw connectionError("connection broke while waiting for an answer")
+                    throw error
                 }
             }
             guard let result = PQgetResult(handle) else { return kept }
@@ -132,11 +126,29 @@ final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// Reads until libpq holds a whole answer (`PQgetResult` would not block); past `deadline` the
+    /// connection is closed and `connectionLost` thrown.
+    func awaitAnswer(on handle: OpaquePointer, until deadline: ContinuousClock.Instant) throws {
+        while PQisBusy(handle) == 1 {
+            let remaining = deadline - .now
+            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            let ready = remaining > .zero ? poll(&descriptor, 1, Int32(clamping: max(1, remaining.wholeMilliseconds))) : 0
+            if ready < 0, errno == EINTR { continue }
+            guard ready > 0 else {
+                close()
+                throw DatabaseError(.connectionLost, detail: "no answer from the server in time; the connection was closed")
+            }
+            guard PQconsumeInput(handle) == 1 else {
+                throw connectionError("connection broke while waiting for an answer")
+            }
+        }
+    }
+
     private static func succeeded(_ result: OpaquePointer) -> Bool {
         [PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE].contains(PQresultStatus(result))
     }
 
-    private func read(_ result: OpaquePointer, on handle: OpaquePointer) throws -> QueryResult {
+    func read(_ result: OpaquePointer, on handle: OpaquePointer) throws -> QueryResult {
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
             return QueryResult(rows: [], affectedRows: Int(String(cString: PQcmdTuples(result))) ?? 0)
@@ -178,7 +190,7 @@ final class PostgresConnection: @unchecked Sendable {
         return rows
     }
 
-    private func connectionError(_ fallback: String) -> DatabaseError {
+    func connectionError(_ fallback: String) -> DatabaseError {
         let message = handle.map { String(cString: PQerrorMessage($0)) } ?? ""
         return DatabaseError(.connectionLost, detail: message.isEmpty ? fallback : message)
     }

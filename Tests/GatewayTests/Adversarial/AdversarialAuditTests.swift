@@ -84,6 +84,31 @@ struct AdversarialAuditTests {
         }
     }
 
+    /// Issue 11 item 3: a batch is one COPY, so one refused event fails the whole batch; the
+    /// shipper halves it until the event stands alone, instead of one transaction per event.
+    @Test func aRefusedEventInTheMiddleOfABigBatchIsTheOnlyDeadLetter() async throws {
+        try await withTestDatabase { database, _ in
+            try await withSpoolFolder { folder in
+                let spool = try await AuditSpool.open(path: folder, sizeLimit: 16 << 20)
+                var events = (0..<301).map { AuditEvent.sample(account: account, index: $0) }
+                events[150].upstreamStatus = Int(Int32.max) + 1
+                try await spool.append(events)
+                #expect(try await makeShipper(spool, database, batchSize: 1_000).shipPending() == 301)
+
+                let chain = try await StoredChain.read(account: account, from: database)
+                #expect(chain.events.map(\.id) == events.enumerated().filter { $0.offset != 150 }.map(\.element.id))
+                #expect(chain.headSeq == 300)
+                #expect(chain.brokenLink == nil)
+                let letters = try await database.query("SELECT id, error FROM audit_dead_letters")
+                #expect(try letters.map { try $0.decode("id", as: UUID.self) } == [events[150].id])
+                #expect(try letters.first?.decode("error", as: String.self).contains("22003") == true)
+                // Halving finds the event in about 2·log2(301) transactions; one per event would be 300.
+                #expect(try await auditTransactions(of: account, in: database) <= 18)
+                await spool.close()
+            }
+        }
+    }
+
     /// The wedge of issue 10 as reported against `make demo`: one `tools/call` whose tool name
     /// holds `\u0000`, answered -32602, used to leave the shipper failing forever.
     @Test func nulInToolNameIsStoredAndLaterEventsShip() async throws {
