@@ -39,6 +39,8 @@ struct AuditLogTests {
             #expect(try await tools("server=\(server)") == [2, 1])
             #expect(try await tools("tool=stop-pod") == [2])
             #expect(try await tools("decision=deny") == [3, 2])
+            #expect(try await tools("code=default_deny") == [3, 2])
+            #expect(try await tools("code=rate_limited").isEmpty)
             let middle = Date().addingTimeInterval(-250).formatted(.iso8601)
             let late = Date().addingTimeInterval(-150).formatted(.iso8601)
             #expect(try await tools("since=\(middle)&until=\(late)") == [2])
@@ -55,6 +57,48 @@ struct AuditLogTests {
             #expect(try await api.send(.get, "/v1/audit", key: viewer.key)["items"]?.arrayValue?.count == 3)
             let stranger = try await api.signup("Stranger")
             #expect(try await api.send(.get, "/v1/audit", key: stranger.key)["items"]?.arrayValue?.isEmpty == true)
+        }
+    }
+
+    @Test func summaryCountsRequestsPerDecisionAndCodeInEqualSlices() async throws {
+        try await withAPI { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin)
+            var response = AuditEvent.call("list-pods", decision: "allow", of: admin, server: server, secondsAgo: 3000)
+            response.kind = "response"
+            try await Fixtures(database: database).ship([
+                .call("list-pods", decision: "allow", of: admin, server: server, secondsAgo: 3500),
+                .call("list-pods", decision: "allow", of: admin, server: server, secondsAgo: 3000),
+                response,
+                .call("stop-pod", decision: "deny", of: admin, server: server, secondsAgo: 1000),
+                .call("stop-pod", decision: "allow", of: admin, secondsAgo: 1000),
+                .call("stop-pod", decision: "allow", of: admin, server: server, secondsAgo: 5000),
+            ])
+            let until = Date()
+            let since = until.addingTimeInterval(-3600)
+            let range = "since=\(since.formatted(.iso8601))&until=\(until.formatted(.iso8601))"
+            let summary = try await api.send(.get, "/v1/audit/summary?\(range)&buckets=4&server=\(server)", key: admin.key)
+            #expect(summary.status == .ok)
+            #expect(summary["bucket_seconds"]?.numberValue?.doubleValue == 900)
+            let buckets = try #require(summary["buckets"]?.arrayValue)
+            #expect(buckets.count == 4)
+            // Only `request` rows of the filter's server inside the range count.
+            #expect(buckets[0]["counts"] == [["decision": "allow", "code": nil, "events": 2]])
+            #expect(buckets[1]["counts"] == [])
+            #expect(buckets[2]["counts"] == [["decision": "deny", "code": "default_deny", "events": 1]])
+            #expect(buckets[3]["counts"] == [])
+
+            let everything = try await api.send(.get, "/v1/audit/summary?\(range)&buckets=1", key: admin.key)
+            #expect(everything["buckets"]?.arrayValue?.first?["counts"] == [
+                ["decision": "allow", "code": nil, "events": 3], ["decision": "deny", "code": "default_deny", "events": 1]])
+            #expect(try await api.send(.get, "/v1/audit/summary", key: admin.key)["buckets"]?.arrayValue?.count == 24)
+            #expect(try await api.send(.get, "/v1/audit/summary?buckets=0", key: admin.key).status == .badRequest)
+            #expect(try await api.send(.get, "/v1/audit/summary?buckets=201", key: admin.key).status == .badRequest)
+            let backwards = "since=\(until.formatted(.iso8601))&until=\(since.formatted(.iso8601))"
+            #expect(try await api.send(.get, "/v1/audit/summary?\(backwards)", key: admin.key).status == .badRequest)
+            let stranger = try await api.signup("Stranger")
+            let theirs = try await api.send(.get, "/v1/audit/summary?\(range)&buckets=1", key: stranger.key)
+            #expect(theirs["buckets"]?.arrayValue?.first?["counts"] == [])
         }
     }
 

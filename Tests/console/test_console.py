@@ -175,6 +175,9 @@ def test_real_mcp_calls_with_the_token_land_in_the_audit_page(stack: Stack, brow
     browser.find_element(By.XPATH, "//button[text()='Verify chain']").click()
     text_on_page(browser, "Chain intact")
     assert browser.find_element(By.CSS_SELECTOR, ".chart svg rect")
+    # The chart counts every call of the last 24 hours (GET /v1/audit/summary), not one page.
+    legend = browser.find_element(By.CSS_SELECTOR, ".chart figcaption").text
+    assert "allowed" in legend and "denied: rate_limited" in legend, legend
     Select(browser.find_element(By.NAME, "decision")).select_by_value("deny")
     browser.find_element(By.CSS_SELECTOR, "form[aria-label='Audit filters'] button[type=submit]").click()
     wait(browser).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "tr[data-decision='allow']"))

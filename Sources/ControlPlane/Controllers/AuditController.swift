@@ -15,6 +15,7 @@ struct AuditController {
         group.get("/audit", use: list)
         group.get("/audit/export", use: export)
         group.get("/audit/verify", use: verify)
+        group.get("/audit/summary", use: summary)
     }
 
     @Sendable func list(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
@@ -51,6 +52,27 @@ struct AuditController {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
+    }
+
+    /// `?buckets=` (1 to 200, default 24) equal slices of `since`..`until` (default: the last 24 hours
+    /// up to now), each with its `request` rows counted per decision and code.
+    @Sendable func summary(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
+        try context.require(.read)
+        let filter = try AuditFilter(query: request)
+        var buckets = 24
+        if let text = request.uri.queryParameters["buckets"] {
+            guard let value = Int(text), (1...200).contains(value) else {
+                throw ProblemError.badRequest("buckets must be an integer from 1 to 200.")
+            }
+            buckets = value
+        }
+        let until = filter.until ?? Date()
+        let since = filter.since ?? until.addingTimeInterval(-86_400)
+        guard since < until else { throw ProblemError.badRequest("since must be before until.") }
+        let summary = try await tenants.transaction(account: context.accountID) { tx in
+            try await AuditEventStore(tx: tx).summary(filter, since: since, until: until, buckets: buckets)
+        }
+        return JSONResponse(summary.json)
     }
 
     /// Walks the account's chain in seq order up to the head as it was when the walk began, so
@@ -94,7 +116,7 @@ struct AuditController {
 }
 
 extension AuditFilter {
-    /// `?identity=&grant=&server=&tool=&decision=allow|deny&since=&until=` (RFC 3339 times).
+    /// `?identity=&grant=&server=&tool=&decision=allow|deny&code=&since=&until=` (RFC 3339 times).
     init(query request: Request) throws {
         let parameters = request.uri.queryParameters
         func uuid(_ name: String) throws -> UUID? {
@@ -108,11 +130,34 @@ extension AuditFilter {
             return date
         }
         let decision = parameters["decision"].map(String.init)
+        let code = parameters["code"].map(String.init)
         if let decision, !["allow", "deny"].contains(decision) {
             throw ProblemError.badRequest("decision must be allow or deny.")
         }
         self.init(
             identityID: try uuid("identity"), grantID: try uuid("grant"), serverID: try uuid("server"),
-            tool: parameters["tool"].map(String.init), decision: decision, since: try time("since"), until: try time("until"))
+            tool: parameters["tool"].map(String.init), decision: decision, code: code, since: try time("since"), until: try time("until"))
+    }
+}
+
+extension AuditSummary {
+    var json: JSONValue {
+        let width = bucketWidth
+        let slices: [JSONValue] = buckets.enumerated().map { index, counts in
+            .object(JSONObject([
+                ("start", .timestamp(since.addingTimeInterval(width * Double(index)))),
+                ("counts", .array(counts.map { count in
+                    .object(JSONObject([
+                        ("decision", .string(count.decision)),
+                        ("code", count.code.map(JSONValue.string) ?? .null),
+                        ("events", .number(JSONNumber(count.events))),
+                    ]))
+                })),
+            ]))
+        }
+        return .object(JSONObject([
+            ("since", .timestamp(since)), ("until", .timestamp(until)),
+            ("bucket_seconds", .number(JSONNumber(width))), ("buckets", .array(slices)),
+        ]))
     }
 }

@@ -1,15 +1,32 @@
 import Foundation
 import Shared
 
-/// The filters of `GET /v1/audit` and `GET /v1/audit/export`; nil matches everything.
+/// The filters of `GET /v1/audit`, `/v1/audit/export` and `/v1/audit/summary`; nil matches everything.
 struct AuditFilter: Sendable {
     var identityID: UUID?
     var grantID: UUID?
     var serverID: UUID?
     var tool: String?
     var decision: String?
+    var code: String?
     var since: Date?
     var until: Date?
+
+    /// The filter as conditions on `audit_events`, written once for every statement that filters.
+    var conditions: SQLQuery {
+        // Tool names are stored escaped (`AuditStoredText`), so the filter is too.
+        let storedTool = tool.map(AuditStoredText.stored)
+        return """
+            (\(identityID)::uuid IS NULL OR identity_id = \(identityID))
+              AND (\(grantID)::uuid IS NULL OR grant_id = \(grantID))
+              AND (\(serverID)::uuid IS NULL OR server_id = \(serverID))
+              AND (\(storedTool)::text IS NULL OR tool = \(storedTool))
+              AND (\(decision)::text IS NULL OR decision = \(decision))
+              AND (\(code)::text IS NULL OR code = \(code))
+              AND (\(since)::timestamptz IS NULL OR time >= \(since))
+              AND (\(until)::timestamptz IS NULL OR time < \(until))
+            """
+    }
 }
 
 /// The `audit_events` of one account, read side. Gateway workers' shippers write them.
@@ -61,18 +78,9 @@ struct AuditEventStore {
     private func select(_ filter: AuditFilter, after cursor: PageCursor?, newestFirst: Bool, limit: Int) async throws -> [StoredAuditEvent] {
         let direction = newestFirst ? "DESC" : "ASC"
         let beyond = newestFirst ? "<" : ">"
-        // Tool names are stored escaped (`AuditStoredText`), so the filter is too.
-        let storedTool = filter.tool.map(AuditStoredText.stored)
         return try await tx.query("""
             SELECT \(unsafeSQL: AuditEvent.storedColumns) FROM audit_events
-            WHERE account_id = \(tx.account)
-              AND (\(filter.identityID)::uuid IS NULL OR identity_id = \(filter.identityID))
-              AND (\(filter.grantID)::uuid IS NULL OR grant_id = \(filter.grantID))
-              AND (\(filter.serverID)::uuid IS NULL OR server_id = \(filter.serverID))
-              AND (\(storedTool)::text IS NULL OR tool = \(storedTool))
-              AND (\(filter.decision)::text IS NULL OR decision = \(filter.decision))
-              AND (\(filter.since)::timestamptz IS NULL OR time >= \(filter.since))
-              AND (\(filter.until)::timestamptz IS NULL OR time < \(filter.until))
+            WHERE account_id = \(tx.account) AND \(filter.conditions)
               AND (\(cursor?.time)::timestamptz IS NULL OR (time, id) \(unsafeSQL: beyond) (\(cursor?.time), \(cursor?.id)))
             ORDER BY time \(unsafeSQL: direction), id \(unsafeSQL: direction)
             LIMIT \(limit)

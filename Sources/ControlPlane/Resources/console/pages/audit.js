@@ -5,7 +5,7 @@ import { query } from '../api.js';
 import { allItems } from '../list.js';
 import { decisionChart, seriesClass } from '../chart.js';
 
-const FILTERS = ['identity', 'grant', 'server', 'tool', 'decision', 'since', 'until'];
+const FILTERS = ['identity', 'grant', 'server', 'tool', 'decision', 'code', 'since', 'until'];
 
 export async function render(root, ctx) {
   const [identities, servers, grants] = await Promise.all([
@@ -18,6 +18,7 @@ export async function render(root, ctx) {
     pick('grant', 'Grant', grants, g => `${identities.find(i => i.id === g.identity_id)?.label ?? '?'} ${g.token_hint}`),
     field('Tool', h('input', { name: 'tool', size: 12 })),
     field('Decision', h('select', { name: 'decision' }, ['', 'allow', 'deny'].map(d => h('option', { value: d }, d || 'any')))),
+    field('Code', h('input', { name: 'code', size: 12, placeholder: 'rate_limited' })),
     field('Since', h('input', { name: 'since', type: 'datetime-local' })),
     field('Until', h('input', { name: 'until', type: 'datetime-local' })),
     h('button', { type: 'submit', class: 'primary' }, 'Apply'));
@@ -58,16 +59,19 @@ export async function render(root, ctx) {
     cursors = cursors.slice(0, index + 1);
     if (page.next_cursor) cursors.push(page.next_cursor);
     replace(tbody, page.items.length ? page.items.flatMap(auditRows) : h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No events match.')));
-    if (page.items.length) {
-      const { chart: svg, series } = decisionChart(page.items);
-      replace(chart, svg, h('figcaption', { class: 'legend' }, series.map(s => h('span', {}, h('span', { class: `swatch ${seriesClass(series, s)}` }), s)),
-        h('span', { class: 'muted' }, 'this page of events')));
-    } else replace(chart);
-    chart.hidden = !page.items.length;
+    if (index === 0) await drawChart(params);
     replace(pager,
       index > 0 ? h('button', { type: 'button', onclick: () => show(index - 1) }, 'Previous') : null,
       h('span', { class: 'muted' }, `Page ${index + 1}`),
       page.next_cursor ? h('button', { type: 'button', onclick: () => show(index + 1) }, 'Next') : null);
+  }
+  // The chart covers the whole filtered range (the last 24 hours without one), not just this page.
+  async function drawChart(params) {
+    const summary = await ctx.api('GET', '/v1/audit/summary' + query({ ...params, buckets: 48 }));
+    const { chart: svg, series, total } = decisionChart(summary);
+    replace(chart, svg, h('figcaption', { class: 'legend' }, series.map(s => h('span', {}, h('span', { class: `swatch ${seriesClass(series, s)}` }), s)),
+      h('span', { class: 'muted' }, params.since || params.until ? `${total} calls in the chosen range` : `${total} calls in the last 24 hours`)));
+    chart.hidden = !total;
   }
   form.addEventListener('submit', event => { event.preventDefault(); cursors = [null]; show(0); });
   await show(0);
