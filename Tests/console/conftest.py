@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
 
-from harness import UPSTREAMS, Stack  # noqa: E402
+from harness import UPSTREAMS, Stack, serve_for_session  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 
@@ -36,20 +36,7 @@ def stack(request: pytest.FixtureRequest):
     upstream = next(u for u in UPSTREAMS if u.name == "json-stateless")
     stack = Stack(bin_dir=Path(bin_dir).resolve(), venv2=None, workdir=workdir, worker_count=1,
                   upstream_specs=[upstream], set_up_account=False)
-    try:
-        stack.start()
-    except BaseException:
-        print(stack.logs())
-        stack.stop()
-        raise
-    yield stack
-    failed = request.session.testsfailed
-    stack.stop()
-    if failed:
-        print(f"\n{failed} console test(s) failed; logs kept in {workdir}/logs")
-        print(stack.logs())
-    elif not given:
-        shutil.rmtree(workdir, ignore_errors=True)
+    yield from serve_for_session(stack, lambda: request.session.testsfailed, workdir, given is not None, "console")
 
 
 @pytest.fixture(scope="session")

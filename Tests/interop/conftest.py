@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from harness import Stack
+from harness import Stack, serve_for_session
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,17 +42,4 @@ def stack(request: pytest.FixtureRequest, bin_dir: Path, venv2: Path | None):
     given = request.config.getoption("--workdir")
     workdir = Path(given) if given else Path(tempfile.mkdtemp(prefix="portcullis-interop."))
     stack = Stack(bin_dir=bin_dir, venv2=venv2, workdir=workdir)
-    try:
-        stack.start()
-    except BaseException:
-        print(stack.logs())
-        stack.stop()
-        raise
-    yield stack
-    failed = request.session.testsfailed
-    stack.stop()
-    if failed:
-        print(f"\n{failed} interop test(s) failed; logs kept in {workdir}/logs")
-        print(stack.logs())
-    elif not given:
-        shutil.rmtree(workdir, ignore_errors=True)
+    yield from serve_for_session(stack, lambda: request.session.testsfailed, workdir, given is not None, "interop")

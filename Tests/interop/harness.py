@@ -353,3 +353,22 @@ class Stack:
 
 def dump(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True)
+
+
+def serve_for_session(stack: Stack, failures, workdir: Path, keep_workdir: bool, suite: str):
+    """A session fixture's body: starts `stack`, yields it, stops it. When tests failed (`failures()`
+    > 0) or it cannot start, prints its logs and keeps `workdir` for them."""
+    try:
+        stack.start()
+    except BaseException:
+        print(stack.logs())
+        stack.stop()
+        raise
+    yield stack
+    failed = failures()
+    stack.stop()
+    if failed:
+        print(f"\n{failed} {suite} test(s) failed; logs kept in {workdir}/logs")
+        print(stack.logs())
+    elif not keep_workdir:
+        shutil.rmtree(workdir, ignore_errors=True)

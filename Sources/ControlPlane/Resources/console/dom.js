@@ -11,6 +11,9 @@ export function h(tag, attributes = {}, ...children) {
       element.addEventListener(name.slice(2), value);
     } else if (name === 'dataset') {
       Object.assign(element.dataset, value);
+    } else if (name === 'value' || name === 'checked' || name === 'selected' || name === 'readOnly') {
+      // Properties, not attributes: a control's current state (and a textarea's text) lives there.
+      element[name] = name === 'value' ? value : Boolean(value);
     } else if (value === true) {
       element.setAttribute(name, '');
     } else {

@@ -1,40 +1,13 @@
-// Building DOM nodes without innerHTML: every text the API returns (tool names, descriptions,
-// messages) is set as text, never parsed as markup, and no inline style is ever written (strict CSP).
+// The editor's DOM helpers on top of the console's `h` (../dom.js: no innerHTML, no inline style).
 
-/** `h("button", { class: "pe-x", onclick: f }, "Save")`; attributes with `null`/`false` are left out. */
-export function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name.startsWith("on") && typeof value === "function") {
-      element.addEventListener(name.slice(2), value);
-    } else if (name === "class") {
-      element.className = value;
-    } else if (name === "value") {
-      element.value = value;
-    } else if (name === "checked" || name === "disabled" || name === "readOnly" || name === "selected") {
-      element[name] = Boolean(value);
-    } else {
-      element.setAttribute(name, value === true ? "" : String(value));
-    }
-  }
-  append(element, children);
-  return element;
-}
+import { h, replace } from "../dom.js";
 
-/** Replaces an element's children; `null`, `undefined` and `false` children are left out. */
+export { h };
+
+/** Replaces an element's children (the console's `replace`) and returns the element. */
 export function fill(element, ...children) {
-  element.replaceChildren();
-  append(element, children);
+  replace(element, ...children);
   return element;
-}
-
-function append(element, children) {
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    if (Array.isArray(child)) append(element, child);
-    else element.append(child instanceof Node ? child : String(child));
-  }
 }
 
 /** Ids derived from a JSON Pointer and a field name: stable across re-renders, so focus survives one. */
