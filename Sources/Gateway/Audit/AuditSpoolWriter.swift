@@ -176,6 +176,15 @@ final class AuditSpoolWriter: @unchecked Sendable {
         return try body(&state)
     }
 
+    /// For bodies that wait on `condition`: they read `self.state` afresh after every wait. An
+    /// `inout` access (`locked`) is exclusive for its whole duration, so across a wait the optimizer
+    /// may keep what it read before, and a release build then never sees the appender's change.
+    private func lockedWaiting<T>(_ body: () throws -> T) rethrows -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return try body()
+    }
+
     private func threadEnded() {
         let waiting = locked { state in
             state.threadsRunning -= 1
@@ -208,7 +217,7 @@ extension AuditSpoolWriter {
     /// Waits for queued appends (after a failure, up to 100 ms: retried `response` rows must not
     /// spin on a broken disk); nil once closing with nothing left to write.
     private func nextRound(pausing: Bool) -> Round? {
-        locked { state in
+        lockedWaiting {
             if pausing { _ = condition.wait(until: Date(timeIntervalSinceNow: 0.1)) }
             while state.queue.isEmpty && !state.closing { condition.wait() }
             guard !state.queue.isEmpty else { return nil }
@@ -322,7 +331,7 @@ extension AuditSpoolWriter {
     /// are `syncInterval` old. Returns the descriptors to sync (those retired to close after) and
     /// what the sync covers; nil once the writer has ended and everything is synced and closed.
     private func nextSync() -> (descriptors: [Int32], retired: [Int32], target: Int)? {
-        locked { state in
+        lockedWaiting {
             while true {
                 let unsynced = state.written > state.synced
                 if !state.syncWaiters.isEmpty || !state.retired.isEmpty || (unsynced && state.closing) {
