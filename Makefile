@@ -72,7 +72,7 @@ fuzz-seeds:
 	@mkdir -p Fuzz/.work/seeds
 	@cp Fuzz/Tools/write-audit-spool-seeds.swift Fuzz/.work/seeds/main.swift
 	swiftc -module-name Shared -lm -o Fuzz/.work/seeds/write-audit-spool-seeds Fuzz/Sources/Shared/JSON/*.swift \
-		Fuzz/Sources/Shared/AuditEvent*.swift Fuzz/Sources/Shared/LowercaseHex.swift \
+		Fuzz/Sources/Shared/AuditEvent*.swift Fuzz/Sources/Shared/LowercaseHex.swift Fuzz/Sources/Shared/UUID+LowercaseText.swift \
 		Fuzz/Sources/FuzzAuditSpool/Audit*.swift Fuzz/.work/seeds/main.swift
 	Fuzz/.work/seeds/write-audit-spool-seeds Fuzz/Corpus/audit-spool
 

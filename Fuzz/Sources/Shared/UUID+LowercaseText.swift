@@ -1,0 +1,1 @@
+../../../Sources/Shared/Database/UUID+LowercaseText.swift
