@@ -81,6 +81,24 @@ export function showErrors(form, error) {
   summary.textContent = [error.message, ...unplaced].join(' ');
 }
 
+/** Runs `action(formData)` when `form` is submitted: the submit button is disabled meanwhile (no double
+ *  submission), and an ApiError it throws is shown on the form (`showErrors`); success clears them. */
+export function onSubmit(form, action) {
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    const button = form.querySelector('button[type=submit]');
+    if (button) button.disabled = true;
+    try {
+      await action(new FormData(form));
+      showErrors(form, null);
+    } catch (error) {
+      showErrors(form, error);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  });
+}
+
 /** A button that copies `text()` to the clipboard and says so. */
 export function copyButton(text, label = 'Copy') {
   const button = h('button', { type: 'button', class: 'copy' }, label);

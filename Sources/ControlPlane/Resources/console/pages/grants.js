@@ -1,7 +1,7 @@
 // #/grants: which identity may call which server under which policy. The token, secret URL and
 // client configurations are in the answers to create and rotate only: shown once here, kept in
 // this page's memory and nowhere else (never local storage), gone when the page is left.
-import { h, field, showErrors, time, confirmAction, copyButton, replace } from '../dom.js';
+import { h, field, onSubmit, time, confirmAction, copyButton, replace } from '../dom.js';
 import { can } from '../roles.js';
 import { pagedRows, allItems, table } from '../list.js';
 
@@ -45,19 +45,15 @@ export async function render(root, ctx) {
       field('Policy', h('select', { name: 'policy_id' }, h('option', { value: '' }, 'none (denies every call)'), options(policies, 'name'))),
       field('Expires (optional)', h('input', { name: 'expires_at', type: 'datetime-local' }))),
     h('button', { type: 'submit', class: 'primary' }, 'Create grant'));
-  form.addEventListener('submit', async event => {
-    event.preventDefault();
-    const data = Object.fromEntries(new FormData(form));
+  onSubmit(form, async formData => {
+    const data = Object.fromEntries(formData);
     const body = { identity_id: data.identity_id, server_id: data.server_id };
     if (data.policy_id) body.policy_id = data.policy_id;
     if (data.expires_at) body.expires_at = new Date(data.expires_at).toISOString();
-    try {
-      const grant = await ctx.api('POST', '/v1/grants', body);
-      tbody.querySelector('td[colspan]')?.closest('tr').remove();
-      tbody.prepend(grantRow(grant));
-      showSecret(secret, grant);
-      showErrors(form, null);
-    } catch (error) { showErrors(form, error); }
+    const grant = await ctx.api('POST', '/v1/grants', body);
+    tbody.querySelector('td[colspan]')?.closest('tr').remove();
+    tbody.prepend(grantRow(grant));
+    showSecret(secret, grant);
   });
   root.append(form);
 }

@@ -1,5 +1,5 @@
 // #/identities: the agents and people that call tools through grants.
-import { h, field, showErrors, time, confirmAction } from '../dom.js';
+import { h, field, onSubmit, time, confirmAction } from '../dom.js';
 import { can } from '../roles.js';
 import { pagedRows, table } from '../list.js';
 
@@ -26,14 +26,11 @@ export async function render(root, ctx) {
       field('Label', h('input', { name: 'label', required: true, placeholder: 'alice-laptop' })),
       field('Description', h('input', { name: 'description' }))),
     h('button', { type: 'submit', class: 'primary' }, 'Create identity'));
-  form.addEventListener('submit', async event => {
-    event.preventDefault();
-    const data = Object.fromEntries(new FormData(form));
+  onSubmit(form, async formData => {
+    const data = Object.fromEntries(formData);
     if (!data.description) delete data.description;
-    try {
-      await ctx.api('POST', '/v1/identities', data);
-      ctx.navigate('#/identities');
-    } catch (error) { showErrors(form, error); }
+    await ctx.api('POST', '/v1/identities', data);
+    ctx.navigate('#/identities');
   });
   root.append(form);
 }

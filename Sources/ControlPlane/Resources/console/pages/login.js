@@ -1,5 +1,5 @@
 // #/login: email and password for a session cookie (POST /v1/login with "session": true).
-import { h, field, showErrors } from '../dom.js';
+import { h, field, onSubmit } from '../dom.js';
 
 export async function render(root, ctx) {
   const form = h('form', { class: 'card narrow', novalidate: true },
@@ -10,20 +10,11 @@ export async function render(root, ctx) {
       'The account slug, when your email belongs to several accounts.'),
     h('button', { type: 'submit', class: 'primary' }, 'Log in'),
     h('p', {}, 'No account yet? ', h('a', { href: '#/signup' }, 'Sign up')));
-  form.addEventListener('submit', async event => {
-    event.preventDefault();
-    const data = new FormData(form);
+  onSubmit(form, async data => {
     const body = { email: data.get('email'), password: data.get('password'), session: true };
     if (data.get('account')) body.account = data.get('account');
-    const button = form.querySelector('button[type=submit]');
-    button.disabled = true;
-    try {
-      await ctx.api('POST', '/v1/login', body);
-      await ctx.signedIn();
-    } catch (error) {
-      showErrors(form, error);
-      button.disabled = false;
-    }
+    await ctx.api('POST', '/v1/login', body);
+    await ctx.signedIn();
   });
   root.append(form);
   form.querySelector('input').focus();

@@ -1,6 +1,6 @@
 // #/servers: the registered upstream servers and the form to register one.
 // #/servers/<id>: one server, its discovery, and its tool catalog with review actions.
-import { h, field, showErrors, time, replace, confirmAction } from '../dom.js';
+import { h, field, onSubmit, time, replace, confirmAction } from '../dom.js';
 import { can } from '../roles.js';
 import { pagedRows, table } from '../list.js';
 
@@ -43,9 +43,7 @@ function registerForm(ctx) {
       h('div', { class: 'row' }, timeout('connect_ms', 'Connect'), timeout('first_byte_ms', 'First byte'), timeout('idle_ms', 'Idle'))),
     h('button', { type: 'submit', class: 'primary' }, 'Register and discover'));
   showAuth();
-  form.addEventListener('submit', async event => {
-    event.preventDefault();
-    const data = new FormData(form);
+  onSubmit(form, async data => {
     const body = { name: data.get('name'), url: data.get('url') };
     if (data.get('description')) body.description = data.get('description');
     body.auth = { type: authType.value };
@@ -57,12 +55,8 @@ function registerForm(ctx) {
     const timeouts = {};
     for (const name of ['connect_ms', 'first_byte_ms', 'idle_ms']) if (data.get(name)) timeouts[name] = Number(data.get(name));
     if (Object.keys(timeouts).length) body.timeouts = timeouts;
-    try {
-      const server = await ctx.api('POST', '/v1/servers', body);
-      ctx.navigate(`#/servers/${server.id}`);
-    } catch (error) {
-      showErrors(form, error);
-    }
+    const server = await ctx.api('POST', '/v1/servers', body);
+    ctx.navigate(`#/servers/${server.id}`);
   });
   return form;
 }

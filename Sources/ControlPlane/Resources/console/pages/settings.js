@@ -1,6 +1,6 @@
 // #/settings: the account, its members and roles, the caller's API keys, the approval webhook
 // and (admins) the admin audit log.
-import { h, field, showErrors, time, confirmAction, copyButton, replace } from '../dom.js';
+import { h, field, onSubmit, time, confirmAction, copyButton, replace } from '../dom.js';
 import { can } from '../roles.js';
 import { pagedRows, table } from '../list.js';
 
@@ -24,13 +24,10 @@ function accountSection(ctx, account, admin) {
     account.approval_webhook_secret ? h('p', {}, 'Webhook secret: ', h('code', { class: 'mono' }, account.approval_webhook_secret), ' ',
       copyButton(account.approval_webhook_secret)) : null,
     admin ? h('button', { type: 'submit', class: 'primary' }, 'Save account') : null);
-  form.addEventListener('submit', async event => {
-    event.preventDefault();
-    const data = Object.fromEntries(new FormData(form));
-    try {
-      await ctx.api('PATCH', '/v1/account', { name: data.name, approval_webhook_url: data.approval_webhook_url || null });
-      ctx.navigate('#/settings');
-    } catch (error) { showErrors(form, error); }
+  onSubmit(form, async formData => {
+    const data = Object.fromEntries(formData);
+    await ctx.api('PATCH', '/v1/account', { name: data.name, approval_webhook_url: data.approval_webhook_url || null });
+    ctx.navigate('#/settings');
   });
   return form;
 }
@@ -62,10 +59,9 @@ async function membersSection(ctx, admin) {
       field('Initial password', h('input', { name: 'password', type: 'password', autocomplete: 'new-password', required: true })),
       field('Role', h('select', { name: 'role' }, ROLES.map(r => h('option', { value: r, selected: r === 'viewer' }, r))))),
     h('button', { type: 'submit' }, 'Add member'));
-  form.addEventListener('submit', async event => {
-    event.preventDefault();
-    try { await ctx.api('POST', '/v1/members', Object.fromEntries(new FormData(form))); ctx.navigate('#/settings'); }
-    catch (error) { showErrors(form, error); }
+  onSubmit(form, async data => {
+    await ctx.api('POST', '/v1/members', Object.fromEntries(data));
+    ctx.navigate('#/settings');
   });
   section.append(form);
   return section;
@@ -87,13 +83,10 @@ async function apiKeysSection(ctx) {
   const form = h('form', { novalidate: true, class: 'toolbar', 'aria-label': 'New API key' },
     field('Name', h('input', { name: 'name', placeholder: 'ci' })),
     h('button', { type: 'submit' }, 'Create API key'));
-  form.addEventListener('submit', async event => {
-    event.preventDefault();
-    try {
-      const key = await ctx.api('POST', '/v1/api-keys', { name: new FormData(form).get('name') || '' });
-      replace(created, h('div', { class: 'notice warning' }, h('p', {}, 'This key is shown once: copy it now.'),
-        h('pre', { dataset: { secret: 'api_key' } }, key.token), copyButton(key.token)));
-    } catch (error) { showErrors(form, error); }
+  onSubmit(form, async data => {
+    const key = await ctx.api('POST', '/v1/api-keys', { name: data.get('name') || '' });
+    replace(created, h('div', { class: 'notice warning' }, h('p', {}, 'This key is shown once: copy it now.'),
+      h('pre', { dataset: { secret: 'api_key' } }, key.token), copyButton(key.token)));
   });
   section.append(form);
   return section;

@@ -1,5 +1,5 @@
 // #/signup: a new account and its first admin, then a console session for them.
-import { h, field, showErrors } from '../dom.js';
+import { h, field, onSubmit } from '../dom.js';
 
 export async function render(root, ctx) {
   const form = h('form', { class: 'card narrow', novalidate: true },
@@ -10,21 +10,13 @@ export async function render(root, ctx) {
       'At least 10 characters.'),
     h('button', { type: 'submit', class: 'primary' }, 'Create account'),
     h('p', {}, 'Already have an account? ', h('a', { href: '#/login' }, 'Log in')));
-  form.addEventListener('submit', async event => {
-    event.preventDefault();
-    const data = Object.fromEntries(new FormData(form));
-    const button = form.querySelector('button[type=submit]');
-    button.disabled = true;
-    try {
-      // Signup answers with an API key for scripts; the console discards it and logs in instead,
-      // so its session is an HttpOnly cookie that page scripts never read.
-      await ctx.api('POST', '/v1/signup', data);
-      await ctx.api('POST', '/v1/login', { email: data.email, password: data.password, session: true });
-      await ctx.signedIn();
-    } catch (error) {
-      showErrors(form, error);
-      button.disabled = false;
-    }
+  onSubmit(form, async formData => {
+    const data = Object.fromEntries(formData);
+    // Signup answers with an API key for scripts; the console discards it and logs in instead,
+    // so its session is an HttpOnly cookie that page scripts never read.
+    await ctx.api('POST', '/v1/signup', data);
+    await ctx.api('POST', '/v1/login', { email: data.email, password: data.password, session: true });
+    await ctx.signedIn();
   });
   root.append(form);
   form.querySelector('input').focus();
