@@ -12,7 +12,7 @@ PIP_INSTALL = bin/pip install --quiet --disable-pip-version-check
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?= json sse policy audit-spool
 
-.PHONY: test demo demo-stop deps build clean bench interop console-test fuzz fuzz-build fuzz-seeds adversarial
+.PHONY: test demo demo-stop deps build clean bench interop console-test fuzz fuzz-build fuzz-seeds adversarial image
 
 deps:
 	@deploy/scripts/install-deps.sh
@@ -95,6 +95,14 @@ demo: deps $(DEMO_VENV)/.installed
 
 demo-stop:
 	@deploy/demo/stop.sh "$(DATA)"
+
+# The container image (docs/operations.md "Container image") from the host's release build, with
+# podman and buildah on a local Debian base image: no registry needed.
+IMAGE ?= localhost/portcullis:latest
+image: deps
+	$(SWIFT) build -c release --product controlplane
+	$(SWIFT) build -c release --product gateway
+	deploy/scripts/build-image.sh "$$($(SWIFT) build -c release --show-bin-path)" $(IMAGE)
 
 # Every benchmark of docs/performance.md from one command (about 15 minutes after the release
 # build): the policy engine, the gateway end to end, per-call costs, propagation, audit shipping
