@@ -2,10 +2,11 @@
 # Local images made from Debian's packages with mmdebstrap, so that no registry is needed. Each is
 # made only when podman does not hold it yet (PORTCULLIS_REMAKE_IMAGES=1 remakes them):
 #   base      localhost/portcullis-base:bookworm     the Portcullis image's runtime base: ca-certificates,
-#                                                    libpq5 and libre2-9 (the policy engine's regexes)
+#                                                    libpq5, libre2-9 (the policy engine's regexes) and
+#                                                    curl (compose health checks)
 #   postgres  localhost/portcullis-postgres:15       PostgreSQL 15 for the compose stack (entrypoint:
 #                                                    deploy/container/postgres-entrypoint.sh)
-#   nginx     localhost/portcullis-nginx:bookworm    nginx for the compose stack
+#   nginx     localhost/portcullis-nginx:bookworm    nginx (and curl) for the compose stack
 # Usage: container-base-images.sh [base|postgres|nginx]...   (none: all three; about 1 to 4 minutes each)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,8 +31,11 @@ make_image() {
     rm -f "$work/$name.tar"
 }
 
-# Debian's postgresql package would create a cluster in the image; the entrypoint makes its own in the volume.
+# Debian's postgresql package would create a cluster in the image; the entrypoint makes its own in
+# the volume, whose folder belongs to postgres in the image (podman and docker give a new volume the
+# owner of the folder it is mounted on).
 no_main_cluster='mkdir -p "$1/etc/postgresql-common" && echo "create_main_cluster = false" >"$1/etc/postgresql-common/createcluster.conf"'
+postgres_data='chroot "$1" install -d -o postgres -g postgres -m 700 /var/lib/postgresql/data'
 # nginx runs as www-data with everything it writes under one folder (deploy/nginx/nginx.sh renders
 # the configuration with that folder); its logs go to the container's output.
 nginx_prefix='mkdir -p "$1/var/lib/portcullis-nginx/tmp" && ln -s /dev/stdout "$1/var/lib/portcullis-nginx/access.log" && ln -s /dev/stderr "$1/var/lib/portcullis-nginx/error.log" && chroot "$1" chown -R www-data:www-data /var/lib/portcullis-nginx'
@@ -39,26 +43,26 @@ nginx_prefix='mkdir -p "$1/var/lib/portcullis-nginx/tmp" && ln -s /dev/stdout "$
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(base postgres nginx)
 for name in "${names[@]}"; do
-        case $name in
-        base)
-            make_image base localhost/portcullis-base:bookworm ca-certificates,libpq5,libre2-9
-            ;;
-        postgres)
-            make_image postgres localhost/portcullis-postgres:15 ca-certificates,postgresql-15 \
-                --setup-hook="$no_main_cluster" \
-                --customize-hook="copy-in $here/../container/postgres-entrypoint.sh /usr/local/bin" \
-                -- "USER postgres" "ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin" \
-                "ENV PGDATA=/var/lib/postgresql/data" \
-                'ENTRYPOINT ["/usr/local/bin/postgres-entrypoint.sh"]' 'CMD ["postgres"]'
-            ;;
-        nginx)
-            make_image nginx localhost/portcullis-nginx:bookworm nginx-light \
-                --customize-hook="$nginx_prefix" \
-                -- "USER www-data" 'CMD ["nginx", "-g", "daemon off;"]'
-            ;;
-        *)
-            echo "usage: $0 [base|postgres|nginx]..." >&2
-            exit 2
-            ;;
-        esac
+    case $name in
+    base)
+        make_image base localhost/portcullis-base:bookworm ca-certificates,libpq5,libre2-9,curl
+        ;;
+    postgres)
+        make_image postgres localhost/portcullis-postgres:15 ca-certificates,postgresql-15 \
+            --setup-hook="$no_main_cluster" --customize-hook="$postgres_data" \
+            --customize-hook="copy-in $here/../container/postgres-entrypoint.sh /usr/local/bin" \
+            -- "USER postgres" "ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin" \
+            "ENV PGDATA=/var/lib/postgresql/data" \
+            'ENTRYPOINT ["/usr/local/bin/postgres-entrypoint.sh"]' 'CMD ["postgres"]'
+        ;;
+    nginx)
+        make_image nginx localhost/portcullis-nginx:bookworm nginx-light,curl \
+            --customize-hook="$nginx_prefix" \
+            -- "USER www-data" 'CMD ["nginx", "-g", "daemon off;"]'
+        ;;
+    *)
+        echo "usage: $0 [base|postgres|nginx]..." >&2
+        exit 2
+        ;;
+    esac
 done
