@@ -138,12 +138,16 @@ def stack(request: pytest.FixtureRequest):
     upstream = Process("upstream", [sys.executable, str(ROOT / "deploy/demo/runpod_server.py"), "--port", str(upstream_port)],
                        work / "upstream.log")
     try:
-        # podman before 4.6 cannot wait for a health check (podman-compose then ignores
-        # `condition: service_healthy`): PostgreSQL first, until its own health check passes.
-        stack.compose("up", "-d", "postgres")
+        # The order depends_on gives, step by step (docs/operations.md "Compose"): podman 4.3 cannot
+        # wait for a health check, and its dependency graph of `--requires` fails to start a
+        # container whose dependency has one of its own, so podman-compose runs with --no-deps.
+        stack.compose("up", "-d", "--no-deps", "postgres")
         wait_until(lambda: subprocess.run([str(PODMAN), "healthcheck", "run", stack.container("postgres")],
                                           capture_output=True).returncode == 0, 180, "postgres healthy", interval=1)
-        stack.compose("up", "-d")
+        stack.compose("up", "-d", "--no-deps", "migrate")
+        migrated = podman("wait", stack.container("migrate"), timeout=300)
+        assert migrated == "0", f"migrate exited {migrated}:\n{stack.logs()}"
+        stack.compose("up", "-d", "--no-deps", "controlplane", *WORKERS, "nginx")
         wait_ready(stack, "controlplane", "/readyz")
         for worker in WORKERS:
             wait_ready(stack, worker, "/readyz")
