@@ -14,7 +14,7 @@ podman=$here/podman.sh
 work=$(mktemp -d /tmp/portcullis-base-images.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# make NAME IMAGE INCLUDES [mmdebstrap option]... [-- podman import --change...]
+# make_image NAME IMAGE INCLUDES [mmdebstrap option]... [-- podman import --change...]
 make_image() {
     local name=$1 image=$2 include=$3; shift 3
     local options=() changes=()
