@@ -6,13 +6,14 @@ DEMO_VENV := .venv-demo
 INTEROP_VENV := .venv-interop
 INTEROP_V2_VENV := .venv-interop-v2
 CONSOLE_VENV := .venv-console
+COMPOSE_VENV := .venv-compose
 DATA := $(CURDIR)/data
 PIP_INSTALL = bin/pip install --quiet --disable-pip-version-check
 # libFuzzer targets (Fuzz/, docs/fuzzing.md): seconds per target for `make fuzz`; `make test` runs 30.
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?= json sse policy audit-spool
 
-.PHONY: test demo demo-stop deps build clean bench interop console-test fuzz fuzz-build fuzz-seeds adversarial
+.PHONY: test demo demo-stop deps build clean bench interop console-test fuzz fuzz-build fuzz-seeds adversarial image
 
 deps:
 	@deploy/scripts/install-deps.sh
@@ -45,14 +46,21 @@ $(CONSOLE_VENV)/.installed: Tests/console/requirements.txt Tests/interop/require
 	@$(CONSOLE_VENV)/$(PIP_INSTALL) -r Tests/console/requirements.txt
 	@touch $@
 
+# podman-compose for the compose test (Tests/deploy), pinned.
+$(COMPOSE_VENV)/.installed: deploy/compose/requirements.txt
+	@$(PYTHON) -m venv $(COMPOSE_VENV)
+	@$(COMPOSE_VENV)/$(PIP_INSTALL) -r deploy/compose/requirements.txt
+	@touch $@
+
 build: deps
 	$(SWIFT) build --build-tests
 
-test: deps $(VENV)/.installed $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed $(CONSOLE_VENV)/.installed build fuzz-build
+test: deps $(VENV)/.installed $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed $(CONSOLE_VENV)/.installed $(COMPOSE_VENV)/.installed build fuzz-build
 	$(VENV)/bin/python Tests/docs/check_policy_examples.py
 	Tests/api/schemathesis.sh "$$($(SWIFT) build --show-bin-path)" $(VENV)
 	Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(INTEROP_V2_VENV)
 	PORTCULLIS_SUITE_DIR=Tests/console Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(CONSOLE_VENV)
+	Tests/deploy/compose_test.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(COMPOSE_VENV)
 	Tests/swift-test.sh
 	Fuzz/run.sh 30 $(FUZZ_TARGETS)
 
@@ -95,6 +103,21 @@ demo: deps $(DEMO_VENV)/.installed
 
 demo-stop:
 	@deploy/demo/stop.sh "$(DATA)"
+
+# The compose test alone (Tests/deploy), against the debug build.
+.PHONY: compose-test
+compose-test: deps $(INTEROP_VENV)/.installed $(COMPOSE_VENV)/.installed
+	$(SWIFT) build --product controlplane
+	$(SWIFT) build --product gateway
+	Tests/deploy/compose_test.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(COMPOSE_VENV)
+
+# The container image (docs/operations.md "Container image") from the host's release build, with
+# podman and buildah on a local Debian base image: no registry needed.
+IMAGE ?= localhost/portcullis:latest
+image: deps
+	$(SWIFT) build -c release --product controlplane
+	$(SWIFT) build -c release --product gateway
+	deploy/scripts/build-image.sh "$$($(SWIFT) build -c release --show-bin-path)" $(IMAGE)
 
 # Every benchmark of docs/performance.md from one command (about 15 minutes after the release
 # build): the policy engine, the gateway end to end, per-call costs, propagation, audit shipping
@@ -139,4 +162,4 @@ bench-shipping: deps
 
 clean:
 	-@deploy/demo/stop.sh "$(DATA)"
-	rm -rf .build Fuzz/.build Fuzz/.work $(VENV) $(DEMO_VENV) $(INTEROP_VENV) $(INTEROP_V2_VENV) $(CONSOLE_VENV) $(DATA)
+	rm -rf .build Fuzz/.build Fuzz/.work $(VENV) $(DEMO_VENV) $(INTEROP_VENV) $(INTEROP_V2_VENV) $(CONSOLE_VENV) $(COMPOSE_VENV) $(DATA)

@@ -4,9 +4,12 @@
 #   nginx.sh start DIR LISTEN WORKER...    render, then start nginx in the background (pid in DIR/nginx.pid)
 #   nginx.sh stop DIR                      stop it
 # Tests run it in the foreground instead: nginx -p DIR -c DIR/nginx.conf -e DIR/error.log -g 'daemon off;'
+# NGINX_PREFIX renders for an nginx that writes under another folder than DIR (the compose stack's
+# nginx container: deploy/compose/configure.sh).
 set -euo pipefail
 action=$1
 dir=$(realpath -m "$2")
+prefix=${NGINX_PREFIX:-$dir}
 here=$(cd "$(dirname "$0")" && pwd)
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 
@@ -16,8 +19,9 @@ render() {
     for worker in "$@"; do
         servers+="        server $worker max_fails=1 fail_timeout=5s;"$'\n'
     done
-    mkdir -p "$dir/tmp"
-    python3 - "$here/nginx.conf.template" "$dir/nginx.conf" "$dir" "$listen" "$servers" <<'PY'
+    mkdir -p "$dir"
+    [ "$prefix" != "$dir" ] || mkdir -p "$dir/tmp"
+    python3 - "$here/nginx.conf.template" "$dir/nginx.conf" "$prefix" "$listen" "$servers" <<'PY'
 import sys
 template, out, directory, listen, servers = sys.argv[1:6]
 text = open(template).read()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need and a fresh Debian machine lacks:
 # PostgreSQL server binaries, libpq headers, RE2 headers (policy regexes), python3-venv, curl, nginx,
-# chromium and chromium-driver (the console's browser suite); with the argument `bench` also wrk,
+# chromium and chromium-driver (the console's browser suite), podman, buildah, runc and mmdebstrap
+# (the container image and the compose test); with the argument `bench` also wrk,
 # strace and perf. Swift itself is a prerequisite.
 set -euo pipefail
 
@@ -18,6 +19,9 @@ command -v curl >/dev/null || missing+=(curl)
 # The console's browser suite (Tests/console): Debian's chromium and its WebDriver.
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+# The container image and the compose test (deploy/container, deploy/compose): podman runs with runc
+# (deploy/scripts/podman.sh), buildah builds, mmdebstrap makes the base images from Debian's packages.
+for tool in podman buildah runc mmdebstrap; do command -v $tool >/dev/null || missing+=($tool); done
 # `install-deps.sh bench` (make bench): the peer bench's load generator and the per-call cost tools.
 if [ "${1:-}" = bench ]; then
     command -v wrk >/dev/null || missing+=(wrk)
