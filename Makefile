@@ -6,6 +6,7 @@ DEMO_VENV := .venv-demo
 INTEROP_VENV := .venv-interop
 INTEROP_V2_VENV := .venv-interop-v2
 CONSOLE_VENV := .venv-console
+DEPLOY_VENV := .venv-deploy
 DATA := $(CURDIR)/data
 PIP_INSTALL = bin/pip install --quiet --disable-pip-version-check
 # libFuzzer targets (Fuzz/, docs/fuzzing.md): seconds per target for `make fuzz`; `make test` runs 30.
@@ -45,16 +46,38 @@ $(CONSOLE_VENV)/.installed: Tests/console/requirements.txt Tests/interop/require
 	@$(CONSOLE_VENV)/$(PIP_INSTALL) -r Tests/console/requirements.txt
 	@touch $@
 
+# The deployment checks (Tests/deploy: Kubernetes manifests, systemd units, alert rules, the
+# configuration reference of docs/operations.md): kubernetes-validate and its dependencies, pinned.
+$(DEPLOY_VENV)/.installed: Tests/deploy/requirements.txt
+	@$(PYTHON) -m venv $(DEPLOY_VENV)
+	@$(DEPLOY_VENV)/$(PIP_INSTALL) -r Tests/deploy/requirements.txt
+	@touch $@
+
 build: deps
 	$(SWIFT) build --build-tests
 
 test: deps $(VENV)/.installed $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed $(CONSOLE_VENV)/.installed build fuzz-build
 	$(VENV)/bin/python Tests/docs/check_policy_examples.py
+	@$(MAKE) --no-print-directory $(DEPLOY_VENV)/.installed
+	Tests/deploy/run.sh "$$($(SWIFT) build --show-bin-path)" $(DEPLOY_VENV)
 	Tests/api/schemathesis.sh "$$($(SWIFT) build --show-bin-path)" $(VENV)
 	Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(INTEROP_V2_VENV)
 	PORTCULLIS_SUITE_DIR=Tests/console Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(CONSOLE_VENV)
 	Tests/swift-test.sh
 	Fuzz/run.sh 30 $(FUZZ_TARGETS)
+
+.PHONY: deploy-check operations-reference
+# The deployment checks alone (issue 13 items 3, 4, 6 and 7), against the debug build.
+deploy-check: deps $(DEPLOY_VENV)/.installed
+	$(SWIFT) build --product controlplane
+	$(SWIFT) build --product gateway
+	Tests/deploy/run.sh "$$($(SWIFT) build --show-bin-path)" $(DEPLOY_VENV)
+
+# Rewrites the configuration reference in docs/operations.md from the binaries' --help.
+operations-reference:
+	$(SWIFT) build --product controlplane
+	$(SWIFT) build --product gateway
+	$(PYTHON) Tests/deploy/configuration_reference.py "$$($(SWIFT) build --show-bin-path)" --write
 
 # The adversarial suite alone (issue 10 item 24): every suite named Adversarial*.
 adversarial: build
