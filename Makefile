@@ -7,6 +7,7 @@ INTEROP_VENV := .venv-interop
 INTEROP_V2_VENV := .venv-interop-v2
 CONSOLE_VENV := .venv-console
 COMPOSE_VENV := .venv-compose
+DEPLOY_VENV := .venv-deploy
 DATA := $(CURDIR)/data
 PIP_INSTALL = bin/pip install --quiet --disable-pip-version-check
 # libFuzzer targets (Fuzz/, docs/fuzzing.md): seconds per target for `make fuzz`; `make test` runs 30.
@@ -52,17 +53,38 @@ $(COMPOSE_VENV)/.installed: deploy/compose/requirements.txt
 	@$(COMPOSE_VENV)/$(PIP_INSTALL) -r deploy/compose/requirements.txt
 	@touch $@
 
+# The deployment checks (Tests/deploy: Kubernetes manifests, systemd units, alert rules, the
+# configuration reference of docs/operations.md): kubernetes-validate and its dependencies, pinned.
+$(DEPLOY_VENV)/.installed: Tests/deploy/requirements.txt
+	@$(PYTHON) -m venv $(DEPLOY_VENV)
+	@$(DEPLOY_VENV)/$(PIP_INSTALL) -r Tests/deploy/requirements.txt
+	@touch $@
+
 build: deps
 	$(SWIFT) build --build-tests
 
-test: deps $(VENV)/.installed $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed $(CONSOLE_VENV)/.installed $(COMPOSE_VENV)/.installed build fuzz-build
+test: deps $(VENV)/.installed $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed $(CONSOLE_VENV)/.installed $(COMPOSE_VENV)/.installed $(DEPLOY_VENV)/.installed build fuzz-build
 	$(VENV)/bin/python Tests/docs/check_policy_examples.py
+	Tests/deploy/run.sh "$$($(SWIFT) build --show-bin-path)" $(DEPLOY_VENV)
 	Tests/api/schemathesis.sh "$$($(SWIFT) build --show-bin-path)" $(VENV)
 	Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(INTEROP_V2_VENV)
 	PORTCULLIS_SUITE_DIR=Tests/console Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(CONSOLE_VENV)
 	Tests/deploy/compose_test.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(COMPOSE_VENV)
 	Tests/swift-test.sh
 	Fuzz/run.sh 30 $(FUZZ_TARGETS)
+
+.PHONY: deploy-check operations-reference
+# The deployment checks alone (issue 13 items 3, 4, 6 and 7), against the debug build.
+deploy-check: deps $(DEPLOY_VENV)/.installed
+	$(SWIFT) build --product controlplane
+	$(SWIFT) build --product gateway
+	Tests/deploy/run.sh "$$($(SWIFT) build --show-bin-path)" $(DEPLOY_VENV)
+
+# Rewrites the configuration reference in docs/operations.md from the binaries' --help.
+operations-reference:
+	$(SWIFT) build --product controlplane
+	$(SWIFT) build --product gateway
+	$(PYTHON) Tests/deploy/configuration_reference.py "$$($(SWIFT) build --show-bin-path)" --write
 
 # The adversarial suite alone (issue 10 item 24): every suite named Adversarial*.
 adversarial: build
@@ -162,4 +184,4 @@ bench-shipping: deps
 
 clean:
 	-@deploy/demo/stop.sh "$(DATA)"
-	rm -rf .build Fuzz/.build Fuzz/.work $(VENV) $(DEMO_VENV) $(INTEROP_VENV) $(INTEROP_V2_VENV) $(CONSOLE_VENV) $(COMPOSE_VENV) $(DATA)
+	rm -rf .build Fuzz/.build Fuzz/.work $(VENV) $(DEMO_VENV) $(INTEROP_VENV) $(INTEROP_V2_VENV) $(CONSOLE_VENV) $(COMPOSE_VENV) $(DEPLOY_VENV) $(DATA)

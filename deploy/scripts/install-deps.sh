@@ -22,6 +22,12 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 # The container image and the compose test (deploy/container, deploy/compose): podman runs with runc
 # (deploy/scripts/podman.sh), buildah builds, mmdebstrap makes the base images from Debian's packages.
 for tool in podman buildah runc mmdebstrap; do command -v $tool >/dev/null || missing+=($tool); done
+# The deployment checks (Tests/deploy): `kubectl kustomize` renders deploy/kubernetes (Debian's
+# kubectl 1.20 embeds kustomize v2.0.3; the manifests render the same under v5), promtool checks
+# and tests the alert rules, systemd-analyze verifies the units.
+command -v kubectl >/dev/null || missing+=(kubernetes-client)
+command -v promtool >/dev/null || missing+=(prometheus)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 # `install-deps.sh bench` (make bench): the peer bench's load generator and the per-call cost tools.
 if [ "${1:-}" = bench ]; then
     command -v wrk >/dev/null || missing+=(wrk)
@@ -42,5 +48,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     # private instances (deploy/nginx/nginx.sh), so the system one is stopped and disabled again.
     if [[ " ${missing[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
         $sudo systemctl disable --now nginx >/dev/null 2>&1 || true
+    fi
+    # Likewise Debian's prometheus package starts a server on port 9090: only promtool is wanted.
+    if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+        $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
     fi
 fi

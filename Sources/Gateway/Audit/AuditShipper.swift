@@ -135,6 +135,9 @@ actor AuditShipper: Service {
         markerWrittenAt = .now
         guard let committedPosition, committedPosition != (await spool.shippedPosition) else { return }
         try await spool.releaseShipped(upTo: committedPosition)
+        // Appends set the gauge too, but without traffic only this shows the backlog shrinking
+        // (the spool-backlog alert of deploy/observability, issue 13 item 6).
+        metrics.spoolBytes.record(await spool.spooledBytes)
     }
 
     /// One transaction per account, in the order of the accounts' first events. If one account's

@@ -2,7 +2,9 @@ import Hummingbird
 import Metrics
 import Prometheus
 
-/// `/healthz`, `/readyz` and `/metrics`, the same on both binaries.
+/// `/healthz`, `/readyz` and `/metrics`, the same on both binaries. `/metrics` includes
+/// `portcullis_ready` (1 or 0), the readiness `/readyz` would answer at scrape time, so an alert
+/// can see a process that is up but not ready (issue 13 item 6).
 public struct OperationalRoutes: Sendable {
     /// Why the process is or is not ready; the reason is shown to the probe.
     public struct Readiness: Sendable {
@@ -15,10 +17,12 @@ public struct OperationalRoutes: Sendable {
 
     let registry: PrometheusCollectorRegistry
     let readiness: @Sendable () async -> Readiness
+    let readyGauge: Prometheus.Gauge
 
     public init(registry: PrometheusCollectorRegistry, readiness: @escaping @Sendable () async -> Readiness) {
         self.registry = registry
         self.readiness = readiness
+        readyGauge = registry.makeGauge(name: "portcullis_ready", help: "1 when /readyz answers 200, else 0")
     }
 
     public func add<Context: RequestContext>(to router: Router<Context>) {
@@ -34,7 +38,8 @@ public struct OperationalRoutes: Sendable {
             )
         }
         router.get("/metrics") { _, _ in
-            Response(
+            readyGauge.set(to: await readiness().isReady ? 1 : 0)
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
