@@ -28,6 +28,8 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // glibc's mallopt and malloc_trim, which the Glibc module leaves out (Gateway/Server/HeapTrimmer.swift).
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // RE2 behind a C header (issue 10 item 10): policy regexes in linear time. A target of its
         // own so any target (the policy engine, fuzzers) can depend on it.
         .target(
@@ -72,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "Gateway",
             dependencies: [
-                "Shared",
+                "Shared", "CMalloc",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -46,6 +46,7 @@ func buildApplication(
         upstream,
         rewritePool,
     ]
+    if options.heapTrimInterval > 0 { services.append(HeapTrimmer(interval: .seconds(options.heapTrimInterval))) }
     let approvalWebhook = ApprovalWebhook(
         signing: ApprovalWebhookSigning(keyRing: keyRing),
         addressGuard: addressGuard,

@@ -44,6 +44,9 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Milliseconds after which written audit events are fdatasync'd in the background, bounding what a machine crash could lose with --audit-durability process (0: sync after every write). Env: PORTCULLIS_AUDIT_SYNC_INTERVAL.")
     var auditSyncInterval: Int = EnvironmentVariables.int("PORTCULLIS_AUDIT_SYNC_INTERVAL") ?? 10
 
+    @Option(help: "Seconds between hand-backs of the heap's free pages to the system (malloc_trim), so the worker's memory levels off after bursts (0: never). Env: PORTCULLIS_HEAP_TRIM_INTERVAL.")
+    var heapTrimInterval: Int = EnvironmentVariables.int("PORTCULLIS_HEAP_TRIM_INTERVAL") ?? 10
+
     @Option(help: "Largest request body in bytes; larger bodies get 413. Env: PORTCULLIS_MAX_BODY_BYTES.")
     var maxBodyBytes: Int = EnvironmentVariables.int("PORTCULLIS_MAX_BODY_BYTES") ?? 4 << 20
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Hummingbird
 import Logging
+import NIOCore
 import Shared
 
 /// `gateway serve`: serves the MCP endpoint until SIGTERM or SIGINT.
@@ -29,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
         if !(0...19).contains(options.answerRewriteNiceness) {
             throw ValidationError("--answer-rewrite-niceness must be between 0 and 19")
         }
+        if options.heapTrimInterval < 0 {
+            throw ValidationError("--heap-trim-interval must be 0 (never) or more seconds")
+        }
         if options.snapshotFileMaxAge < 0 {
             throw ValidationError("--snapshot-file-max-age must be 0 (no maximum) or more")
         }
@@ -40,6 +44,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before buildApplication starts the worker's threads, each of which would get an arena.
+        HeapTrimmer.limitArenas(to: System.coreCount)
         bootstrapLogging(format: common.logFormat, level: common.logLevel)
         var logger = Logger(label: "portcullis.gateway")
         logger[metadataKey: "worker.id"] = "\(options.workerID)"

@@ -43,6 +43,9 @@ final class ConfigChangeWatcher: Service, Sendable {
         }
     }
 
+    /// The newest change known to be committed (0 before the first is known).
+    var latest: Int64 { state.withLockedValue { $0.latest } }
+
     private func advance(to version: Int64) {
         let woken: [Waiter] = state.withLockedValue { state in
             guard version > state.latest else { return [] }

@@ -29,11 +29,13 @@ struct SnapshotStore: Sendable {
     }
 
     func delta(since: Int64) async throws -> DeltaAnswer {
-        try await database.transaction(isolation: .repeatableRead) { tx in
-            let version = try await Self.currentVersion(tx)
-            let oldest: Int64? = try await tx.query("SELECT min(change) AS oldest FROM config_changes").first!.decode("oldest")
-            if since > version || (oldest.map { since < $0 - 1 } ?? false) { return .gone }
-            if since == version { return .unchanged(version: version) }
+        // A long-poll that finds nothing new, the common case, costs one statement and no
+        // transaction (issue 11, propagation: every round trip is a thread hop on a busy machine).
+        if let answer = Self.answerWithoutChanges(since: since, try await database.withSession(Self.changeRange)) { return answer }
+        return try await database.transaction(isolation: .repeatableRead) { tx in
+            let range = try await Self.changeRange(tx)
+            if let answer = Self.answerWithoutChanges(since: since, range) { return answer }
+            let version = range.version
             let changed = try await tx.query("""
                 SELECT DISTINCT entity_kind, entity_id FROM config_changes
                 WHERE change > \(since) AND change <= \(version)
@@ -62,6 +64,20 @@ struct SnapshotStore: Sendable {
                 .sorted { ($0.kind.rawValue, $0.id.uuidString) < ($1.kind.rawValue, $1.id.uuidString) }
             return .delta(SnapshotDelta(since: since, version: version, upserts: upserts, deletes: deletes))
         }
+    }
+
+    /// The newest change number (0 before any) and the oldest the change log still holds.
+    private static func changeRange(_ session: DatabaseSession) async throws -> (version: Int64, oldest: Int64?) {
+        let row = try await session.query("""
+            SELECT coalesce(max(change), 0) AS version, min(change) AS oldest FROM config_changes
+            """).first!
+        return (try row.decode("version"), try row.decode("oldest"))
+    }
+
+    /// `.gone` or `.unchanged` when `since` calls for one of them; nil when there are changes after it.
+    private static func answerWithoutChanges(since: Int64, _ range: (version: Int64, oldest: Int64?)) -> DeltaAnswer? {
+        if since > range.version || (range.oldest.map { since < $0 - 1 } ?? false) { return .gone }
+        return since == range.version ? .unchanged(version: range.version) : nil
     }
 
     static func currentVersion(_ tx: DatabaseSession) async throws -> Int64 {

@@ -8,6 +8,14 @@ struct WorkerController<Context: RequestContext>: Sendable {
     let store: SnapshotStore
     let watcher: ConfigChangeWatcher
     let database: Database
+    private let deltas: SharedDeltaReads
+
+    init(store: SnapshotStore, watcher: ConfigChangeWatcher, database: Database) {
+        self.store = store
+        self.watcher = watcher
+        self.database = database
+        deltas = SharedDeltaReads(read: store.delta(since:))
+    }
     /// The longest `wait` a worker may ask for; a long-poll never holds a request longer.
     static var maximumWait: Int { 60 }
 
@@ -34,7 +42,7 @@ struct WorkerController<Context: RequestContext>: Sendable {
         }
         let deadline = ContinuousClock.now + .seconds(wait)
         while true {
-            switch try await store.delta(since: since) {
+            switch try await deltas.delta(since: since, committed: watcher.latest) {
             case .delta(let delta):
                 return try encoded(delta)
             case .gone:
