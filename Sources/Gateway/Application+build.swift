@@ -69,28 +69,37 @@ func buildApplication(
             services.append(store)
         }
         approvals = ApprovalHold(
-            store: ApprovalStore(database: database, requestsPerGrantPerMinute: options.approvalRequestsPerMinute), watcher: watcher,
-            keepAliveInterval: .seconds(options.approvalKeepAlive), logger: logger)
+            ledger: PostgresApprovalLedger(database: database, requestsPerGrantPerMinute: options.approvalRequestsPerMinute),
+            watcher: watcher, keepAliveInterval: .seconds(options.approvalKeepAlive), logger: logger)
     }
+    let liveDefinitions = LiveToolDefinitions()
+    let auditor = RequestAuditor(spool: spool, workerID: options.workerID, metrics: gatewayMetrics, logger: logger)
     let endpoint = MCPEndpoint(
         snapshots: snapshots,
-        sessions: SessionSealer(keyRing: keyRing),
-        upstream: upstream,
-        credentials: SecretSealer(keyRing: keyRing, purpose: .upstreamCredentials),
-        counters: counters,
-        approvals: approvals,
-        approvalRequested: { approvalWebhook.requested($0) },
-        auditor: RequestAuditor(spool: spool, workerID: options.workerID, metrics: gatewayMetrics, logger: logger),
-        argumentsFingerprint: fingerprint,
-        liveDefinitions: LiveToolDefinitions(),
-        reportDrift: { driftReporter.report(serverID: $0, tool: $1, observedHash: $2) },
-        relay: UpstreamRelay(maxEventBytes: options.maxEventBytes, metrics: gatewayMetrics, rewritePool: rewritePool),
+        judge: ToolCallJudge(
+            counters: counters,
+            approvals: approvals,
+            approvalRequested: { approvalWebhook.requested($0) },
+            auditor: auditor,
+            argumentsFingerprint: fingerprint,
+            liveDefinitions: liveDefinitions,
+            metrics: gatewayMetrics),
+        forwarder: UpstreamForwarder(
+            sessions: SessionSealer(keyRing: keyRing),
+            credentials: SecretSealer(keyRing: keyRing, purpose: .upstreamCredentials),
+            upstream: upstream,
+            relay: UpstreamRelay(maxEventBytes: options.maxEventBytes, metrics: gatewayMetrics, rewritePool: rewritePool),
+            liveDefinitions: liveDefinitions,
+            reportDrift: { driftReporter.report(serverID: $0, tool: $1, observedHash: $2) },
+            metrics: gatewayMetrics,
+            logger: logger),
+        heldCalls: approvals.map { HeldCallStream(approvals: $0, metrics: gatewayMetrics) },
+        auditor: auditor,
         metrics: gatewayMetrics,
         limits: MCPEndpoint.Limits(
             maxBodyBytes: options.maxBodyBytes, bodyReadTimeout: .seconds(options.bodyReadTimeout), maxEventBytes: options.maxEventBytes,
             maxBatchElements: options.maxBatchSize),
-        allowedOrigins: Set(options.allowedOrigin),
-        logger: logger
+        allowedOrigins: Set(options.allowedOrigin)
     )
     return Application(
         router: buildRouter(metrics: metrics, snapshots: snapshots, endpoint: endpoint),

@@ -12,7 +12,7 @@ struct ApprovalStoreTests {
     static let keyRing = try! SecretKeyRing(parsing: "v1:" + Data(repeating: 7, count: 32).base64EncodedString())
 
     /// An account with one grant; returns the call key for `create-pod` with `arguments`.
-    static func grantedCall(_ db: Database, arguments: JSONValue) async throws -> ApprovalStore.CallKey {
+    static func grantedCall(_ db: Database, arguments: JSONValue) async throws -> ApprovalCallKey {
         let row = try await db.query("""
             WITH account AS (INSERT INTO accounts (name, slug) VALUES ('Acme', \("acme-\(UInt32.random(in: 0...UInt32.max))")) RETURNING id),
                  identity AS (INSERT INTO identities (account_id, label) SELECT id, 'ci' FROM account RETURNING id, account_id),
@@ -23,7 +23,7 @@ struct ApprovalStoreTests {
             RETURNING account_id, id
             """).first!
         let fingerprint = ApprovalFingerprint(keyRing: keyRing)
-        return ApprovalStore.CallKey(
+        return ApprovalCallKey(
             account: try row.decode("account_id"), grant: try row.decode("id"), tool: "create-pod",
             argumentsHashes: fingerprint.hashes(tool: "create-pod", arguments: arguments))
     }
@@ -44,13 +44,13 @@ struct ApprovalStoreTests {
 
     @Test func identicalPendingRequestIsReusedAndADifferentCallGetsItsOwn() async throws {
         try await withTestDatabase { db, _ in
-            let store = ApprovalStore(database: db)
+            let store = PostgresApprovalLedger(database: db)
             let key = try await Self.grantedCall(db, arguments: ["gpuCount": 2])
             let first = try await store.request(key, arguments: ["gpuCount": 2], rule: "/tools/create-pod/approval", timeout: .seconds(900))
             let again = try await store.request(key, arguments: ["gpuCount": 2], rule: "/tools/create-pod/approval", timeout: .seconds(900))
             #expect(first.isNew && !again.isNew)
             #expect(first.id == again.id)
-            let other = ApprovalStore.CallKey(account: key.account, grant: key.grant, tool: key.tool,
+            let other = ApprovalCallKey(account: key.account, grant: key.grant, tool: key.tool,
                                           argumentsHashes: ApprovalFingerprint(keyRing: Self.keyRing).hashes(tool: key.tool, arguments: ["gpuCount": 3]))
             let different = try await store.request(other, arguments: ["gpuCount": 3], rule: "/tools/create-pod/approval", timeout: .seconds(900))
             #expect(different.id != first.id)
@@ -61,10 +61,10 @@ struct ApprovalStoreTests {
     @Test func anApprovedCallIsConsumedExactlyOnceAcrossManyWorkers() async throws {
         try await withTestDatabase(poolSize: 8) { db, conninfo in
             let key = try await Self.grantedCall(db, arguments: ["gpuCount": 2])
-            let pending = try await ApprovalStore(database: db).request(key, arguments: nil, rule: "/r", timeout: .seconds(900))
+            let pending = try await PostgresApprovalLedger(database: db).request(key, arguments: nil, rule: "/r", timeout: .seconds(900))
             try await Self.decide(db, pending.id, "approved")
             let otherWorker = Database(conninfo: conninfo, poolSize: 8, logger: Logger(label: "worker-2"))
-            let workers = [ApprovalStore(database: db), ApprovalStore(database: otherWorker)]
+            let workers = [PostgresApprovalLedger(database: db), PostgresApprovalLedger(database: otherWorker)]
             let consumed = try await withThrowingTaskGroup(of: UUID?.self) { group in
                 for attempt in 0..<40 { group.addTask { try await workers[attempt % 2].consumeApproved(key) } }
                 return try await group.reduce(into: [UUID]()) { if let id = $1 { $0.append(id) } }
@@ -79,7 +79,7 @@ struct ApprovalStoreTests {
 
     @Test func deniedExpiredAndPendingApprovalsAreNeverConsumed() async throws {
         try await withTestDatabase { db, _ in
-            let store = ApprovalStore(database: db)
+            let store = PostgresApprovalLedger(database: db)
             let key = try await Self.grantedCall(db, arguments: ["gpuCount": 2])
             let pending = try await store.request(key, arguments: nil, rule: "/r", timeout: .seconds(900))
             #expect(try await store.consumeApproved(key) == nil)
@@ -97,7 +97,7 @@ struct ApprovalStoreTests {
 
     @Test func anExpiredPendingRequestDoesNotBlockANewOne() async throws {
         try await withTestDatabase { db, _ in
-            let store = ApprovalStore(database: db)
+            let store = PostgresApprovalLedger(database: db)
             let key = try await Self.grantedCall(db, arguments: ["gpuCount": 2])
             let old = try await store.request(key, arguments: nil, rule: "/r", timeout: .seconds(900))
             try await db.execute("UPDATE approvals SET requested_at = now() - interval '2 hours', expires_at = now() - interval '1 second' WHERE id = \(old.id)")

@@ -6,7 +6,7 @@ import Shared
 /// approval already granted for exactly this call; step 2 creates the request (or reuses the
 /// identical pending one); steps 3-4 hold the call until a human decides or the hold elapses.
 struct ApprovalHold: Sendable {
-    let store: ApprovalStore
+    let ledger: any ApprovalLedger
     let watcher: ApprovalDecisionWatcher
     /// How often a held call shows the client it is alive (SSE comment, progress notification).
     let keepAliveInterval: Duration
@@ -16,7 +16,7 @@ struct ApprovalHold: Sendable {
     enum Lookup: Sendable {
         /// An approval granted earlier for this exact call, now consumed: forward.
         case alreadyApproved(UUID)
-        case pending(ApprovalStore.Pending)
+        case pending(PendingApproval)
         /// No request could be made: the approval store cannot be reached (SPEC 5.10), or the grant
         /// asked for too many approvals lately (issue 10 item 18). The call is denied clearly.
         case refused(PolicyDenial)
@@ -32,15 +32,15 @@ struct ApprovalHold: Sendable {
     /// whatever the policy's audit mode, since a human cannot judge a call without them (issue 10
     /// item 18); secret-named members are blanked and credentials masked.
     func lookUpOrRequest(
-        _ key: ApprovalStore.CallKey, arguments: JSONValue, requirement: ApprovalRequirement
+        _ key: ApprovalCallKey, arguments: JSONValue, requirement: ApprovalRequirement
     ) async -> Lookup {
         do {
-            if let approved = try await store.consumeApproved(key) { return .alreadyApproved(approved) }
-            let pending = try await store.request(
+            if let approved = try await ledger.consumeApproved(key) { return .alreadyApproved(approved) }
+            let pending = try await ledger.request(
                 key, arguments: AuditedArguments(arguments, mode: .redacted).values, rule: requirement.rule,
                 timeout: .seconds(requirement.timeoutSeconds))
             return .pending(pending)
-        } catch let flood as ApprovalStore.RequestRateExceeded {
+        } catch let flood as ApprovalRequestRateExceeded {
             return .refused(PolicyDenial(
                 code: .rateLimited, rule: requirement.rule,
                 message: "Tool \"\(key.tool)\" needs a human approval, and this grant has asked for \(flood.limit) approvals in the last minute, the most allowed. Try again in \(flood.retryAfterSeconds)s.",
@@ -62,15 +62,15 @@ struct ApprovalHold: Sendable {
     /// every `keepAliveInterval` meanwhile. Any worker's decision arrives through LISTEN/NOTIFY;
     /// the status is re-read after every wake-up, so a lost notification costs at most one interval.
     func hold(
-        _ pending: ApprovalStore.Pending, requirement: ApprovalRequirement, keepAlive: () async throws -> Void
+        _ pending: PendingApproval, requirement: ApprovalRequirement, keepAlive: () async throws -> Void
     ) async throws -> Settlement {
         let holdEnds = ContinuousClock.now + .seconds(requirement.holdSeconds)
         while true {
             // Register before reading, so a decision landing between the read and the wait still wakes us.
             let ticket = watcher.register(for: pending.id)
-            let status: ApprovalStore.Status?
+            let status: ApprovalStatus?
             do {
-                status = try await store.status(of: pending.id)
+                status = try await ledger.status(of: pending.id)
             } catch {
                 ticket.cancel()
                 logger.warning("approval status unreadable", metadata: ["approval.id": "\(pending.id)", "db.error": "\(error)"])
@@ -79,12 +79,12 @@ struct ApprovalHold: Sendable {
             switch status {
             case .approved?:
                 ticket.cancel()
-                if (try? await store.consume(pending.id)) == true { return .approved(pending.id) }
+                if (try? await ledger.consume(pending.id)) == true { return .approved(pending.id) }
                 // Another holder of the identical call consumed it first: this one waits for a new approval.
                 return .refused(pendingDenial(pending, requirement), approval: pending.id)
             case .denied?:
                 ticket.cancel()
-                let reason = try? await store.reason(of: pending.id)
+                let reason = try? await ledger.reason(of: pending.id)
                 return .refused(PolicyDenial(
                     code: .approvalDenied, rule: requirement.rule,
                     message: requirement.onDeny ?? PolicyMessages.approvalDenied(approvalID: pending.id.uuidString.lowercased(), reason: reason ?? nil)),
@@ -108,16 +108,22 @@ struct ApprovalHold: Sendable {
         }
     }
 
+    /// Steps 3 and 4 for a client that does not read SSE: the call waits in silence, and a hold
+    /// that cannot go on (the agent went away) ends as still pending.
+    func settlement(of pending: PendingApproval, requirement: ApprovalRequirement) async -> Settlement {
+        (try? await hold(pending, requirement: requirement) {}) ?? .refused(pendingDenial(pending, requirement), approval: pending.id)
+    }
+
     /// Makes a consumed approval usable again: its call was not forwarded after all (issue 10 item 18).
     func giveBack(_ approval: UUID) async {
         do {
-            try await store.giveBack(approval)
+            try await ledger.giveBack(approval)
         } catch {
             logger.warning("consumed approval could not be given back", metadata: ["approval.id": "\(approval)", "db.error": "\(error)"])
         }
     }
 
-    func pendingDenial(_ pending: ApprovalStore.Pending, _ requirement: ApprovalRequirement) -> PolicyDenial {
+    func pendingDenial(_ pending: PendingApproval, _ requirement: ApprovalRequirement) -> PolicyDenial {
         PolicyDenial(
             code: .approvalPending, rule: requirement.rule,
             message: PolicyMessages.approvalPending(

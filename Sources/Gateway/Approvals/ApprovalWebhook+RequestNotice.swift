@@ -1,5 +1,5 @@
 extension ApprovalWebhook {
-    /// The endpoint's `approvalRequested` hook: `MCPEndpoint` calls it once per newly created
+    /// The judge's `approvalRequested` hook: `ToolCallJudge` calls it once per newly created
     /// request (`pending.isNew`), and it queues the webhook notice for the caller's account.
     func requested(_ request: ApprovalRequestNotice) {
         guard let account = request.account else { return }

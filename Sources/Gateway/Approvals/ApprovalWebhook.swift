@@ -57,7 +57,7 @@ final class ApprovalWebhook: Service, Sendable {
     }
 
     /// Queues the notice for `account`'s webhook and returns at once; does nothing when the account
-    /// has no webhook. Call it only for a request that was just created (`ApprovalStore.Pending.isNew`),
+    /// has no webhook. Call it only for a request that was just created (`PendingApproval.isNew`),
     /// so a reused pending request does not notify again.
     func requested(_ notice: ApprovalWebhookNotice, account: SnapshotAccount) {
         guard let url = account.approvalWebhookURL else { return }

@@ -40,8 +40,8 @@ struct ApprovalWebhookNotice: Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 
-    /// For the request `ApprovalStore.request` just created for `caller`'s call.
-    init(pending: ApprovalStore.Pending, key: ApprovalStore.CallKey, caller: AuthenticatedGrant, rule: String?) {
+    /// For the request `ApprovalLedger.request` just created for `caller`'s call.
+    init(pending: PendingApproval, key: ApprovalCallKey, caller: AuthenticatedGrant, rule: String?) {
         self.init(
             approvalID: pending.id, accountID: key.account, grantID: key.grant, identityID: caller.identity.id,
             identityLabel: caller.identity.label, serverID: caller.server.id, serverName: caller.server.name, tool: key.tool,

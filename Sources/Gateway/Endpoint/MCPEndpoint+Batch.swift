@@ -6,7 +6,7 @@ extension MCPEndpoint {
     private struct JudgedBatch {
         var answers: [JSONValue] = []
         var forwarded: [JSONValue] = []
-        var calls: [(ToolCall, ToolCallPermit)] = []
+        var permits: [ToolCallPermit] = []
         var listsTools = false
     }
 
@@ -17,25 +17,25 @@ extension MCPEndpoint {
     /// elements' audit events are spooled together, once before forwarding and once after the
     /// answer (issue 10 item 3); if that fails nothing is forwarded and the batch gets 503.
     func batch(_ elements: [Result<JSONRPCMessage, MessageRejection>], _ exchange: MCPExchange) async -> Response {
-        let (judged, events) = await auditor.gathering { await judge(elements, exchange) }
+        let (judged, events) = await auditor.gathering { await judgeEach(elements, exchange) }
         guard await auditor.record(events) else {
-            for (_, permit) in judged.calls { await counters.release(permit.reservations) }
+            for permit in judged.permits { await judge.withdraw(permit) }
             return GatewayAnswers.auditUnavailable(id: nil)
         }
         if judged.forwarded.isEmpty {
             return judged.answers.isEmpty ? Response(status: .accepted) : GatewayAnswers.json(.array(judged.answers))
         }
         let plan = UpstreamRelay.Plan(gatewayAnswers: judged.answers, listsTools: judged.listsTools)
-        let permits = judged.calls
-        return await forward(JSONValue.array(judged.forwarded).serializedBytes(), exchange, plan: plan) { result in
+        let permits = judged.permits
+        return await forwarder.forward(JSONValue.array(judged.forwarded).serializedBytes(), exchange, plan: plan) { [auditor, judge] result in
             let (_, responses) = await auditor.gathering {
-                for (call, permit) in permits { await finish(call, permit, result, exchange) }
+                for permit in permits { await judge.finish(permit, result, exchange) }
             }
             auditor.recordAfterAnswer(responses)
         }
     }
 
-    private func judge(_ elements: [Result<JSONRPCMessage, MessageRejection>], _ exchange: MCPExchange) async -> JudgedBatch {
+    private func judgeEach(_ elements: [Result<JSONRPCMessage, MessageRejection>], _ exchange: MCPExchange) async -> JudgedBatch {
         var judged = JudgedBatch()
         for element in elements {
             switch element {
@@ -44,20 +44,15 @@ extension MCPEndpoint {
                 _ = await recordRejection(rejection, exchange)
                 judged.answers.append(rejection.response.jsonValue)
             case .success(.request(let request)) where request.method == "tools/call":
-                guard let call = ToolCall(
-                    request, bytesIn: 0, exchange: exchange, liveDefinitions: liveDefinitions, fingerprint: argumentsFingerprint
-                ) else {
-                    // Gathered: always answered here; the batch's one append decides whether it stands.
-                    if let refusal = await refuseUnnamedCall(request, exchange) { judged.answers.append(refusal.jsonValue) }
-                    continue
-                }
-                switch await judge(call, exchange, mayHold: false) {
+                switch await judge.judge(request, bytesIn: 0, exchange, mayHold: false) {
                 case .forward(let permit):
                     judged.forwarded.append(request.jsonValue)
-                    judged.calls.append((call, permit))
+                    judged.permits.append(permit)
                 case .answer(let response):
                     judged.answers.append(response.jsonValue)
                 case .unrecorded, .hold:
+                    // Neither comes here (no hold in a batch; every record succeeds while gathering),
+                    // but an element must be answered whatever the verdict.
                     judged.answers.append(JSONRPCResponse(id: request.id, outcome: .error(GatewayAnswers.auditUnavailableError)).jsonValue)
                 }
             case .success(let message):

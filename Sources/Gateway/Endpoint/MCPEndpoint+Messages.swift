@@ -57,7 +57,7 @@ extension MCPEndpoint {
         guard await recordPassedOn(method: method, id: id, bytesIn: body.count, exchange) else {
             return GatewayAnswers.auditUnavailable(id: id)
         }
-        return await forward(body, exchange, plan: plan, opensSession: opensSession) { _ in }
+        return await forwarder.forward(body, exchange, plan: plan, opensSession: opensSession) { _ in }
     }
 
     /// A message the gateway passes on without judging it is counted and recorded before it goes
@@ -67,20 +67,6 @@ extension MCPEndpoint {
         var event = exchange.auditEvent(method: method, id: id, decision: "allow")
         event.bytesIn = bytesIn.map(Int64.init)
         return await auditor.record(event)
-    }
-
-    /// `tools/list` answers lose what this grant may not see (SPEC 5.2, 5.7). Recognised by their
-    /// shape, not by the id of a `tools/list` the agent sent (issue 10 item 7): an upstream may
-    /// put a tool list in any response, under an id of another JSON type (`"1"` for `1`) that a
-    /// lenient client still matches, or on its GET stream.
-    func toolListRewrite(_ exchange: MCPExchange) -> @Sendable (JSONValue) -> JSONValue? {
-        let filter = ToolListFilter(
-            snapshot: exchange.snapshot, grant: exchange.caller, liveDefinitions: liveDefinitions, reportDrift: reportDrift)
-        return { message in
-            guard var object = message.objectValue, let result = object["result"], result["tools"] != nil else { return nil }
-            object["result"] = filter.filter(result)
-            return .object(object)
-        }
     }
 
     /// A body the gateway will not judge gets its SPEC 5.9 answer, and an audit row: the caller is known.
@@ -96,16 +82,5 @@ extension MCPEndpoint {
         event.code = "invalid_message"
         event.message = rejection.error.message
         return await auditor.record(event)
-    }
-
-    /// A `tools/call` that names no tool is answered -32602 without a decision, and recorded
-    /// (issue 10 item 4); nil when its event could not be spooled.
-    func refuseUnnamedCall(_ request: JSONRPCRequest, _ exchange: MCPExchange) async -> JSONRPCResponse? {
-        metrics.countRequest(method: "tools/call", decision: "rejected")
-        var event = exchange.auditEvent(method: request.method, id: request.id, decision: "deny")
-        event.code = "invalid_params"
-        event.message = GatewayAnswers.missingToolNameError.message
-        guard await auditor.record(event) else { return nil }
-        return JSONRPCResponse(id: request.id, outcome: .error(GatewayAnswers.missingToolNameError))
     }
 }

@@ -1,14 +1,14 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
 import NIOCore
-import NIOHTTP1
 import Shared
 
-/// The MCP endpoint: the path every agent request takes (docs/gateway.md, "How a request flows").
-/// Here: readiness, `Origin`, grant authentication and the session; then POST messages go to the
-/// decision (`MCPEndpoint+Messages`, `+ToolCall`), and GET and DELETE straight upstream.
+/// The MCP endpoint: the path every agent request takes (docs/gateway.md, "How a request flows"),
+/// composed of typed parts. Here: readiness, `Origin`, grant authentication and the session; then
+/// a POST is read (`MCPEndpoint+Messages`), a `tools/call` judged by `judge` (`+ToolCall`), what
+/// is allowed carried by `forwarder`, a call held for approval answered by `heldCalls`; GET and
+/// DELETE go straight upstream. What the endpoint refuses itself it records with `auditor`.
 struct MCPEndpoint: Sendable {
     struct Limits: Sendable {
         var maxBodyBytes = 4 << 20
@@ -18,25 +18,15 @@ struct MCPEndpoint: Sendable {
     }
 
     let snapshots: SnapshotStore
-    let sessions: SessionSealer
-    let upstream: UpstreamClient
-    /// Opens a server's sealed upstream credentials, only for the call that needs them (SPEC 3).
-    let credentials: SecretSealer
-    let counters: any CounterStore
-    /// Nil when the worker has no database: calls that need approval are then denied clearly.
-    let approvals: ApprovalHold?
-    let approvalRequested: @Sendable (ApprovalRequestNotice) -> Void
+    let judge: ToolCallJudge
+    let forwarder: UpstreamForwarder
+    /// Nil when the worker has no database (the judge then holds no call).
+    let heldCalls: HeldCallStream?
     let auditor: RequestAuditor
-    /// HMAC of a call's canonical arguments, for audit rows and approval matching alike.
-    let argumentsFingerprint: ApprovalFingerprint
-    let liveDefinitions: LiveToolDefinitions
-    let reportDrift: @Sendable (UUID, String, String) -> Void
-    let relay: UpstreamRelay
     let metrics: GatewayMetrics
     let limits: Limits
     /// Browser origins allowed to call (SPEC 5.9); requests without `Origin` are not browsers.
     let allowedOrigins: Set<String>
-    let logger: Logger
 
     /// `connection` is the agent's connection, for the body-read deadline (`post`).
     func handle(_ request: Request, credential: GrantCredential, connection: any Channel) async -> Response {
@@ -54,7 +44,7 @@ struct MCPEndpoint: Sendable {
         }
 
         let sealedSessionID = request.headers[MCPExchange.sessionIDHeader]
-        let session = sealedSessionID.flatMap { sessions.open($0, for: caller.grant.id) }
+        let session = sealedSessionID.flatMap { forwarder.sessions.open($0, for: caller.grant.id) }
         let exchange = MCPExchange(
             snapshot: snapshot, caller: caller, headers: request.headers, session: session,
             sealedSessionID: sealedSessionID, started: started)
@@ -121,16 +111,9 @@ struct MCPEndpoint: Sendable {
     /// GET (the server's event stream, or its 405) and DELETE (end of session) go upstream as they
     /// are; both are audited like any request.
     private func passThrough(_ method: HTTPRequest.Method, _ exchange: MCPExchange) async -> Response {
-        let name = method.rawValue
-        guard await recordPassedOn(method: name, id: nil, bytesIn: nil, exchange) else {
+        guard await recordPassedOn(method: method.rawValue, id: nil, bytesIn: nil, exchange) else {
             return GatewayAnswers.auditUnavailable(id: nil)
         }
-        switch await send(nil, method: NIOHTTP1.HTTPMethod(rawValue: name), exchange) {
-        case .failure(let failure):
-            let status: HTTPResponse.Status = method == .get ? .badGateway : .ok
-            return GatewayAnswers.error(GatewayAnswers.upstreamUnavailableError(failure.reason), id: nil, status: status)
-        case .success(let (answer, headers)):
-            return await relay.response(for: answer, headers: headers, plan: relayed(UpstreamRelay.Plan(), exchange)) { _ in }
-        }
+        return await forwarder.passThrough(method, exchange)
     }
 }

@@ -12,8 +12,8 @@ import Testing
 struct AdversarialApprovalTests {
     static let requirement = ApprovalRequirement(rule: "/tools/create-pod/approval", timeoutSeconds: 900, holdSeconds: 1)
 
-    static func key(_ base: ApprovalStore.CallKey, arguments: JSONValue) -> ApprovalStore.CallKey {
-        ApprovalStore.CallKey(
+    static func key(_ base: ApprovalCallKey, arguments: JSONValue) -> ApprovalCallKey {
+        ApprovalCallKey(
             account: base.account, grant: base.grant, tool: base.tool,
             argumentsHashes: ApprovalFingerprint(keyRing: ApprovalStoreTests.keyRing).hashes(tool: base.tool, arguments: arguments))
     }
@@ -22,7 +22,7 @@ struct AdversarialApprovalTests {
         try await withTestDatabase { db, _ in
             let base = try await ApprovalStoreTests.grantedCall(db, arguments: ["gpuCount": 0])
             let hold = ApprovalHold(
-                store: ApprovalStore(database: db, requestsPerGrantPerMinute: 3), watcher: ApprovalDecisionWatcher(database: db),
+                ledger: PostgresApprovalLedger(database: db, requestsPerGrantPerMinute: 3), watcher: ApprovalDecisionWatcher(database: db),
                 keepAliveInterval: .seconds(1), logger: Logger(label: "t"))
             var created: [UUID] = []
             for count in 1...3 {
@@ -64,7 +64,7 @@ struct AdversarialApprovalTests {
     /// once, after a new key is put first in the ring.
     @Test func anApprovalMadeBeforeAKeyRotationIsConsumedAfterIt() async throws {
         try await withTestDatabase { db, _ in
-            let store = ApprovalStore(database: db)
+            let store = PostgresApprovalLedger(database: db)
             let arguments: JSONValue = ["gpuCount": 2]
             let before = try await ApprovalStoreTests.grantedCall(db, arguments: arguments)
             let pending = try await store.request(before, arguments: arguments, rule: Self.requirement.rule, timeout: .seconds(900))
@@ -74,7 +74,7 @@ struct AdversarialApprovalTests {
                 + "v1:" + Data(repeating: 7, count: 32).base64EncodedString())
             let fingerprint = ApprovalFingerprint(keyRing: rotated)
             #expect(fingerprint.hash(tool: before.tool, arguments: arguments) != before.argumentsHash, "new requests use the new key")
-            let after = ApprovalStore.CallKey(
+            let after = ApprovalCallKey(
                 account: before.account, grant: before.grant, tool: before.tool,
                 argumentsHashes: fingerprint.hashes(tool: before.tool, arguments: arguments))
             #expect(try await store.consumeApproved(after) == pending.id)
@@ -89,7 +89,7 @@ struct AdversarialApprovalTests {
             try await db.execute("UPDATE account_limits SET pending_approvals = 1")
             let base = try await ApprovalStoreTests.grantedCall(db, arguments: ["gpuCount": 1])
             let hold = ApprovalHold(
-                store: ApprovalStore(database: db), watcher: ApprovalDecisionWatcher(database: db),
+                ledger: PostgresApprovalLedger(database: db), watcher: ApprovalDecisionWatcher(database: db),
                 keepAliveInterval: .seconds(1), logger: Logger(label: "t"))
             let first: JSONValue = ["gpuCount": 1]
             guard case .pending = await hold.lookUpOrRequest(Self.key(base, arguments: first), arguments: first, requirement: Self.requirement) else {

@@ -1,14 +1,28 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOHTTP1
 import Shared
 
-extension MCPEndpoint {
+/// Carries a judged message to the grant's server and its answer back (SPEC 5.4): the sealed
+/// session, the server's own credentials (opened only for the call that needs them, SPEC 3), the
+/// upstream client and the relay that reads and filters the answer. It decides nothing.
+struct UpstreamForwarder: Sendable {
+    let sessions: SessionSealer
+    let credentials: SecretSealer
+    let upstream: UpstreamClient
+    let relay: UpstreamRelay
+    /// Tool lists coming back update it, and are filtered for the grant (`relayed`).
+    let liveDefinitions: LiveToolDefinitions
+    let reportDrift: @Sendable (UUID, String, String) -> Void
+    let metrics: GatewayMetrics
+    let logger: Logger
+
     /// Sends a message (or a GET / DELETE) to the grant's server with the server's own credentials
     /// and the upstream session id from the sealed session (SPEC 5.4). `opensSession` is the protocol
     /// version of an `initialize`: its answer carries a new sealed session id instead of the upstream's.
-    func send(
+    private func send(
         _ body: [UInt8]?, method: HTTPMethod, _ exchange: MCPExchange, opensSession protocolVersion: String? = nil
     ) async -> Result<(UpstreamClient.Answer, HTTPFields), UpstreamFailure> {
         let server = exchange.caller.server
@@ -63,29 +77,6 @@ extension MCPEndpoint {
         }
     }
 
-    /// Issue 10 item 7: a `tools/list` whose answer failed or was cut leaves the server's live
-    /// definitions unknown (under `pin: block` its tools are then not approved); an agent that
-    /// hung up says nothing about the upstream.
-    private func noticingUnreadableLists(
-        _ plan: UpstreamRelay.Plan, _ exchange: MCPExchange, then finished: @escaping @Sendable (UpstreamResult) async -> Void
-    ) -> @Sendable (UpstreamResult) async -> Void {
-        guard plan.listsTools else { return finished }
-        let server = exchange.caller.server.id
-        return { [liveDefinitions] result in
-            if result.failure != nil, !result.agentWentAway { liveDefinitions.listing(of: server, wasReadable: false) }
-            await finished(result)
-        }
-    }
-
-    /// Every answer coming back is filtered for this grant, whatever request it claims to answer
-    /// (issue 10 item 7).
-    func relayed(_ plan: UpstreamRelay.Plan, _ exchange: MCPExchange) -> UpstreamRelay.Plan {
-        var plan = plan
-        plan.rewrite = toolListRewrite(exchange)
-        plan.account = exchange.caller.server.accountID
-        return plan
-    }
-
     /// The same, on an SSE stream the gateway already answers on (a call held for approval). The
     /// result is returned also when the agent went away meanwhile, for the call's `response` row.
     func forward(
@@ -106,35 +97,16 @@ extension MCPEndpoint {
             return UpstreamResult(answer: answer, outcome: outcome)
         }
     }
-}
 
-/// How a forwarded message fared upstream, for its audit row and its counters.
-struct UpstreamResult: Sendable {
-    var status: Int?
-    var latencyNanoseconds: Int64?
-    var bytesOut: Int64 = 0
-    var failure: String?
-    /// The JSON-RPC response the upstream gave, when captured.
-    var answer: JSONValue?
-    var agentWentAway = false
-
-    init(failure: String) {
-        self.failure = failure
-    }
-
-    init(answer: UpstreamClient.Answer, outcome: UpstreamRelay.Outcome) {
-        status = answer.status
-        latencyNanoseconds = answer.latencyNanoseconds
-        bytesOut = outcome.bytesOut
-        failure = outcome.failure
-        self.answer = outcome.answer
-        agentWentAway = outcome.agentWentAway
-    }
-
-    /// A transport failure, an upstream 5xx or a JSON-RPC error: the call's counters are given
-    /// back (policy language, "Limits"). A result with `isError: true` still counts.
-    var failedUpstream: Bool {
-        guard let status else { return true }
-        return status >= 500 || answer?["error"] != nil
+    /// GET (the server's event stream, or its 405) and DELETE (end of session) go upstream as they
+    /// are, once audited by the endpoint.
+    func passThrough(_ method: HTTPRequest.Method, _ exchange: MCPExchange) async -> Response {
+        switch await send(nil, method: NIOHTTP1.HTTPMethod(rawValue: method.rawValue), exchange) {
+        case .failure(let failure):
+            let status: HTTPResponse.Status = method == .get ? .badGateway : .ok
+            return GatewayAnswers.error(GatewayAnswers.upstreamUnavailableError(failure.reason), id: nil, status: status)
+        case .success(let (answer, headers)):
+            return await relay.response(for: answer, headers: headers, plan: relayed(UpstreamRelay.Plan(), exchange)) { _ in }
+        }
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 import Shared
 
-/// The calls a human must decide (SPEC 5.6), as a gateway worker sees them. Workers read across
+/// The approval ledger in PostgreSQL, shared by every worker (SPEC 5.6). Workers read across
 /// accounts, so this runs as the table owner; every statement still names the grant.
-struct ApprovalStore: Sendable {
+struct PostgresApprovalLedger: ApprovalLedger {
     let database: Database
     var requestsPerGrantPerMinute = 10
 
@@ -11,35 +11,9 @@ struct ApprovalStore: Sendable {
     /// grant's hash); no other lock of the project uses it.
     static let requestLockClass: Int32 = 0x5043_4150  // "PCAP"
 
-    /// Which call an approval is for.
-    struct CallKey: Sendable {
-        let account: UUID
-        let grant: UUID
-        let tool: String
-        /// The arguments' fingerprint under every key of the ring, active first
-        /// (`ApprovalFingerprint.hashes`): new requests carry the first, stored ones may carry any.
-        let argumentsHashes: [[UInt8]]
-
-        var argumentsHash: [UInt8] { argumentsHashes[0] }
-
-        /// The candidates as one bind: the lookups read it as `arguments_hash IN (decoded list)`.
-        var argumentsHashList: String { argumentsHashes.map(\.lowercaseHex).joined(separator: ",") }
-    }
-
-    struct Pending: Sendable, Equatable {
-        let id: UUID
-        let expiresAt: Date
-        /// False when an identical pending request already existed and is reused.
-        let isNew: Bool
-    }
-
-    enum Status: String, Sendable {
-        case pending, approved, denied, expired, consumed
-    }
-
     /// Step 1: consumes an approved, unexpired, unconsumed approval for exactly this call, if
     /// there is one. `SKIP LOCKED` plus the status check make it exactly once across workers.
-    func consumeApproved(_ key: CallKey) async throws -> UUID? {
+    func consumeApproved(_ key: ApprovalCallKey) async throws -> UUID? {
         try await database.hotPathQuery("""
             UPDATE approvals SET status = 'consumed', consumed_at = now()
             WHERE id = (
@@ -61,18 +35,11 @@ struct ApprovalStore: Sendable {
             """).isEmpty
     }
 
-    /// Issue 10 item 18: at most `requestsPerGrantPerMinute` new requests per grant in any minute,
-    /// so one agent cannot flood its approvers (or the table); reusing a pending one is free.
-    struct RequestRateExceeded: Error {
-        let limit: Int
-        let retryAfterSeconds: Int
-    }
-
     /// Step 2: creates the pending request, or reuses the identical one still pending. A pending
     /// request past its expiry is marked expired first, so it never blocks a new one. Requests of
     /// one grant are serialized (a transaction-scoped advisory lock on the grant), so the count of
     /// the last minute's requests is exact across workers.
-    func request(_ key: CallKey, arguments: JSONValue?, rule: String, timeout: Duration) async throws -> Pending {
+    func request(_ key: ApprovalCallKey, arguments: JSONValue?, rule: String, timeout: Duration) async throws -> PendingApproval {
         try await database.hotPathTransaction { tx in
             try await tx.execute("SELECT pg_advisory_xact_lock(\(Self.requestLockClass)::int4, hashtext(\(key.grant)::text))")
             try await tx.execute("""
@@ -85,7 +52,7 @@ struct ApprovalStore: Sendable {
                 WHERE grant_id = \(key.grant) AND tool = \(key.tool) AND arguments_hash IN (SELECT decode(h, 'hex') FROM unnest(string_to_array(\(key.argumentsHashList), ',')) AS h) AND status = 'pending'
                 """)
             if let row = existing.first {
-                return Pending(id: try row.decode("id"), expiresAt: try row.decode("expires_at"), isNew: false)
+                return PendingApproval(id: try row.decode("id"), expiresAt: try row.decode("expires_at"), isNew: false)
             }
             let recent = try await tx.query("""
                 SELECT count(*)::int AS requests,
@@ -93,7 +60,7 @@ struct ApprovalStore: Sendable {
                 FROM approvals WHERE grant_id = \(key.grant) AND requested_at > now() - interval '1 minute'
                 """)[0]
             if try recent.decode("requests", as: Int.self) >= requestsPerGrantPerMinute {
-                throw RequestRateExceeded(
+                throw ApprovalRequestRateExceeded(
                     limit: requestsPerGrantPerMinute, retryAfterSeconds: max(1, try recent.decode("retry_after", as: Int?.self) ?? 60))
             }
             let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
@@ -103,7 +70,7 @@ struct ApprovalStore: Sendable {
                         \(arguments), \(rule), now() + \(seconds) * interval '1 second')
                 RETURNING id, expires_at
                 """)[0]
-            return Pending(id: try created.decode("id"), expiresAt: try created.decode("expires_at"), isNew: true)
+            return PendingApproval(id: try created.decode("id"), expiresAt: try created.decode("expires_at"), isNew: true)
         }
     }
 
@@ -118,11 +85,11 @@ struct ApprovalStore: Sendable {
 
     /// The status as a waiting worker must read it: a pending or approved request past its expiry
     /// counts as expired even before anyone marks it.
-    func status(of id: UUID) async throws -> Status? {
+    func status(of id: UUID) async throws -> ApprovalStatus? {
         try await database.hotPathQuery("""
             SELECT portcullis_approval_status(status, expires_at) AS status
             FROM approvals WHERE id = \(id)
-            """).first.flatMap { Status(rawValue: try $0.decode("status")) }
+            """).first.flatMap { ApprovalStatus(rawValue: try $0.decode("status")) }
     }
 
     /// The reason a human gave when deciding, for the denial the agent reads.
