@@ -55,6 +55,8 @@ func buildApplication(
     var counters: any CounterStore = MemoryCounterStore()
     var approvals: ApprovalHold?
     let fingerprint = ApprovalFingerprint(keyRing: keyRing)
+    let admission = AccountAdmission(limits: .init(
+        working: options.accountWorkingRequests, open: options.accountOpenRequests, held: options.accountHeldCalls))
     if common.databaseURL != nil {
         let database = try common.openDatabase(logger: logger)
         let watcher = ApprovalDecisionWatcher(database: database)
@@ -69,7 +71,7 @@ func buildApplication(
         }
         approvals = ApprovalHold(
             store: ApprovalStore(database: database, requestsPerGrantPerMinute: options.approvalRequestsPerMinute), watcher: watcher,
-            keepAliveInterval: .seconds(options.approvalKeepAlive), logger: logger)
+            keepAliveInterval: .seconds(options.approvalKeepAlive), admission: admission, logger: logger)
     }
     let endpoint = MCPEndpoint(
         snapshots: snapshots,
@@ -84,6 +86,7 @@ func buildApplication(
         liveDefinitions: LiveToolDefinitions(),
         reportDrift: { driftReporter.report(serverID: $0, tool: $1, observedHash: $2) },
         relay: UpstreamRelay(maxEventBytes: options.maxEventBytes, metrics: gatewayMetrics, rewritePool: rewritePool),
+        admission: admission,
         metrics: gatewayMetrics,
         limits: MCPEndpoint.Limits(
             maxBodyBytes: options.maxBodyBytes, bodyReadTimeout: .seconds(options.bodyReadTimeout), maxEventBytes: options.maxEventBytes,

@@ -28,6 +28,8 @@ struct ApprovalStore: Sendable {
 
     struct Pending: Sendable, Equatable {
         let id: UUID
+        /// The account whose call it is: its held calls are bounded (`AccountAdmission.holding`).
+        let account: UUID
         let expiresAt: Date
         /// False when an identical pending request already existed and is reused.
         let isNew: Bool
@@ -85,7 +87,7 @@ struct ApprovalStore: Sendable {
                 WHERE grant_id = \(key.grant) AND tool = \(key.tool) AND arguments_hash IN (SELECT decode(h, 'hex') FROM unnest(string_to_array(\(key.argumentsHashList), ',')) AS h) AND status = 'pending'
                 """)
             if let row = existing.first {
-                return Pending(id: try row.decode("id"), expiresAt: try row.decode("expires_at"), isNew: false)
+                return Pending(id: try row.decode("id"), account: key.account, expiresAt: try row.decode("expires_at"), isNew: false)
             }
             let recent = try await tx.query("""
                 SELECT count(*)::int AS requests,
@@ -103,7 +105,7 @@ struct ApprovalStore: Sendable {
                         \(arguments), \(rule), now() + \(seconds) * interval '1 second')
                 RETURNING id, expires_at
                 """)[0]
-            return Pending(id: try created.decode("id"), expiresAt: try created.decode("expires_at"), isNew: true)
+            return Pending(id: try created.decode("id"), account: key.account, expiresAt: try created.decode("expires_at"), isNew: true)
         }
     }
 
