@@ -56,6 +56,8 @@ func buildApplication(
     var counters: any CounterStore = MemoryCounterStore()
     var approvals: ApprovalHold?
     let fingerprint = ApprovalFingerprint(keyRing: keyRing)
+    let admission = AccountAdmission(limits: .init(
+        working: options.accountWorkingRequests, open: options.accountOpenRequests, held: options.accountHeldCalls))
     if common.databaseURL != nil {
         let database = try common.openDatabase(logger: logger)
         let watcher = ApprovalDecisionWatcher(database: database)
@@ -70,7 +72,7 @@ func buildApplication(
         }
         approvals = ApprovalHold(
             ledger: PostgresApprovalLedger(database: database, requestsPerGrantPerMinute: options.approvalRequestsPerMinute),
-            watcher: watcher, keepAliveInterval: .seconds(options.approvalKeepAlive), logger: logger)
+            watcher: watcher, keepAliveInterval: .seconds(options.approvalKeepAlive), admission: admission, logger: logger)
     }
     let liveDefinitions = LiveToolDefinitions()
     let auditor = RequestAuditor(spool: spool, workerID: options.workerID, metrics: gatewayMetrics, logger: logger)
@@ -95,6 +97,7 @@ func buildApplication(
             logger: logger),
         heldCalls: approvals.map { HeldCallStream(approvals: $0, metrics: gatewayMetrics) },
         auditor: auditor,
+        admission: admission,
         metrics: gatewayMetrics,
         limits: MCPEndpoint.Limits(
             maxBodyBytes: options.maxBodyBytes, bodyReadTimeout: .seconds(options.bodyReadTimeout), maxEventBytes: options.maxEventBytes,

@@ -62,6 +62,15 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Most messages in one JSON-RPC batch (MCP 2025-03-26); a larger batch gets -32600. Env: PORTCULLIS_MAX_BATCH_SIZE.")
     var maxBatchSize: Int = EnvironmentVariables.int("PORTCULLIS_MAX_BATCH_SIZE") ?? 100
 
+    @Option(help: "Requests of one account this worker works on at once (reading, judging, recording, carrying the answer back); its others wait their turn, and waiting for the upstream or for an approval does not count. Env: PORTCULLIS_ACCOUNT_WORKING_REQUESTS.")
+    var accountWorkingRequests: Int = EnvironmentVariables.int("PORTCULLIS_ACCOUNT_WORKING_REQUESTS") ?? AccountAdmission.Limits().working
+
+    @Option(help: "Requests of one account open on this worker at once, in any state; beyond it 429 with Retry-After. Env: PORTCULLIS_ACCOUNT_OPEN_REQUESTS.")
+    var accountOpenRequests: Int = EnvironmentVariables.int("PORTCULLIS_ACCOUNT_OPEN_REQUESTS") ?? AccountAdmission.Limits().open
+
+    @Option(help: "Calls of one account held for approval on this worker at once; beyond it a call is answered approval_pending at once. Env: PORTCULLIS_ACCOUNT_HELD_CALLS.")
+    var accountHeldCalls: Int = EnvironmentVariables.int("PORTCULLIS_ACCOUNT_HELD_CALLS") ?? AccountAdmission.Limits().held
+
     @Option(help: "Most pooled upstream HTTP clients a worker keeps, one per (connect timeout, idle timeout, upstream host, event loop); beyond it the least recently used closes once its streams end. Env: PORTCULLIS_MAX_UPSTREAM_CLIENTS.")
     var maxUpstreamClients: Int = EnvironmentVariables.int("PORTCULLIS_MAX_UPSTREAM_CLIENTS") ?? UpstreamClient.defaultClientLimit
 

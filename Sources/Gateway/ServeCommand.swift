@@ -24,7 +24,10 @@ struct ServeCommand: AsyncParsableCommand {
                               ("--max-batch-size", options.maxBatchSize),
                               ("--approval-requests-per-minute", options.approvalRequestsPerMinute),
                               ("--max-upstream-clients", options.maxUpstreamClients),
-                              ("--answer-rewrite-threads", options.answerRewriteThreads)] where value <= 0 {
+                              ("--answer-rewrite-threads", options.answerRewriteThreads),
+                              ("--account-working-requests", options.accountWorkingRequests),
+                              ("--account-open-requests", options.accountOpenRequests),
+                              ("--account-held-calls", options.accountHeldCalls)] where value <= 0 {
             throw ValidationError("\(name) must be positive")
         }
         if !(0...19).contains(options.answerRewriteNiceness) {

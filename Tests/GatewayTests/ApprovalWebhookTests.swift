@@ -174,7 +174,7 @@ struct ApprovalWebhookTests {
             grant: grant, identity: identity, server: server, policy: nil,
             counterOwner: CounterOwner(accountID: "a", grantID: "g", identityID: "i", serverID: "s"))
         let key = ApprovalCallKey(account: accountID, grant: grant.id, tool: "stop-pod", argumentsHashes: [Array(repeating: 1, count: 32)])
-        let pending = PendingApproval(id: UUID(), expiresAt: Date(timeIntervalSinceNow: 900), isNew: true)
+        let pending = PendingApproval(id: UUID(), account: accountID, expiresAt: Date(timeIntervalSinceNow: 900), isNew: true)
         try await WebhookReceiver.run { receiver in
             try await Self.withWebhook { webhook in
                 webhook.requested(ApprovalRequestNotice(

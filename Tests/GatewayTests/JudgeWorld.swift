@@ -63,7 +63,7 @@ struct JudgeWorld {
         let logger = Logger(label: "judge-test")
         let metrics = GatewayMetrics()
         ledger = MemoryApprovalLedger(watcher: ApprovalDecisionWatcher(database: nil))
-        hold = ApprovalHold(ledger: ledger, watcher: ledger.watcher, keepAliveInterval: .milliseconds(20), logger: logger)
+        hold = ApprovalHold(ledger: ledger, watcher: ledger.watcher, keepAliveInterval: .milliseconds(20), admission: AccountAdmission(), logger: logger)
         liveDefinitions = LiveToolDefinitions()
         let notices = NoticeLog()
         self.notices = notices

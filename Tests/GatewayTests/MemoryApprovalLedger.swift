@@ -80,7 +80,7 @@ final class MemoryApprovalLedger: ApprovalLedger {
                 approvals[id]?.status = .expired
             }
             if let existing = approvals.first(where: { $0.value.matches(key) && $0.value.status == .pending }) {
-                return PendingApproval(id: existing.key, expiresAt: existing.value.expiresAt, isNew: false)
+                return PendingApproval(id: existing.key, account: key.account, expiresAt: existing.value.expiresAt, isNew: false)
             }
             let recent = approvals.values.filter { $0.key.grant == key.grant && $0.requestedAt > now.addingTimeInterval(-60) }
             if recent.count >= requestsPerGrantPerMinute {
@@ -91,7 +91,7 @@ final class MemoryApprovalLedger: ApprovalLedger {
             let id = UUID()
             let expiresAt = now.addingTimeInterval(Double(timeout.components.seconds))
             approvals[id] = Approval(key: key, arguments: arguments, rule: rule, requestedAt: now, expiresAt: expiresAt)
-            return PendingApproval(id: id, expiresAt: expiresAt, isNew: true)
+            return PendingApproval(id: id, account: key.account, expiresAt: expiresAt, isNew: true)
         }
     }
 

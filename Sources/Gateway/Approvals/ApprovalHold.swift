@@ -10,6 +10,8 @@ struct ApprovalHold: Sendable {
     let watcher: ApprovalDecisionWatcher
     /// How often a held call shows the client it is alive (SSE comment, progress notification).
     let keepAliveInterval: Duration
+    /// Bounds the calls an account has held at once (issue 10 item 26).
+    let admission: AccountAdmission
     let logger: Logger
 
     /// Steps 1 and 2.
@@ -61,7 +63,15 @@ struct ApprovalHold: Sendable {
     /// Steps 3 and 4: waits for the decision of `pending` up to the rule's hold, calling `keepAlive`
     /// every `keepAliveInterval` meanwhile. Any worker's decision arrives through LISTEN/NOTIFY;
     /// the status is re-read after every wake-up, so a lost notification costs at most one interval.
+    /// A call beyond its account's bound on held calls is not held: it is answered pending at once.
     func hold(
+        _ pending: PendingApproval, requirement: ApprovalRequirement, keepAlive: () async throws -> Void
+    ) async throws -> Settlement {
+        try await admission.holding(pending.account) { try await waitForDecision(pending, requirement: requirement, keepAlive: keepAlive) }
+            ?? .refused(pendingDenial(pending, requirement), approval: pending.id)
+    }
+
+    private func waitForDecision(
         _ pending: PendingApproval, requirement: ApprovalRequirement, keepAlive: () async throws -> Void
     ) async throws -> Settlement {
         let holdEnds = ContinuousClock.now + .seconds(requirement.holdSeconds)

@@ -39,6 +39,8 @@ struct ApprovalCallKey: Sendable {
 
 struct PendingApproval: Sendable, Equatable {
     let id: UUID
+    /// The account whose call it is: its held calls are bounded (`AccountAdmission.holding`).
+    let account: UUID
     let expiresAt: Date
     /// False when an identical pending request already existed and is reused.
     let isNew: Bool

@@ -52,7 +52,7 @@ struct PostgresApprovalLedger: ApprovalLedger {
                 WHERE grant_id = \(key.grant) AND tool = \(key.tool) AND arguments_hash IN (SELECT decode(h, 'hex') FROM unnest(string_to_array(\(key.argumentsHashList), ',')) AS h) AND status = 'pending'
                 """)
             if let row = existing.first {
-                return PendingApproval(id: try row.decode("id"), expiresAt: try row.decode("expires_at"), isNew: false)
+                return PendingApproval(id: try row.decode("id"), account: key.account, expiresAt: try row.decode("expires_at"), isNew: false)
             }
             let recent = try await tx.query("""
                 SELECT count(*)::int AS requests,
@@ -70,7 +70,7 @@ struct PostgresApprovalLedger: ApprovalLedger {
                         \(arguments), \(rule), now() + \(seconds) * interval '1 second')
                 RETURNING id, expires_at
                 """)[0]
-            return PendingApproval(id: try created.decode("id"), expiresAt: try created.decode("expires_at"), isNew: true)
+            return PendingApproval(id: try created.decode("id"), account: key.account, expiresAt: try created.decode("expires_at"), isNew: true)
         }
     }
 

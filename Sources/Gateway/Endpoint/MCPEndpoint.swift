@@ -23,6 +23,8 @@ struct MCPEndpoint: Sendable {
     /// Nil when the worker has no database (the judge then holds no call).
     let heldCalls: HeldCallStream?
     let auditor: RequestAuditor
+    /// Per-account bounds on requests at this worker (issue 10 item 26).
+    let admission: AccountAdmission
     let metrics: GatewayMetrics
     let limits: Limits
     /// Browser origins allowed to call (SPEC 5.9); requests without `Origin` are not browsers.
@@ -50,10 +52,15 @@ struct MCPEndpoint: Sendable {
             sealedSessionID: sealedSessionID, started: started)
         if sealedSessionID != nil, session == nil { return await refuseUnknownSession(request.method, exchange) }
 
-        switch request.method {
-        case .post: return await post(request, exchange, connection: connection)
-        default: return await passThrough(request.method, exchange)
+        // Issue 10 item 26: an account's requests beyond its bounds wait their turn or get 429.
+        let admitted = await admission.serving(caller.grant.accountID) {
+            switch request.method {
+            case .post: await post(request, exchange, connection: connection)
+            default: await passThrough(request.method, exchange)
+            }
         }
+        if let admitted { return admitted }
+        return await refuseAccountBusy(exchange)
     }
 
     private func authenticate(

@@ -39,8 +39,11 @@ struct UpstreamForwarder: Sendable {
             from: exchange.headers, auth: auth, upstreamSessionID: protocolVersion == nil ? exchange.session?.upstreamSessionID : nil)
         let answer: UpstreamClient.Answer
         do {
-            answer = try await upstream.send(
-                method: method, to: server, account: exchange.snapshot.accountsByID[server.accountID], headers: headers, body: body)
+            // Waiting for the upstream costs no CPU: the account's working place goes to its next request.
+            answer = try await AccountAdmission.whileIdle { () async throws(UpstreamFailure) -> UpstreamClient.Answer in
+                try await upstream.send(
+                    method: method, to: server, account: exchange.snapshot.accountsByID[server.accountID], headers: headers, body: body)
+            }
         } catch {
             return .failure(error)
         }

@@ -23,7 +23,7 @@ struct AdversarialApprovalTests {
             let base = try await ApprovalStoreTests.grantedCall(db, arguments: ["gpuCount": 0])
             let hold = ApprovalHold(
                 ledger: PostgresApprovalLedger(database: db, requestsPerGrantPerMinute: 3), watcher: ApprovalDecisionWatcher(database: db),
-                keepAliveInterval: .seconds(1), logger: Logger(label: "t"))
+                keepAliveInterval: .seconds(1), admission: AccountAdmission(), logger: Logger(label: "t"))
             var created: [UUID] = []
             for count in 1...3 {
                 let arguments: JSONValue = ["gpuCount": .number(JSONNumber(count))]
@@ -90,7 +90,7 @@ struct AdversarialApprovalTests {
             let base = try await ApprovalStoreTests.grantedCall(db, arguments: ["gpuCount": 1])
             let hold = ApprovalHold(
                 ledger: PostgresApprovalLedger(database: db), watcher: ApprovalDecisionWatcher(database: db),
-                keepAliveInterval: .seconds(1), logger: Logger(label: "t"))
+                keepAliveInterval: .seconds(1), admission: AccountAdmission(), logger: Logger(label: "t"))
             let first: JSONValue = ["gpuCount": 1]
             guard case .pending = await hold.lookUpOrRequest(Self.key(base, arguments: first), arguments: first, requirement: Self.requirement) else {
                 Issue.record("the first request should be pending"); return
