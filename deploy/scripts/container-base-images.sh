@@ -40,8 +40,10 @@ postgres_data='chroot "$1" install -d -o postgres -g postgres -m 700 /var/lib/po
 # the configuration with that folder); its logs go to the container's output.
 nginx_prefix='mkdir -p "$1/var/lib/portcullis-nginx/tmp" && ln -s /dev/stdout "$1/var/lib/portcullis-nginx/access.log" && ln -s /dev/stderr "$1/var/lib/portcullis-nginx/error.log" && chroot "$1" chown -R www-data:www-data /var/lib/portcullis-nginx'
 
-make_named() {
-    case $1 in
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(base postgres nginx)
+for name in "${names[@]}"; do
+    case $name in
     base)
         make_image base localhost/portcullis-base:bookworm ca-certificates,libpq5,libre2-9,curl
         ;;
@@ -58,24 +60,9 @@ make_named() {
             --customize-hook="$nginx_prefix" \
             -- "USER www-data" 'CMD ["nginx", "-g", "daemon off;"]'
         ;;
-    esac
-}
-
-names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(base postgres nginx)
-for name in "${names[@]}"; do
-    case $name in
-    base | postgres | nginx) ;;
-    *) echo "usage: $0 [base|postgres|nginx]..." >&2; exit 2 ;;
+    *)
+        echo "usage: $0 [base|postgres|nginx]..." >&2
+        exit 2
+        ;;
     esac
 done
-# Side by side: most of each run waits on downloads and dpkg (about 9.5 minutes one after the other
-# on a loaded CI-sized machine; see docs/operations.md).
-pids=()
-for name in "${names[@]}"; do
-    make_named "$name" &
-    pids+=($!)
-done
-failed=0
-for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-exit $failed
