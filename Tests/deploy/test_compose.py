@@ -67,6 +67,7 @@ class ComposeStack:
     compose_bin: Path
     ports: dict[str, int]
     env: dict[str, str]
+    upstream_url: str = ""
 
     def compose(self, *args: str, timeout: float = 600) -> None:
         argv = [str(self.compose_bin), "--podman-path", str(PODMAN), "-p", self.project,
