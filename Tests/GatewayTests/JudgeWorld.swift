@@ -21,13 +21,14 @@ struct JudgeWorld {
 
     static let catalog = ["list-pods", "create-pod", "restart-pod", "stop-pod", "purge-pod", "drop-cluster", "update-pod"]
 
-    /// `approvals: false` is a worker without a database; `spoolLimit` bounds the spool's bytes.
+    /// `approvals: false` is a worker without a database; `spoolLimit` bounds the spool's bytes;
+    /// `approvalRequestsPerMinute` is the ledger's per-grant rate of new requests.
     static func with(
-        approvals: Bool = true, spoolLimit: Int = 1 << 20, _ body: (JudgeWorld) async throws -> Void
+        approvals: Bool = true, spoolLimit: Int = 1 << 20, approvalRequestsPerMinute: Int = 10, _ body: (JudgeWorld) async throws -> Void
     ) async throws {
         try await withSpoolFolder { folder in
             let spool = try await AuditSpool.open(path: folder, sizeLimit: spoolLimit)
-            let world = try JudgeWorld(spool: spool, approvals: approvals)
+            let world = try JudgeWorld(spool: spool, approvals: approvals, approvalRequestsPerMinute: approvalRequestsPerMinute)
             do {
                 try await body(world)
             } catch {
@@ -38,7 +39,7 @@ struct JudgeWorld {
         }
     }
 
-    private init(spool: AuditSpool, approvals: Bool) throws {
+    private init(spool: AuditSpool, approvals: Bool, approvalRequestsPerMinute: Int) throws {
         let account = UUID(), server = UUID(), identity = UUID(), policy = UUID()
         let token = SecretToken.generate(.grant)
         var entities = SnapshotEntities()
@@ -62,7 +63,7 @@ struct JudgeWorld {
 
         let logger = Logger(label: "judge-test")
         let metrics = GatewayMetrics()
-        ledger = MemoryApprovalLedger(watcher: ApprovalDecisionWatcher(database: nil))
+        ledger = MemoryApprovalLedger(watcher: ApprovalDecisionWatcher(database: nil), requestsPerGrantPerMinute: approvalRequestsPerMinute)
         hold = ApprovalHold(ledger: ledger, watcher: ledger.watcher, keepAliveInterval: .milliseconds(20), admission: AccountAdmission(), logger: logger)
         liveDefinitions = LiveToolDefinitions()
         let notices = NoticeLog()

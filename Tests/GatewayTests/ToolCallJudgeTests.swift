@@ -171,6 +171,19 @@ struct ToolCallJudgeTests {
         }
     }
 
+    @Test func aGrantAskingForMoreApprovalsThanItsRateIsDeniedRateLimitedAndRecorded() async throws {
+        try await JudgeWorld.with(approvalRequestsPerMinute: 1) { world in
+            guard case .hold = await world.verdict(1, "stop-pod", ["pod_id": "p1"]) else { Issue.record("the first request is held"); return }
+            let answer = try #require(await world.verdict(2, "stop-pod", ["pod_id": "p2"]).answer)
+            #expect(answer.result?["_meta"]?["portcullis/decision"]?["code"] == "rate_limited")
+            let events = try await world.events()
+            #expect(events.map(\.kind) == ["approval_requested", "request"])
+            #expect(events[1].code == "rate_limited" && events[1].rule == "/tools/stop-pod/approval")
+            #expect(world.ledger.all.count == 1)
+            #expect(world.notices.all.count == 1)
+        }
+    }
+
     @Test func inABatchACallNeedingApprovalIsAnsweredPendingInsteadOfHeld() async throws {
         try await JudgeWorld.with { world in
             let answer = try #require(await world.verdict(1, "stop-pod", mayHold: false).answer)
