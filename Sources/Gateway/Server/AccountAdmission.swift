@@ -17,7 +17,8 @@ import NIOConcurrencyHelpers
 /// - **held**: calls held for approval (`holding`). Beyond it a call is answered pending at once.
 ///
 /// One uncontended lock per step: taking a place on arrival, giving it up and taking it again
-/// around the upstream call, and giving it back at the end.
+/// around the upstream call, and giving it back at the end; a request waits (a continuation) only
+/// when its account has no place free.
 final class AccountAdmission: Sendable {
     struct Limits: Sendable {
         var working = 4
@@ -96,24 +97,32 @@ final class AccountAdmission: Sendable {
     }
 
     /// A working place for `account`, at once or in its turn; with `opening`, the request is also
-    /// counted as open, or refused (false) when the account has `limits.open` already.
+    /// counted as open, or refused (false) when the account has `limits.open` already. A free place
+    /// is taken under the lock alone; only a request that must wait makes a continuation.
     private func takeTurn(_ account: UUID, opening: Bool) async -> Bool {
-        await withCheckedContinuation { (turn: CheckedContinuation<Bool, Never>) in
-            let now: Bool? = loads.withLockedValue { loads in
-                var load = loads[account] ?? Load()
-                defer { loads[account] = load.isIdle ? nil : load }
-                if opening {
-                    guard load.open < limits.open else { return false }
-                    load.open += 1
+        let now: Bool? = loads.withLockedValue { loads in
+            var load = loads[account] ?? Load()
+            defer { loads[account] = load.isIdle ? nil : load }
+            if opening {
+                guard load.open < limits.open else { return false }
+                load.open += 1
+            }
+            guard load.working < limits.working else { return nil }
+            load.working += 1
+            return true
+        }
+        if let now { return now }
+        return await withCheckedContinuation { (turn: CheckedContinuation<Bool, Never>) in
+            // A place may have been given back since the first look.
+            let free = loads.withLockedValue { loads in
+                guard loads[account, default: Load()].working < limits.working else {
+                    loads[account, default: Load()].waiting.append(turn)
+                    return false
                 }
-                guard load.working < limits.working else {
-                    load.waiting.append(turn)
-                    return nil
-                }
-                load.working += 1
+                loads[account, default: Load()].working += 1
                 return true
             }
-            if let now { turn.resume(returning: now) }
+            if free { turn.resume(returning: true) }
         }
     }
 
