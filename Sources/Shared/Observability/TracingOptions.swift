@@ -9,7 +9,7 @@ import Tracing
 /// endpoint is given: then spans go to an OTLP/HTTP collector in batches. Each help text names its
 /// environment variable; swift-otel also reads the standard `OTEL_*` variables and lets them win.
 public struct TracingOptions: ParsableArguments, Sendable {
-    @Option(name: .customLong("otel-endpoint"), help: "Export OpenTelemetry traces to this OTLP/HTTP collector (protobuf), e.g. http://collector:4318; /v1/traces is appended unless the URL already ends with it. Unset: no tracing at all. Env: PORTCULLIS_OTEL_ENDPOINT.")
+    @Option(name: .customLong("otel-endpoint"), help: "Export OpenTelemetry traces to this OTLP/HTTP collector (protobuf), e.g. http://collector:4318; /v1/traces is appended unless the URL already ends with it. Unset: no tracing at all. Once set, the standard OTEL_* variables (OTEL_EXPORTER_OTLP_HEADERS, OTEL_BSP_SCHEDULE_DELAY, OTEL_RESOURCE_ATTRIBUTES, ...) apply too and win over these flags; OTEL_SDK_DISABLED=true turns tracing off. Env: PORTCULLIS_OTEL_ENDPOINT.")
     var endpointFlag: String?
 
     @Option(name: .customLong("otel-service-name"), help: "service.name of the exported spans (default: portcullis-gateway or portcullis-controlplane). Env: PORTCULLIS_OTEL_SERVICE_NAME.")
