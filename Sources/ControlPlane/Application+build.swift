@@ -8,6 +8,7 @@ import Shared
 func buildApplication(
     options: ControlPlaneOptions,
     common: CommonOptions,
+    tracing: TracingBackend? = nil,
     metrics: PrometheusCollectorRegistry,
     logger: Logger
 ) async throws -> some ApplicationProtocol {
@@ -46,15 +47,17 @@ func buildApplication(
         database: database, discovery: configuration.serverDiscovery(tenants: TenantDatabase(database: database)),
         interval: .seconds(options.rediscoveryInterval), logger: logger)
     let changeWatcher = ConfigChangeWatcher(database: database, logger: logger)
-    let router = buildRouter(database: database, metrics: metrics, configuration: configuration, changeWatcher: changeWatcher)
+    let router = buildRouter(
+        database: database, metrics: metrics, configuration: configuration, changeWatcher: changeWatcher, traced: tracing != nil)
     return Application(
         router: router,
         // The idle timeout also bounds a client that never finishes its headers (issue 10 item 12);
         // `--body-read-timeout` is `BodyReadDeadline`'s.
         server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeout)))),
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portcullis-controlplane"),
-        // Shut down in reverse: the server stops first, then the watcher, then the pool.
-        services: [database, changeWatcher, rediscovery, CounterSweeper(database: database, logger: logger)],
+        // Shut down in reverse: the server stops first, then the watcher, then the pool, and the
+        // span exporter last, so the spans of the last requests are sent.
+        services: (tracing.map { [$0.service] } ?? []) + [database, changeWatcher, rediscovery, CounterSweeper(database: database, logger: logger)],
         logger: logger
     )
 }
@@ -66,9 +69,13 @@ func buildRouter(
     database: Database,
     metrics: PrometheusCollectorRegistry,
     configuration: APIConfiguration = APIConfiguration(),
-    changeWatcher: ConfigChangeWatcher? = nil
+    changeWatcher: ConfigChangeWatcher? = nil,
+    traced: Bool = false
 ) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
+    // One span per API request named after its route template (issue 13 item 6), first so it
+    // covers the others. It records no header and no body: API keys and passwords stay out.
+    if traced { router.add(middleware: TracingMiddleware()) }
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: BodyReadDeadline(timeout: configuration.bodyReadTimeout))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Hummingbird
 import Logging
 import Shared
+import Tracing
 
 /// `controlplane serve`: migrates the schema, then serves the admin API until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -12,11 +13,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ControlPlaneOptions
     @OptionGroup var common: CommonOptions
+    @OptionGroup var tracing: TracingOptions
 
     func run() async throws {
         bootstrapLogging(format: common.logFormat, level: common.logLevel)
         let logger = Logger(label: "portcullis.controlplane")
-        let app = try await buildApplication(options: options, common: common, metrics: bootstrapMetrics(), logger: logger)
+        let tracing = try tracing.makeBackend(defaultServiceName: "portcullis-controlplane", logger: logger)
+        // Hummingbird's TracingMiddleware uses the process-wide tracer.
+        if let tracing { InstrumentationSystem.bootstrap(tracing.tracer) }
+        let app = try await buildApplication(options: options, common: common, tracing: tracing, metrics: bootstrapMetrics(), logger: logger)
         try await app.runService()
     }
 }

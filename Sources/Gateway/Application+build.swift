@@ -12,6 +12,7 @@ import Shared
 func buildApplication(
     options: GatewayOptions,
     common: CommonOptions,
+    tracing: TracingBackend? = nil,
     metrics: PrometheusCollectorRegistry,
     logger: Logger
 ) async throws -> some ApplicationProtocol {
@@ -104,8 +105,10 @@ func buildApplication(
             maxBatchElements: options.maxBatchSize),
         allowedOrigins: Set(options.allowedOrigin)
     )
+    // First of all, so it stops last and exports the spans of the last requests.
+    if let tracing { services.insert(tracing.service, at: 0) }
     return Application(
-        router: buildRouter(metrics: metrics, snapshots: snapshots, endpoint: endpoint),
+        router: buildRouter(metrics: metrics, snapshots: snapshots, endpoint: endpoint, tracing: tracing.map { MCPTracing(tracer: $0.tracer) }),
         server: .http1OnConnectionLoop(idleTimeout: .seconds(Int64(options.idleTimeout))),
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portcullis-gateway"),
         services: services,
@@ -114,14 +117,16 @@ func buildApplication(
     )
 }
 
-func buildRouter(metrics: PrometheusCollectorRegistry, snapshots: SnapshotStore, endpoint: MCPEndpoint) -> Router<GatewayRequestContext> {
+func buildRouter(
+    metrics: PrometheusCollectorRegistry, snapshots: SnapshotStore, endpoint: MCPEndpoint, tracing: MCPTracing? = nil
+) -> Router<GatewayRequestContext> {
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: MetricsMiddleware())
     // Ready only once a policy snapshot is in force (SPEC 5.10): before that every call would be refused.
     OperationalRoutes(registry: metrics) {
         snapshots.snapshot.map { .ready("ready: policy snapshot \($0.version)") } ?? .notReady("no policy snapshot loaded")
     }.add(to: router)
-    MCPRoutes(endpoint: endpoint).add(to: router)
+    MCPRoutes(endpoint: endpoint, tracing: tracing).add(to: router)
     return router
 }
 

@@ -13,6 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GatewayOptions
     @OptionGroup var common: CommonOptions
+    @OptionGroup var tracing: TracingOptions
 
     func validate() throws {
         if common.secretKeys == nil {
@@ -52,7 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
         bootstrapLogging(format: common.logFormat, level: common.logLevel)
         var logger = Logger(label: "portcullis.gateway")
         logger[metadataKey: "worker.id"] = "\(options.workerID)"
-        let app = try await buildApplication(options: options, common: common, metrics: bootstrapMetrics(), logger: logger)
+        let app = try await buildApplication(
+            options: options, common: common, tracing: try tracing.makeBackend(defaultServiceName: "portcullis-gateway", logger: logger),
+            metrics: bootstrapMetrics(), logger: logger)
         try await app.runService()
     }
 }

@@ -15,6 +15,8 @@ struct ControlPlaneProcessTests {
             ("--allow-plain-http-upstreams", "PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS"),
             ("--password-hash-iterations", "PORTCULLIS_PASSWORD_HASH_ITERATIONS"),
             ("--database-pool-size", "PORTCULLIS_DATABASE_POOL_SIZE"), ("--log-level", "PORTCULLIS_LOG_LEVEL"), ("--log-format", "PORTCULLIS_LOG_FORMAT"),
+            ("--otel-endpoint", "PORTCULLIS_OTEL_ENDPOINT"), ("--otel-service-name", "PORTCULLIS_OTEL_SERVICE_NAME"),
+            ("--otel-sampling-ratio", "PORTCULLIS_OTEL_SAMPLING_RATIO"),
         ]
         let help = try ChildProcess.run(["\(builtProductsFolder())/controlplane", "serve", "--help"])
         for (flag, variable) in expected {

@@ -5,7 +5,8 @@ import Shared
 /// Appends the endpoint's audit events to the spool (SPEC 7). The endpoint awaits `record` before
 /// it forwards an allowed call or answers a denial; `false` means the event is not in the spool and
 /// the request must be refused (503) rather than handled unrecorded. A call's `response` row goes
-/// through `recordAfterAnswer`, which does not wait.
+/// through `recordAfterAnswer`, which does not wait. `record` also names the request's trace span
+/// (`Span.describe`), when tracing is on.
 struct RequestAuditor: Sendable {
     let spool: AuditSpool
     /// Stamped on every event: which worker handled the request.
@@ -25,6 +26,7 @@ struct RequestAuditor: Sendable {
             gathering.add(stamped)
             return true
         }
+        RequestTrace.current?.span.describe(stamped)
         do {
             metrics.spoolBytes.record(try await spool.append(stamped))
             return true

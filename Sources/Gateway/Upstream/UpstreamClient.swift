@@ -6,6 +6,7 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Shared
+import Tracing
 
 /// The HTTP client every upstream call goes through (SPEC 5.4): the server's URL passes the SSRF
 /// guard and the connection is pinned to the checked address (`CheckedUpstreams`), connections are
@@ -60,13 +61,18 @@ final class UpstreamClient: Service, Sendable {
         request.method = method
         request.headers = headers
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        // The upstream exchange is a child of the request's span, and carries its traceparent.
+        let span = RequestTrace.current?.upstreamSpan(method: method, headers: &request.headers)
+        defer { span?.end() }
         let started = ContinuousClock.now
         do {
             let response = try await lease.client.execute(request, timeout: .milliseconds(Int64(server.firstByteTimeoutMs)))
+            span?.attributes["http.response.status_code"] = Int(response.status.code)
             return Answer(
                 status: Int(response.status.code), headers: response.headers, body: response.body,
                 latencyNanoseconds: (ContinuousClock.now - started).nanoseconds, lease: lease)
         } catch {
+            span?.setStatus(SpanStatus(code: .error))
             throw UpstreamFailure(error)
         }
     }
