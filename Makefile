@@ -142,7 +142,8 @@ image: deps
 	deploy/scripts/build-image.sh "$$($(SWIFT) build -c release --show-bin-path)" $(IMAGE)
 
 # Every benchmark of docs/performance.md from one command (about 15 minutes after the release
-# build): the policy engine, the gateway end to end, per-call costs, propagation, audit shipping
+# build): the policy engine, the gateway end to end, per-call costs, the floor (a bare Hummingbird +
+# AsyncHTTPClient proxy beside nginx and the gateway), propagation, audit shipping
 # and kill -9, the shipper's drain rate, memory (SOAK_MINUTES of soak), the wrk-based peer bench, the noisy neighbour.
 BENCH_SCRATCH ?= .build-bench
 BENCH_BIN = $(BENCH_SCRATCH)/release
@@ -154,6 +155,7 @@ bench:
 	$(BENCH_BIN)/PolicyBenchmarks
 	$(BENCH_BIN)/GatewayBenchmarks
 	$(BENCH_BIN)/GatewayBenchmarks syscalls
+	$(BENCH_BIN)/GatewayBenchmarks floor
 	$(BENCH_BIN)/GatewayBenchmarks propagation
 	$(BENCH_BIN)/GatewayBenchmarks audit
 	$(BENCH_BIN)/GatewayBenchmarks shipping

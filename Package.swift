@@ -104,6 +104,10 @@ let package = Package(
             dependencies: [
                 "Shared", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // The floor proxy (FloorProxy.swift) and the gateway's Server/ files it links.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -49,7 +49,8 @@ struct GatewayBenchmark {
         await stop(stack, nginx)
     }
 
-    private func measure(_ targets: [CallTarget], generator: LoadGenerator) async throws {
+    /// c=1 alternating and back to back, then saturation, over `targets` (the first is direct).
+    func measure(_ targets: [CallTarget], generator: LoadGenerator) async throws {
         // Warm-up: connections, caches, the gateway's first snapshot lookups.
         progress("concurrency 1: warm-up")
         _ = try await generator.sequential(targets, count: 200)

@@ -23,6 +23,8 @@ struct Options {
                         with every --audit-durability the gateway offers) at concurrency 1 (alternating and back to
                         back) and at saturation
           syscalls      context switches, CPU and system calls per call (perf stat, strace -c, /proc), c=1 and c=32
+          floor         direct, nginx, a bare Hummingbird + AsyncHTTPClient proxy (the stack's floor) and the gateway's
+                        no-limit path: c=1, saturation, and the per-call cost of the floor and the gateway
           propagation   policy flips through the API, time until every worker enforces them, unloaded and loaded
           audit         audit rows shipped per second under load and draining; kill -9 and every answered call's row
           memory        worker RSS idle, after --memory-calls calls, over a soak, and per open event stream

@@ -26,9 +26,7 @@ struct SyscallBenchmark {
         let generator = LoadGenerator(maxConnections: 64)
         var rows: [Row] = []
         do {
-            let perf = ProcessTools.executable("perf"), strace = ProcessTools.executable("strace"), timeout = ProcessTools.executable("timeout")
-            if perf == nil { print("perf is not installed (apt-get install linux-perf): context switches from /proc only.") }
-            if strace == nil || timeout == nil { print("strace or timeout is missing (apt-get install strace coreutils): no system call counts.") }
+            let (perf, strace) = Self.tools()
             for (worker, durability) in zip(stack.workers, durabilities) {
                 for (tenant, shape) in zip(stack.tenants, ["(a) no limit", "(b) limit in PostgreSQL"]) {
                     let target = CallTarget(
@@ -37,7 +35,7 @@ struct SyscallBenchmark {
                     try await stack.waitUntilServing(target, on: worker.server, generator: generator)
                     for concurrency in [1, 32] {
                         progress("per-call cost: \(target.name), concurrency \(concurrency)")
-                        rows.append(try await measure(target, pid: worker.pid, concurrency: concurrency, generator: generator, perf: perf, strace: strace.flatMap { s in timeout.map { (s, $0) } }))
+                        rows.append(try await measure(target, pid: worker.pid, concurrency: concurrency, generator: generator, perf: perf, strace: strace))
                     }
                 }
             }
@@ -51,7 +49,16 @@ struct SyscallBenchmark {
         await stack.stop()
     }
 
-    private func measure(
+    /// perf, and strace with timeout, where installed (the report says what is missing).
+    static func tools() -> (perf: String?, strace: (String, String)?) {
+        let perf = ProcessTools.executable("perf"), strace = ProcessTools.executable("strace"), timeout = ProcessTools.executable("timeout")
+        if perf == nil { print("perf is not installed (apt-get install linux-perf): context switches from /proc only.") }
+        if strace == nil || timeout == nil { print("strace or timeout is missing (apt-get install strace coreutils): no system call counts.") }
+        return (perf, strace.flatMap { s in timeout.map { (s, $0) } })
+    }
+
+    /// One cell: `target` loaded at `concurrency`, the process `pid` under perf, then under strace.
+    func measure(
         _ target: CallTarget, pid: pid_t, concurrency: Int, generator: LoadGenerator, perf: String?, strace: (String, String)?
     ) async throws -> Row {
         var row = Row(path: target.name, concurrency: concurrency)
@@ -86,7 +93,7 @@ struct SyscallBenchmark {
         return row
     }
 
-    private func report(_ rows: [Row]) {
+    func report(_ rows: [Row]) {
         print("""
 
             Generator: GatewayBenchmarks (AsyncHTTPClient, callers back to back). Each cell: \(options.windowSeconds) s under \
@@ -94,7 +101,7 @@ struct SyscallBenchmark {
             the same window), then \(options.windowSeconds) s under `strace -c -f -p <worker>` (tracing slows the worker, \
             so its calls are counted apart). Per call = the counts over the calls answered in that window.
 
-            | path | c | calls (perf window) | context switches per call (perf) | context switches per call (/proc) | gateway CPU µs per call (task-clock) | CPUs used | calls (strace window) | syscalls per call | top syscalls per call |
+            | path | c | calls (perf window) | context switches per call (perf) | context switches per call (/proc) | proxy CPU µs per call (task-clock) | CPUs used | calls (strace window) | syscalls per call | top syscalls per call |
             |---|---:|---:|---:|---:|---:|---:|---:|---:|---|
             """)
         for row in rows {

@@ -4,7 +4,7 @@ import TestSupport
 // The gateway's benchmarks (SPEC 10, issue 11, docs/performance.md), one subcommand each; the
 // end-to-end one without a subcommand. `make bench` runs them all.
 // Run: swift build -c release --scratch-path .build-bench
-//      .build-bench/release/GatewayBenchmarks [syscalls|propagation|audit|shipping|memory|noisy] [options]
+//      .build-bench/release/GatewayBenchmarks [syscalls|floor|propagation|audit|shipping|memory|noisy] [options]
 
 let signalSources = BenchmarkStack.killChildrenOnSignals()
 
@@ -20,6 +20,9 @@ do {
     switch subcommand {
     case nil: try await GatewayBenchmark(options: Options(arguments)).run()
     case "syscalls": try await SyscallBenchmark(options: Options(arguments)).run()
+    case "floor": try await FloorBenchmark(options: Options(arguments)).run()
+    // The floor benchmark's proxy, started by it as a child process (FloorProxy).
+    case "floor-proxy": try await FloorProxy.serve(arguments)
     case "propagation": try await PropagationBenchmark(options: Options(arguments)).run()
     case "audit": try await AuditBenchmark(options: Options(arguments)).run()
     case "shipping": try await ShippingBenchmark(options: ShippingBenchmark.Options(arguments)).run()

@@ -1,0 +1,1 @@
+../../Sources/Gateway/Server/EventLoopTaskExecutor.swift
