@@ -56,6 +56,11 @@ test: deps $(VENV)/.installed $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.ins
 	Tests/swift-test.sh
 	Fuzz/run.sh 30 $(FUZZ_TARGETS)
 
+# PostgreSQL failover (a primary and a synchronous standby) and PgBouncer, alone (issue 13 item 5).
+.PHONY: test-ha
+test-ha: build
+	$(SWIFT) test --skip-build --filter 'PostgresFailoverTests|PgBouncerTests'
+
 # The adversarial suite alone (issue 10 item 24): every suite named Adversarial*.
 adversarial: build
 	$(SWIFT) test --skip-build --filter Adversarial

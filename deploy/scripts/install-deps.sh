@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need and a fresh Debian machine lacks:
 # PostgreSQL server binaries, libpq headers, RE2 headers (policy regexes), python3-venv, curl, nginx,
-# chromium and chromium-driver (the console's browser suite); with the argument `bench` also wrk,
-# strace and perf. Swift itself is a prerequisite.
+# chromium and chromium-driver (the console's browser suite), pgbouncer (the PgBouncer test); with
+# the argument `bench` also wrk, strace and perf. Swift itself is a prerequisite.
 set -euo pipefail
 
 command -v swift >/dev/null || { echo "Swift 6.3 is required (https://swift.org/install)" >&2; exit 1; }
@@ -18,6 +18,8 @@ command -v curl >/dev/null || missing+=(curl)
 # The console's browser suite (Tests/console): Debian's chromium and its WebDriver.
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+# The PgBouncer test (Tests/GatewayTests/PgBouncerTests.swift, deploy/pgbouncer/): Debian's pgbouncer.
+[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 # `install-deps.sh bench` (make bench): the peer bench's load generator and the per-call cost tools.
 if [ "${1:-}" = bench ]; then
     command -v wrk >/dev/null || missing+=(wrk)
@@ -38,5 +40,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     # private instances (deploy/nginx/nginx.sh), so the system one is stopped and disabled again.
     if [[ " ${missing[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
         $sudo systemctl disable --now nginx >/dev/null 2>&1 || true
+    fi
+    # Likewise Debian's pgbouncer package enables a system-wide pooler; the test runs its own.
+    if [[ " ${missing[*]} " == *" pgbouncer "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+        $sudo systemctl disable --now pgbouncer >/dev/null 2>&1 || true
     fi
 fi
