@@ -66,7 +66,12 @@ public struct ReplicatedPostgres: Sendable {
     /// `pg_ctl stop` of one node: `fast` disconnects clients and, on a primary, first sends the
     /// standby every WAL record written; `immediate` is a crash.
     public func stop(_ node: Node, mode: String = "fast") throws {
-        try tool("pg_ctl", ["-D", dataFolder(node), "-m", mode, "-w", "stop"])
+        do {
+            try tool("pg_ctl", ["-D", dataFolder(node), "-m", mode, "-w", "stop"])
+        } catch {
+            let log = (try? String(contentsOfFile: "\(dataFolder(node)).log", encoding: .utf8)) ?? ""
+            throw PrivateCluster.ClusterError(message: "\(error)\nserver log:\n\(log.split(separator: "\n").suffix(40).joined(separator: "\n"))")
+        }
     }
 
     public func start(_ node: Node) throws {
