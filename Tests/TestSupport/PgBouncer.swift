@@ -61,9 +61,12 @@ public struct PgBouncer: Sendable {
         try ConnectionString.replacing(["host": "127.0.0.1", "port": "\(port)"], in: direct)
     }
 
+    /// SIGTERM (PgBouncer's immediate shutdown), and SIGKILL if it is still running 5 s later.
     public func stop() {
         process.signal(SIGTERM)
-        _ = process.waitBlocking()
+        for _ in 0..<50 where kill(process.pid, 0) == 0 && waitpid(process.pid, nil, WNOHANG) == 0 { usleep(100_000) }
+        process.signal(SIGKILL)
+        _ = waitpid(process.pid, nil, 0)
         process.removeOutput()
         try? FileManager.default.removeItem(atPath: folder)
     }
