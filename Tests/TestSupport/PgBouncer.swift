@@ -64,9 +64,15 @@ public struct PgBouncer: Sendable {
     /// SIGTERM (PgBouncer's immediate shutdown), and SIGKILL if it is still running 5 s later.
     public func stop() {
         process.signal(SIGTERM)
-        for _ in 0..<50 where kill(process.pid, 0) == 0 && waitpid(process.pid, nil, WNOHANG) == 0 { usleep(100_000) }
-        process.signal(SIGKILL)
-        _ = waitpid(process.pid, nil, 0)
+        var exited = false
+        for _ in 0..<50 where !exited {
+            exited = waitpid(process.pid, nil, WNOHANG) == process.pid
+            if !exited { usleep(100_000) }
+        }
+        if !exited {
+            process.signal(SIGKILL)
+            _ = process.waitBlocking()
+        }
         process.removeOutput()
         try? FileManager.default.removeItem(atPath: folder)
     }
