@@ -86,6 +86,11 @@ operations-reference:
 	$(SWIFT) build --product gateway
 	$(PYTHON) Tests/deploy/configuration_reference.py "$$($(SWIFT) build --show-bin-path)" --write
 
+# PostgreSQL failover (a primary and a synchronous standby) and PgBouncer, alone (issue 13 item 5).
+.PHONY: test-ha
+test-ha: build
+	$(SWIFT) test --skip-build --filter 'PostgresFailoverTests|PgBouncerTests'
+
 # The adversarial suite alone (issue 10 item 24): every suite named Adversarial*.
 adversarial: build
 	$(SWIFT) test --skip-build --filter Adversarial

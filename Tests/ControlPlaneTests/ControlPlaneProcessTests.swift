@@ -8,7 +8,7 @@ import Testing
 struct ControlPlaneProcessTests {
     @Test func helpDocumentsEveryOptionWithItsEnvironmentVariable() throws {
         let expected = [
-            ("--host", "PORTCULLIS_HOST"), ("--port", "PORTCULLIS_PORT"), ("--database-url", "PORTCULLIS_DATABASE_URL"),
+            ("--host", "PORTCULLIS_HOST"), ("--port", "PORTCULLIS_PORT"), ("--database-url", "PORTCULLIS_DATABASE_URL"), ("--database-listen-url", "PORTCULLIS_DATABASE_LISTEN_URL"),
             ("--secret-keys", "PORTCULLIS_SECRET_KEYS"), ("--worker-tokens", "PORTCULLIS_WORKER_TOKENS"),
             ("--public-gateway-url", "PORTCULLIS_PUBLIC_GATEWAY_URL"), ("--allow-upstream-cidr", "PORTCULLIS_ALLOW_UPSTREAM_CIDRS"),
             ("--signup", "PORTCULLIS_SIGNUP"), ("--rediscovery-interval", "PORTCULLIS_REDISCOVERY_INTERVAL"),

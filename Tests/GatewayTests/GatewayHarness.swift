@@ -29,21 +29,30 @@ struct GatewayHarness: Sendable {
 
     static func with<T>(_ body: (GatewayHarness) async throws -> T) async throws -> T {
         try await withTestDatabase(poolSize: 2) { database, conninfo in
-            let keys = newSecretKeys()
-            let controlPlane = try await ControlPlaneFixture.start(conninfo: conninfo, arguments: [
-                "--secret-keys", keys, "--allow-upstream-cidr", "127.0.0.0/8", "--allow-plain-http-upstreams",
-            ])
-            do {
-                let harness = GatewayHarness(
-                    conninfo: conninfo, database: database, controlPlane: controlPlane, secretKeys: keys,
-                    apiKey: try await controlPlane.signUp())
-                let result = try await body(harness)
-                try await controlPlane.kill()
-                return result
-            } catch {
-                try? await controlPlane.kill()
-                throw error
-            }
+            try await with(conninfo: conninfo, database: database, body)
+        }
+    }
+
+    /// The harness on a database of the caller's (a replicated pair, a pooler in front):
+    /// `conninfo` is what the control plane gets, and the workers with `user=portcullis_worker`
+    /// appended; `controlPlaneArguments` are added to the control plane's.
+    static func with<T>(
+        conninfo: String, database: Database, controlPlaneArguments: [String] = [], _ body: (GatewayHarness) async throws -> T
+    ) async throws -> T {
+        let keys = newSecretKeys()
+        let controlPlane = try await ControlPlaneFixture.start(conninfo: conninfo, arguments: [
+            "--secret-keys", keys, "--allow-upstream-cidr", "127.0.0.0/8", "--allow-plain-http-upstreams",
+        ] + controlPlaneArguments)
+        do {
+            let harness = GatewayHarness(
+                conninfo: conninfo, database: database, controlPlane: controlPlane, secretKeys: keys,
+                apiKey: try await controlPlane.signUp())
+            let result = try await body(harness)
+            try await controlPlane.kill()
+            return result
+        } catch {
+            try? await controlPlane.kill()
+            throw error
         }
     }
 
@@ -101,6 +110,16 @@ struct GatewayHarness: Sendable {
         var policyID: UUID?
         if let policy { policyID = try await createPolicy(policy) }
         return try await createGrant(serverID: server, policyID: policyID)
+    }
+
+    /// The id of the account's one pending approval, once it exists.
+    func pendingApproval() async throws -> String {
+        for _ in 0..<200 {
+            let (_, list) = try await admin(.GET, "/v1/approvals?status=pending")
+            if let id = list["items"]?.arrayValue?.first?["id"]?.stringValue { return id }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw FixtureError("no pending approval appeared")
     }
 
     static func id(_ answer: JSONValue) throws -> UUID {

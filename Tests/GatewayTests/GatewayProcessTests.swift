@@ -7,7 +7,7 @@ import Testing
 struct GatewayProcessTests {
     @Test func helpDocumentsEveryOptionWithItsEnvironmentVariable() throws {
         let expected = [
-            ("--host", "PORTCULLIS_HOST"), ("--port", "PORTCULLIS_PORT"), ("--database-url", "PORTCULLIS_DATABASE_URL"),
+            ("--host", "PORTCULLIS_HOST"), ("--port", "PORTCULLIS_PORT"), ("--database-url", "PORTCULLIS_DATABASE_URL"), ("--database-listen-url", "PORTCULLIS_DATABASE_LISTEN_URL"),
             ("--secret-keys", "PORTCULLIS_SECRET_KEYS"), ("--worker-token", "PORTCULLIS_WORKER_TOKEN"),
             ("--control-plane-url", "PORTCULLIS_CONTROL_PLANE_URL"), ("--allow-upstream-cidr", "PORTCULLIS_ALLOW_UPSTREAM_CIDRS"),
             ("--counters", "PORTCULLIS_COUNTERS"), ("--audit-spool-dir", "PORTCULLIS_AUDIT_SPOOL_DIR"),

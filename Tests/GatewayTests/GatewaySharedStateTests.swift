@@ -63,7 +63,7 @@ struct GatewaySharedStateTests {
                 ["jsonrpc": "2.0", "id": 1, "method": "tools/call",
                  "params": ["name": "stop-pod", "arguments": ["pod_id": "p1"], "_meta": ["progressToken": "tok-1"]]],
                 grant: grant, accept: "application/json, text/event-stream")
-            let approvalID = try await pendingApproval(harness)
+            let approvalID = try await harness.pendingApproval()
             try await Task.sleep(for: .milliseconds(1500))  // at least one keep-alive while held
             #expect(try await harness.admin(.POST, "/v1/approvals/\(approvalID)/approve", [:]).status == 200)
             let answer = try await held
@@ -75,7 +75,7 @@ struct GatewaySharedStateTests {
 
             // Denied while held (JSON client): approval_denied with the reason.
             async let denied = holder.post(toolCall(2, "stop-pod", ["pod_id": "p2"]), grant: grant, accept: "application/json")
-            let secondID = try await pendingApproval(harness)
+            let secondID = try await harness.pendingApproval()
             #expect(try await harness.admin(.POST, "/v1/approvals/\(secondID)/deny", ["reason": "not today"]).status == 200)
             let deniedAnswer = try await denied
             #expect(deniedAnswer.response(id: 2)?["result"]?["_meta"]?["portcullis/decision"]?["code"] == "approval_denied")
@@ -95,7 +95,7 @@ struct GatewaySharedStateTests {
 
             let first = try await workers[0].post(toolCall(1, "stop-pod", ["pod_id": "p9"]), grant: grant, accept: "application/json")
             #expect(first.response(id: 1)?["result"]?["_meta"]?["portcullis/decision"]?["code"] == "approval_pending")
-            let approvalID = try await pendingApproval(harness)
+            let approvalID = try await harness.pendingApproval()
             #expect(first.text.contains("Approval \(approvalID) is pending"))
             #expect(try await harness.admin(.POST, "/v1/approvals/\(approvalID)/approve", [:]).status == 200)
 
@@ -109,6 +109,31 @@ struct GatewaySharedStateTests {
             let (status, approval) = try await harness.admin(.GET, "/v1/approvals/\(approvalID)")
             #expect(status == 200)
             #expect(approval["status"] == "consumed")
+        }
+    }
+
+    /// Issue 13 item 5: the holder re-reads the status every keep-alive (1 s here); a read that
+    /// fails while PostgreSQL is away used to end the hold at once with `approval_pending`.
+    @Test func aHeldCallOutlivesADatabaseOutageAndIsReleasedWhenApprovedAfterIt() async throws {
+        try await GatewayHarness.with { harness in
+            let upstream = try await FakeMCPUpstream.start(.init())
+            defer { Task { await upstream.stop() } }
+            let grant = try await harness.grant(on: upstream, policy: Self.approvalPolicy(hold: "30s"))
+            let worker = try await harness.startWorker()
+            defer { Task { try? await worker.stop() } }
+            try await worker.waitForGrant(grant)
+
+            async let held = worker.post(toolCall(1, "stop-pod", ["pod_id": "p1"]), grant: grant, accept: "application/json")
+            let approvalID = try await harness.pendingApproval()
+            try await DatabaseOutage.begin(conninfo: harness.conninfo)
+            try await Task.sleep(for: .milliseconds(2500))  // two re-reads fail meanwhile
+            try await DatabaseOutage.end(conninfo: harness.conninfo)
+            #expect(try await eventually(within: .seconds(20)) {
+                (try? await harness.admin(.POST, "/v1/approvals/\(approvalID)/approve", [:]).status) == 200
+            })
+            let answer = try await held
+            #expect(answer.response(id: 1)?["result"]?["isError"] == false)
+            #expect(upstream.callCount(tool: "stop-pod") == 1)
         }
     }
 
@@ -134,15 +159,5 @@ struct GatewaySharedStateTests {
             #expect(upstream.callCount(tool: "echo") == 0)
             #expect(upstream.callCount(tool: "stop-pod") == 0)
         }
-    }
-
-    /// The id of the one pending approval, once it exists.
-    func pendingApproval(_ harness: GatewayHarness) async throws -> String {
-        for _ in 0..<200 {
-            let (_, list) = try await harness.admin(.GET, "/v1/approvals?status=pending")
-            if let id = list["items"]?.arrayValue?.first?["id"]?.stringValue { return id }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        throw FixtureError("no pending approval appeared")
     }
 }

@@ -15,12 +15,21 @@ public struct ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // The spawning thread (a test runner's, NIO's) may block signals, and a child inherits that
+        // mask: pgbouncer, which does not reset it, then never saw SIGTERM. Children start unmasked.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         var cArguments = argv.map { strdup($0) } + [nil]
         var cEnvironment = merged.map { strdup("\($0)=\($1)") } + [nil]
         defer { (cArguments + cEnvironment).forEach { free($0) } }
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
+        let spawned = posix_spawn(&pid, argv[0], &actions, &attributes, &cArguments, &cEnvironment)
         guard spawned == 0 else { throw ChildProcessError("cannot start \(argv[0]): errno \(spawned)") }
         return ChildProcess(pid: pid, outputPath: outputPath)
     }

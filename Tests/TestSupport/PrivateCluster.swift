@@ -27,7 +27,7 @@ enum PrivateCluster {
     }
 
     /// Debian keeps the server binaries out of PATH, under /usr/lib/postgresql/<major>/bin.
-    private static func serverBinFolder() throws -> String {
+    static func serverBinFolder() throws -> String {
         let root = "/usr/lib/postgresql"
         let majors = (try? FileManager.default.contentsOfDirectory(atPath: root))?.compactMap(Int.init).sorted() ?? []
         if let newest = majors.last { return "\(root)/\(newest)/bin" }

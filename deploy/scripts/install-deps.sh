@@ -2,8 +2,9 @@
 # Installs what `make test` and `make demo` need and a fresh Debian machine lacks:
 # PostgreSQL server binaries, libpq headers, RE2 headers (policy regexes), python3-venv, curl, nginx,
 # chromium and chromium-driver (the console's browser suite), podman, buildah, runc and mmdebstrap
-# (the container image and the compose test); with the argument `bench` also wrk,
-# strace and perf. Swift itself is a prerequisite.
+# (the container image and the compose test), kubectl, promtool and systemd-analyze (the deployment
+# checks), pgbouncer (the PgBouncer test); with the argument `bench` also wrk, strace and perf.
+# Swift itself is a prerequisite.
 set -euo pipefail
 
 command -v swift >/dev/null || { echo "Swift 6.3 is required (https://swift.org/install)" >&2; exit 1; }
@@ -28,6 +29,8 @@ for tool in podman buildah runc mmdebstrap; do command -v $tool >/dev/null || mi
 command -v kubectl >/dev/null || missing+=(kubernetes-client)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+# The PgBouncer test (Tests/GatewayTests/PgBouncerTests.swift, deploy/pgbouncer/): Debian's pgbouncer.
+[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 # `install-deps.sh bench` (make bench): the peer bench's load generator and the per-call cost tools.
 if [ "${1:-}" = bench ]; then
     command -v wrk >/dev/null || missing+=(wrk)
@@ -52,5 +55,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     # Likewise Debian's prometheus package starts a server on port 9090: only promtool is wanted.
     if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
         $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
+    fi
+    # Likewise Debian's pgbouncer package enables a system-wide pooler; the test runs its own.
+    if [[ " ${missing[*]} " == *" pgbouncer "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+        $sudo systemctl disable --now pgbouncer >/dev/null 2>&1 || true
     fi
 fi

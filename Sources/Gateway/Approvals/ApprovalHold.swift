@@ -62,7 +62,8 @@ struct ApprovalHold: Sendable {
 
     /// Steps 3 and 4: waits for the decision of `pending` up to the rule's hold, calling `keepAlive`
     /// every `keepAliveInterval` meanwhile. Any worker's decision arrives through LISTEN/NOTIFY;
-    /// the status is re-read after every wake-up, so a lost notification costs at most one interval.
+    /// the status is re-read after every wake-up, so a lost notification costs at most one interval,
+    /// and a status that cannot be read (the database is failing over) is read again at the next.
     /// A call beyond its account's bound on held calls is not held: it is answered pending at once.
     func hold(
         _ pending: PendingApproval, requirement: ApprovalRequirement, keepAlive: () async throws -> Void
@@ -82,9 +83,12 @@ struct ApprovalHold: Sendable {
             do {
                 status = try await ledger.status(of: pending.id)
             } catch {
-                ticket.cancel()
-                logger.warning("approval status unreadable", metadata: ["approval.id": "\(pending.id)", "db.error": "\(error)"])
-                return .refused(pendingDenial(pending, requirement), approval: pending.id)
+                // Issue 13 item 5: an unreadable status is not a decision. A PostgreSQL failover or
+                // short outage should not end the hold: the call goes on waiting and reads again at
+                // the next wake-up (the watcher wakes every holder once it listens again), until
+                // the hold ends as it would have.
+                logger.warning("approval status unreadable; still holding", metadata: ["approval.id": "\(pending.id)", "db.error": "\(error)"])
+                status = .pending
             }
             switch status {
             case .approved?:

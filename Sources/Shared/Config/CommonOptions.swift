@@ -6,6 +6,9 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("database-url"), help: "PostgreSQL connection: a libpq conninfo string or postgresql:// URL, passed to libpq untouched (multi-host failover, .pgpass and sslmode work) except that connect_timeout=5, keepalives (idle 5 s, interval 2 s, count 3) and tcp_user_timeout=10000 are added when it does not set them. Env: PORTCULLIS_DATABASE_URL.")
     var databaseURLFlag: String?
 
+    @Option(name: .customLong("database-listen-url"), help: "PostgreSQL connection for LISTEN only (the control plane's change watcher, the gateway's approval watcher): one connection per process, kept open. Set it to a direct connection when --database-url goes through PgBouncer in transaction pooling, which cannot carry LISTEN. Default: --database-url. Env: PORTCULLIS_DATABASE_LISTEN_URL.")
+    var databaseListenURLFlag: String?
+
     @Option(help: "Number of PostgreSQL connections in the pool. Env: PORTCULLIS_DATABASE_POOL_SIZE.")
     public var databasePoolSize: Int = EnvironmentVariables.int("PORTCULLIS_DATABASE_POOL_SIZE") ?? 8
 
@@ -32,11 +35,15 @@ public struct CommonOptions: ParsableArguments, Sendable {
     // Optional settings cannot carry their environment fallback as an option default
     // (ArgumentParser deprecates optional options with defaults), so they resolve here.
     public var databaseURL: String? { databaseURLFlag ?? EnvironmentVariables.string("PORTCULLIS_DATABASE_URL") }
+    public var databaseListenURL: String? { databaseListenURLFlag ?? EnvironmentVariables.string("PORTCULLIS_DATABASE_LISTEN_URL") }
     public var secretKeys: String? { secretKeysFlag ?? EnvironmentVariables.string("PORTCULLIS_SECRET_KEYS") }
 
     public func validate() throws {
         guard databasePoolSize > 0 else { throw ValidationError("--database-pool-size must be at least 1") }
         guard databasePoolTimeout > 0 else { throw ValidationError("--database-pool-timeout must be at least 1 second") }
+        if databaseListenURL != nil, databaseURL == nil {
+            throw ValidationError("--database-listen-url needs --database-url (or PORTCULLIS_DATABASE_URL): it only moves LISTEN to another connection")
+        }
         if let secretKeys { _ = try SecretKeyRing(parsing: secretKeys) }
         _ = try upstreamAddressPolicy()
     }
@@ -46,7 +53,9 @@ public struct CommonOptions: ParsableArguments, Sendable {
         guard let databaseURL else {
             throw ValidationError("a database is required: pass --database-url or set PORTCULLIS_DATABASE_URL")
         }
-        return Database(conninfo: databaseURL, poolSize: databasePoolSize, leaseTimeout: .seconds(databasePoolTimeout), logger: logger)
+        return Database(
+            conninfo: databaseURL, listenConninfo: databaseListenURL, poolSize: databasePoolSize,
+            leaseTimeout: .seconds(databasePoolTimeout), logger: logger)
     }
 
     /// What upstream URLs may point at: the SSRF guard's exceptions.

@@ -8,16 +8,24 @@ import ServiceLifecycle
 public final class Database: Sendable, Service {
     private let pool: ConnectionPool
     public let conninfo: String
+    /// Where `listen(to:)` connects: `conninfo` unless the caller names a direct connection.
+    public let listenConninfo: String
     let logger: Logger
 
     /// - Parameters:
     ///   - conninfo: a libpq connection string or URL, handed to libpq untouched but for the
     ///     timeouts it leaves unset (`ConnectionTimeouts`).
+    ///   - listenConninfo: the connection for `LISTEN` when it must differ from `conninfo`: a
+    ///     PgBouncer in transaction pooling hands each transaction to any server connection, so a
+    ///     `LISTEN` through it is lost (issue 13 item 5); listeners then connect directly.
     ///   - leaseTimeout: how long a caller waits for a free connection before `poolTimeout`. The
     ///     binaries pass `--database-pool-timeout` (5 s); this default is for callers without a
     ///     hot path (tools, tests), whose queues may legitimately be long.
-    public init(conninfo: String, poolSize: Int = 8, leaseTimeout: Duration = .seconds(30), logger: Logger) {
+    public init(
+        conninfo: String, listenConninfo: String? = nil, poolSize: Int = 8, leaseTimeout: Duration = .seconds(30), logger: Logger
+    ) {
         self.conninfo = conninfo
+        self.listenConninfo = listenConninfo ?? conninfo
         self.pool = ConnectionPool(conninfo: conninfo, size: poolSize, leaseTimeout: leaseTimeout)
         self.logger = logger
     }
@@ -95,9 +103,10 @@ public final class Database: Sendable, Service {
         try await execute("SELECT pg_notify(\(channel), \(payload))")
     }
 
-    /// A sequence of notifications on `channels`, on a connection of its own (see `NotificationListener`).
+    /// A sequence of notifications on `channels`, on a connection of its own to `listenConninfo`
+    /// (see `NotificationListener`).
     public func listen(to channels: [String]) -> NotificationListener {
-        NotificationListener(conninfo: conninfo, channels: channels, logger: logger)
+        NotificationListener(conninfo: listenConninfo, channels: channels, logger: logger)
     }
 
     public func run() async throws {
