@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Shared
 
-/// Issue 11 "Measure", fourth item (SPEC 10: ≥ 20k events/s shipped to PostgreSQL, 0 lost under
+/// Issue 11 "Measure", fourth item (design.md §10: ≥ 20k events/s shipped to PostgreSQL, 0 lost under
 /// `kill -9`). Per audit durability: the rows PostgreSQL gains while saturating calls run and
 /// while the spool drains after them; the shipper's capacity, on a backlog spooled while the
 /// database was out of reach; then calls with their own JSON-RPC ids, the worker killed with

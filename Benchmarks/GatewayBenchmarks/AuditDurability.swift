@@ -19,6 +19,6 @@ struct AuditDurability: Sendable {
         return ["process", "machine"].map { AuditDurability(label: "durability \($0)", arguments: ["--audit-durability", $0]) }
     }
 
-    /// The configuration SPEC 10's targets are stated for: `process` when there is a choice.
+    /// The configuration design.md §10's targets are stated for: `process` when there is a choice.
     static func target() throws -> AuditDurability { try available()[0] }
 }

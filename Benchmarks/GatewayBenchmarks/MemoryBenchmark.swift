@@ -3,7 +3,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Issue 11 "Measure", fifth item (SPEC 10: idle worker ≤ 40 MB RSS, ≤ 20 KB per open SSE
+/// Issue 11 "Measure", fifth item (design.md §10: idle worker ≤ 40 MB RSS, ≤ 20 KB per open SSE
 /// stream): the worker's own resident set idle, after `--memory-calls` calls, sampled over a
 /// soak of `--soak-minutes` under the same load (it must level off), and per open GET event
 /// stream relayed from the upstream.

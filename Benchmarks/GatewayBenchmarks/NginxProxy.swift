@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import TestSupport
 
-/// nginx proxying to the same upstream, the throughput baseline of SPEC 10 ("≥ 0.5× nginx
+/// nginx proxying to the same upstream, the throughput baseline of design.md §10 ("≥ 0.5× nginx
 /// proxying the same traffic"): kept-alive upstream connections, no buffering, no access log,
 /// as many workers as cores (the gateway's event loops also use every core).
 struct NginxProxy {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Issue 11 "Measure", third item (SPEC 10: policy change committed → enforced by every worker,
+/// Issue 11 "Measure", third item (design.md §10: policy change committed → enforced by every worker,
 /// 4 workers, p99 ≤ 50 ms). One account's policy flips between allowing and denying `echo`
 /// through `PUT /v1/policies/{id}`; after each PUT one prober per worker calls until its worker
 /// answers the new way. Flips run unloaded, then with other accounts' calls at half the rate the

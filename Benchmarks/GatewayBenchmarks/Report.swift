@@ -10,7 +10,7 @@ enum Report {
 
     static func microseconds(_ nanoseconds: Double) -> String { String(format: "%.0f", nanoseconds / 1000) }
 
-    /// Concurrency 1: every path's p50/p99 and what each adds to direct and to nginx, with SPEC 10's
+    /// Concurrency 1: every path's p50/p99 and what each adds to direct and to nginx, with design.md §10's
     /// verdict for the gateway paths.
     static func concurrencyOne(_ mode: String, _ paths: [(name: String, samples: [Double], cpuMicrosecondsPerCall: Double?)]) {
         print("\n### Concurrency 1, \(mode)\n")

@@ -4,7 +4,7 @@ import Shared
 import TestSupport
 
 /// `GatewayBenchmarks shipping`: how fast the gateway's audit shipper drains a spooled backlog
-/// (issue 11 item 3, SPEC 10: at least 20k events/s). The gateway answers `--events` worth of calls
+/// (issue 11 item 3, design.md §10: at least 20k events/s). The gateway answers `--events` worth of calls
 /// while the benchmark holds the account's chain head locked, so every event waits in the spool;
 /// then the lock goes and the shipper drains them. Reported: events/s from the lock's release to
 /// the last row, the CPU per event of the gateway process and of the PostgreSQL backends, and the

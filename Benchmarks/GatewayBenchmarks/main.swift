@@ -1,7 +1,7 @@
 import Foundation
 import TestSupport
 
-// The gateway's benchmarks (SPEC 10, issue 11, docs/performance.md), one subcommand each; the
+// The gateway's benchmarks (design.md §10, issue 11, docs/performance.md), one subcommand each; the
 // end-to-end one without a subcommand. `make bench` runs them all.
 // Run: swift build -c release --scratch-path .build-bench
 //      .build-bench/release/GatewayBenchmarks [syscalls|floor|propagation|audit|shipping|memory|noisy] [options]

@@ -15,7 +15,7 @@ struct ControlPlaneOptions: ParsableArguments {
     @Option(help: "Public base URL of the gateway, used in the URLs handed out with grants. Env: PORTCULLIS_PUBLIC_GATEWAY_URL.")
     var publicGatewayURL: String = EnvironmentVariables.string("PORTCULLIS_PUBLIC_GATEWAY_URL") ?? "http://127.0.0.1:8081"
 
-    @Option(help: "Seconds between background discoveries of every server's tools (SPEC 5.7). Env: PORTCULLIS_REDISCOVERY_INTERVAL.")
+    @Option(help: "Seconds between background discoveries of every server's tools (design.md §5.7). Env: PORTCULLIS_REDISCOVERY_INTERVAL.")
     var rediscoveryInterval: Int = EnvironmentVariables.int("PORTCULLIS_REDISCOVERY_INTERVAL") ?? 300
 
     @Option(help: "PBKDF2-SHA256 iterations for new password hashes (existing hashes keep theirs). Env: PORTCULLIS_PASSWORD_HASH_ITERATIONS.")

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Shared
 
-/// `controlplane new-token worker`: prints a fresh token in the product's format (SPEC 3), e.g.
+/// `controlplane new-token worker`: prints a fresh token in the product's format (design.md §3), e.g.
 /// for `--worker-tokens` on the control plane and `--worker-token` on a worker.
 struct NewTokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 
 /// The gateway's own metrics (issue 5 item 10), created once. Labels stay bounded: the JSON-RPC
 /// method is one of a fixed set (anything else counts as `other`), the decision is `allow` or a
-/// SPEC 5.3 code; never an account, grant, tool or token.
+/// design.md §5.3 code; never an account, grant, tool or token.
 final class GatewayMetrics: Sendable {
     /// Methods that get their own label; a client cannot grow the label set by inventing methods.
     static let knownMethods: Set<String> = [

@@ -3,7 +3,7 @@ import Foundation
 import Shared
 import Testing
 
-/// SPEC 3: token formats a scanner can recognise offline.
+/// design.md §3: token formats a scanner can recognise offline.
 struct SecretTokenTests {
     @Test func crc32MatchesTheStandardCheckValue() {
         // The catalogue check value of CRC-32/ISO-HDLC (zlib's crc32).

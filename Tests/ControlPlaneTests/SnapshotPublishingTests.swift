@@ -7,7 +7,7 @@ import Testing
 
 @testable import ControlPlane
 
-/// SPEC 6.1: change numbers visible in order, deltas that never skip a change, and long-polls
+/// design.md §6.1: change numbers visible in order, deltas that never skip a change, and long-polls
 /// woken through PostgreSQL from any control-plane replica.
 @Suite(.timeLimit(.minutes(2)))
 struct SnapshotPublishingTests {
@@ -142,7 +142,7 @@ struct SnapshotPublishingTests {
             }
             await replicaB.close()
             // Woken by the NOTIFY, not by the 10 s timeout. How fast is a benchmark's question
-            // (SPEC 10), not a test's: a loaded machine must not turn it red.
+            // (design.md §10), not a test's: a loaded machine must not turn it red.
             #expect(wakeDelays.allSatisfy { $0 < .seconds(5) }, "wake delays: \(wakeDelays)")
         }
     }

@@ -5,7 +5,7 @@ import Testing
 
 @testable import ControlPlane
 
-/// The tool catalog (SPEC 5.7, 5.8): discovery at registration, on demand and in the background,
+/// The tool catalog (design.md §5.7, §5.8): discovery at registration, on demand and in the background,
 /// auto-approval of clean tools, rug pulls, approvals, risk overrides, removed tools and the
 /// recommended policy.
 @Suite(.timeLimit(.minutes(2)))

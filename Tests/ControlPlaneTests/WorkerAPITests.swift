@@ -5,7 +5,7 @@ import Testing
 
 @testable import ControlPlane
 
-/// `/internal/v1`: what gateway workers call (SPEC 6, 6.1).
+/// `/internal/v1`: what gateway workers call (design.md §6, §6.1).
 @Suite(.timeLimit(.minutes(2)))
 struct WorkerAPITests {
     static let workerToken = SecretToken.generate(.worker).text

@@ -3,7 +3,7 @@ import Shared
 import TestSupport
 import Testing
 
-/// The audit log is append-only (SPEC 7): the application role may only INSERT and SELECT, and a
+/// The audit log is append-only (design.md §7): the application role may only INSERT and SELECT, and a
 /// trigger refuses UPDATE, DELETE and TRUNCATE even to the table owner.
 @Suite(.timeLimit(.minutes(2)))
 struct AuditTableTests {

@@ -6,7 +6,7 @@ import Testing
 
 @testable import Gateway
 
-/// SPEC 5.6 step 3: the worker holding a call learns of the decision through PostgreSQL.
+/// design.md §5.6 step 3: the worker holding a call learns of the decision through PostgreSQL.
 @Suite(.timeLimit(.minutes(1)))
 struct ApprovalDecisionWatcherTests {
     /// Runs a watcher on `db` and waits until it listens (a notification for a probe id arrives).

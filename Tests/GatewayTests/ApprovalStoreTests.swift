@@ -6,7 +6,7 @@ import Testing
 
 @testable import Gateway
 
-/// SPEC 5.6 steps 1, 2 and 5 as a worker performs them against PostgreSQL.
+/// design.md §5.6 steps 1, 2 and 5 as a worker performs them against PostgreSQL.
 @Suite(.timeLimit(.minutes(2)))
 struct ApprovalStoreTests {
     static let keyRing = try! SecretKeyRing(parsing: "v1:" + Data(repeating: 7, count: 32).base64EncodedString())

@@ -11,7 +11,7 @@ import Testing
 
 @testable import Gateway
 
-/// SPEC 5.6 step 2: the signed approval webhook, against a real HTTP receiver on loopback.
+/// design.md §5.6 step 2: the signed approval webhook, against a real HTTP receiver on loopback.
 @Suite(.timeLimit(.minutes(1)))
 struct ApprovalWebhookTests {
     static let keyRing = try! SecretKeyRing(parsing: "v1:" + Data(repeating: 9, count: 32).base64EncodedString())

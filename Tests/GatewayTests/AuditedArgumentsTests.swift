@@ -3,7 +3,7 @@ import Testing
 
 @testable import Gateway
 
-/// SPEC 7: argument recording modes and credential masking in audit rows.
+/// design.md §7: argument recording modes and credential masking in audit rows.
 struct AuditedArgumentsTests {
     @Test(arguments: [
         ("token ghp_16C7e42F292c6912E7710c838347Ae178B4a here", "token [MASKED] here"),

@@ -6,7 +6,7 @@ import Testing
 
 @testable import Gateway
 
-/// SPEC 5.5: counters shared by every worker, all-or-nothing reservations, release on upstream
+/// design.md §5.5: counters shared by every worker, all-or-nothing reservations, release on upstream
 /// failure, `fail: closed|open`, and a memory store with the same semantics.
 @Suite(.timeLimit(.minutes(2)))
 struct CounterStoreTests {

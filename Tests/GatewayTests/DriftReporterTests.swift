@@ -8,7 +8,7 @@ import Testing
 
 @testable import Gateway
 
-/// SPEC 5.7: a worker reports a tool definition that drifted from its pin, once, off the request path.
+/// design.md §5.7: a worker reports a tool definition that drifted from its pin, once, off the request path.
 @Suite(.timeLimit(.minutes(2)))
 struct DriftReporterTests {
     /// Runs the reporter while `body` runs, then cancels it.

@@ -3,7 +3,7 @@ import Shared
 import TestSupport
 import Testing
 
-/// A real gateway worker between an agent and a fake upstream: every decision of SPEC 5.3 as the
+/// A real gateway worker between an agent and a fake upstream: every decision of design.md §5.3 as the
 /// agent receives it, and what the upstream receives (or not).
 @Suite(.timeLimit(.minutes(3)))
 struct GatewayEnforcementTests {

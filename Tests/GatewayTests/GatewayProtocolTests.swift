@@ -4,8 +4,8 @@ import Shared
 import TestSupport
 import Testing
 
-/// The transport as SPEC 5.2 describes it: sessions any worker can serve, batches, GET streams.
-/// Bad input (SPEC 5.9) is in Adversarial/AdversarialBadInputTests.
+/// The transport as design.md §5.2 describes it: sessions any worker can serve, batches, GET streams.
+/// Bad input (design.md §5.9) is in Adversarial/AdversarialBadInputTests.
 @Suite(.timeLimit(.minutes(3)))
 struct GatewayProtocolTests {
     static let allowAll: JSONValue = ["version": "1", "default": "allow", "pin": "off"]

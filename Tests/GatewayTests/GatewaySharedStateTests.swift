@@ -3,7 +3,7 @@ import Shared
 import TestSupport
 import Testing
 
-/// What workers share through PostgreSQL (SPEC 5.5, 5.6): counters exact across workers, and
+/// What workers share through PostgreSQL (design.md §5.5, §5.6): counters exact across workers, and
 /// approvals decided while another worker holds the call.
 @Suite(.timeLimit(.minutes(3)))
 struct GatewaySharedStateTests {

@@ -4,7 +4,7 @@ import Testing
 
 @testable import Gateway
 
-/// SPEC 5.1 and 5.3: who is calling, from the snapshot alone.
+/// design.md §5.1 and 5.3: who is calling, from the snapshot alone.
 struct GrantAuthenticatorTests {
     struct World {
         let snapshot: EnforcementSnapshot

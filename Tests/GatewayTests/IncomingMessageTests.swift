@@ -3,7 +3,7 @@ import Testing
 
 @testable import Gateway
 
-/// SPEC 5.2 and 5.9: what the gateway answers itself before any policy is consulted.
+/// design.md §5.2 and 5.9: what the gateway answers itself before any policy is consulted.
 struct IncomingMessageTests {
     static func read(_ text: String, version: String? = "2025-11-25", routing: IncomingMessage.RoutingHeaders = .init(),
                      limits: IncomingMessage.Limits = .init()) -> Result<IncomingMessage, MessageRejection> {

@@ -4,7 +4,7 @@ import Testing
 
 @testable import Gateway
 
-/// SPEC 5.2: sealed session ids any worker can open; another grant's, forged or garbled ids fail.
+/// design.md §5.2: sealed session ids any worker can open; another grant's, forged or garbled ids fail.
 struct SessionSealerTests {
     static func ring(_ text: String) -> SecretKeyRing {
         try! SecretKeyRing(parsing: text)

@@ -6,7 +6,7 @@ import Shared
 import TestSupport
 import Testing
 
-/// The worker's snapshot client against a real control plane and PostgreSQL (SPEC 5.10, 6.1).
+/// The worker's snapshot client against a real control plane and PostgreSQL (design.md §5.10, §6.1).
 @Suite(.timeLimit(.minutes(2)))
 struct SnapshotClientTests {
     static let quickTiming = SnapshotClient.Timing(

@@ -5,7 +5,7 @@ import Testing
 
 @testable import Gateway
 
-/// SPEC 5.4: what crosses the gateway in each direction.
+/// design.md §5.4: what crosses the gateway in each direction.
 struct UpstreamHeadersTests {
     static func field(_ name: String) -> HTTPField.Name { HTTPField.Name(name)! }
 

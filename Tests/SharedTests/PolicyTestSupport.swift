@@ -38,7 +38,7 @@ enum Fixture {
     }
     """
 
-    /// The example document of SPEC section 4, verbatim.
+    /// The example document of design.md §4, verbatim.
     static let specExample = """
     {
       "version": "1",

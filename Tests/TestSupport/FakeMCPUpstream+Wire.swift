@@ -15,7 +15,7 @@ extension FakeMCPUpstream {
         ["jsonrpc": "2.0", "id": id ?? .null, "error": ["code": .number(JSONNumber(code)), "message": .string(message)]]
     }
 
-    /// A real server sets a cookie now and then; the gateway must drop it (SPEC 5.4).
+    /// A real server sets a cookie now and then; the gateway must drop it (design.md §5.4).
     static let cookieHeader = HTTPField.Name("Set-Cookie")!
 
     static func sessionHeaders(_ session: String?) -> HTTPFields {
@@ -64,7 +64,7 @@ extension FakeMCPUpstream {
     }
 
     /// `data: ` and `bytes` bytes that never end the line, then nothing until the client leaves:
-    /// the gateway must cut such a stream at its event limit (SPEC 5.9).
+    /// the gateway must cut such a stream at its event limit (design.md §5.9).
     static func endlessEvent(bytes: Int, channel: any Channel, session: String?, state: NIOLockedValueBox<State>) -> Response {
         Response(status: .ok, headers: sseHeaders(session: session), body: ResponseBody { writer in
             try await writer.write(ByteBuffer(string: "data: "))

@@ -1,4 +1,4 @@
-"""Interoperability through the gateway (issue 6, SPEC 9): the official MCP Python SDK client →
+"""Interoperability through the gateway (issue 6, design.md §9): the official MCP Python SDK client →
 nginx → two gateway workers → upstreams built on the official SDK, one stack for the whole module."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@ import FuzzCheck
 import Shared
 
 /// The strict JSON parser (Sources/Shared/JSON) on arbitrary bytes. Properties, beyond not crashing:
-/// - an accepted input is valid UTF-8 (the parser is the gate for SPEC 5.9);
+/// - an accepted input is valid UTF-8 (the parser is the gate for design.md §5.9);
 /// - parse → serialize → parse gives the same value and the same bytes (what is forwarded upstream
 ///   is what was judged);
 /// - the canonical form (hashes, approval fingerprints, the audit chain) is a fixed point: parsing it

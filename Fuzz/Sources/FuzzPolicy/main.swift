@@ -9,7 +9,7 @@ import Shared
 ///   the document it was compiled from;
 /// - a policy that validates decides every call (the given one and one per tool it names) without
 ///   trapping, and the same call always gets the same decision;
-/// - listing and calling agree (SPEC 5.2, 5.3): a tool `tools/list` hides is answered as hidden when
+/// - listing and calling agree (design.md §5.2, §5.3): a tool `tools/list` hides is answered as hidden when
 ///   called, and one it leaves out for pinning is denied `pin_blocked`;
 /// - the rule a decision names, when it is a JSON Pointer, points at a place in the document (the
 ///   audit row and the agent are told which rule decided);

@@ -34,7 +34,7 @@ enum FieldRules {
         value > Date() ? nil : "must be in the future"
     }
 
-    /// Where approval requests are POSTed (SPEC 5.6): an absolute http(s) URL.
+    /// Where approval requests are POSTed (design.md §5.6): an absolute http(s) URL.
     static func webhookURL(_ value: String) -> String? {
         guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), ["https", "http"].contains(scheme),
               let host = url.host, !host.isEmpty, value.count <= 2048

@@ -44,7 +44,7 @@ struct JSONBodyReader {
         return convert(key, raw, rule: rule).map { .set($0) } ?? .unchanged
     }
 
-    /// Members nobody asked for are errors: a typo must not be silently ignored (as in SPEC 4).
+    /// Members nobody asked for are errors: a typo must not be silently ignored (as in design.md §4).
     mutating func rejectUnknownMembers() {
         for key in object.keys where !readKeys.contains(key) {
             reject(key, "is not a known field")

@@ -1,4 +1,4 @@
-/// A member's role (SPEC 2); an API key carries the role of its member.
+/// A member's role (design.md §2); an API key carries the role of its member.
 enum MemberRole: String, Sendable, CaseIterable, JSONBodyValue {
     case admin
     case policyManager = "policy_manager"
@@ -14,7 +14,7 @@ enum MemberRole: String, Sendable, CaseIterable, JSONBodyValue {
     }
 }
 
-/// What an endpoint needs from the caller's role (SPEC 2).
+/// What an endpoint needs from the caller's role (design.md §2).
 enum Permission: Sendable {
     /// Read everything except secrets: every role.
     case read

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Shared
 
-/// `?limit=&cursor=` of a list endpoint (SPEC 6).
+/// `?limit=&cursor=` of a list endpoint (design.md §6).
 ///
 /// Keyset pagination over `(time column, id)`: the cursor is the position of the last item of the
 /// previous page, so pages stay correct while rows are inserted, and no OFFSET scan grows with the

@@ -1,7 +1,7 @@
 import Hummingbird
 import Shared
 
-/// Makes every error leave the admin API as problem+json (SPEC 6): route-not-found, oversized
+/// Makes every error leave the admin API as problem+json (design.md §6): route-not-found, oversized
 /// bodies and other `HTTPError`s keep their status; anything unexpected is a 500 whose detail is
 /// logged here and never sent (database errors must not leak SQL to clients), except a per-account
 /// bound refused by the database, which is a 409 naming the bound.

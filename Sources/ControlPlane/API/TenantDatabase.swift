@@ -47,7 +47,7 @@ struct TenantTransaction: Sendable {
         try await session.execute(query)
     }
 
-    /// Records a change of what workers enforce, so snapshots and long-polls see it (SPEC 6.1).
+    /// Records a change of what workers enforce, so snapshots and long-polls see it (design.md §6.1).
     func recordChange(_ kind: SnapshotEntityKind, id: UUID, _ operation: ConfigChangeLog.Operation) async throws {
         try await ConfigChangeLog.record(session, account: account, kind: kind, id: id, operation)
     }

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Shared
 
-/// `/v1/account`: the caller's account settings, including `approval_webhook_url` (SPEC 5.6).
+/// `/v1/account`: the caller's account settings, including `approval_webhook_url` (design.md §5.6).
 struct AccountController {
     let tenants: TenantDatabase
     /// Derives the secret the account's approval webhook is signed with; nil when the control
@@ -52,7 +52,7 @@ struct AccountController {
     }
 
     /// The account, plus `approval_webhook_secret` for admins only: viewers and policy managers
-    /// read everything except secrets (SPEC 2). The secret is derived, not stored, so it is the
+    /// read everything except secrets (design.md §2). The secret is derived, not stored, so it is the
     /// same one every worker signs with (`ApprovalWebhookSigning`).
     private func shown(_ account: Account, to context: MemberRequestContext) -> JSONValue {
         guard context.member.role.allows(.administer), case .object(let object) = account.json else { return account.json }

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Shared
 
-/// `/v1/approvals`: held tool calls (SPEC 5.6). Everyone reads; admins and policy managers decide.
+/// `/v1/approvals`: held tool calls (design.md §5.6). Everyone reads; admins and policy managers decide.
 struct ApprovalsController {
     let tenants: TenantDatabase
 

@@ -3,7 +3,7 @@ import Hummingbird
 import NIOCore
 import Shared
 
-/// `/v1/audit`: the MCP audit log the gateway workers ship (SPEC 7), for every role.
+/// `/v1/audit`: the MCP audit log the gateway workers ship (design.md §7), for every role.
 struct AuditController {
     let tenants: TenantDatabase
     /// The chain is keyed (issue 10 item 20): verification needs the operator's secret keys.

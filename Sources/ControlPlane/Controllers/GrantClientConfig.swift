@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// The URLs agents reach a server through (SPEC 5.1), from the operator's `--public-gateway-url`.
+/// The URLs agents reach a server through (design.md §5.1), from the operator's `--public-gateway-url`.
 struct GatewayURLs: Sendable {
     /// Without a trailing slash, e.g. `https://mcp.example.com`.
     let base: String

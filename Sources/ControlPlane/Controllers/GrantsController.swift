@@ -3,7 +3,7 @@ import Hummingbird
 import Shared
 
 /// `/v1/grants`: everyone reads; admins issue, rotate, revoke and change expiry; policy managers
-/// may also attach a policy (SPEC 2). The token is in the create and rotate answers only.
+/// may also attach a policy (design.md §2). The token is in the create and rotate answers only.
 struct GrantsController {
     let tenants: TenantDatabase
     let urls: GatewayURLs

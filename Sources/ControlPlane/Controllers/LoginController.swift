@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Shared
 
-/// `POST /v1/login`: email and password for an expiring API key, for the console (SPEC 6).
+/// `POST /v1/login`: email and password for an expiring API key, for the console (design.md §6).
 /// With `"session": true` the key goes into the console's session cookie instead of the body
 /// (`ConsoleSession`, issue 12), so the browser's scripts never hold it.
 struct LoginController {

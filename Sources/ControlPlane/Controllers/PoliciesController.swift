@@ -3,7 +3,7 @@ import Hummingbird
 import Shared
 
 /// `/v1/policies`: everyone reads; admins and policy managers write. Every change is a new
-/// immutable version (SPEC 2), and a document is stored only when the engine accepts it.
+/// immutable version (design.md §2), and a document is stored only when the engine accepts it.
 struct PoliciesController {
     let tenants: TenantDatabase
     /// `--max-policy-bytes` (issue 10 item 15): every worker compiles every policy.
@@ -133,7 +133,7 @@ struct PoliciesController {
         return JSONResponse(input.json(outcome))
     }
 
-    /// SPEC 4: every problem of the document, each at its pointer under `/document`; first its size.
+    /// design.md §4: every problem of the document, each at its pointer under `/document`; first its size.
     private func requireValid(_ document: JSONValue) throws {
         let size = document.serializedBytes().count
         guard size <= maxDocumentBytes else {

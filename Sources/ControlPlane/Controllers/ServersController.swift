@@ -25,7 +25,7 @@ struct ServersController {
         }
     }
 
-    /// Registers the server, then discovers its tools (SPEC 5.7). A failed discovery does not
+    /// Registers the server, then discovers its tools (design.md §5.7). A failed discovery does not
     /// fail the registration: the server answers with status `unreachable` and the reason.
     @Sendable func create(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
         try context.require(.administer)

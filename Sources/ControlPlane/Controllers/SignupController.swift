@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Shared
 
-/// `POST /v1/signup`: a new account with its first admin and an API key (SPEC 6).
+/// `POST /v1/signup`: a new account with its first admin and an API key (design.md §6).
 struct SignupController {
     let tenants: TenantDatabase
     let configuration: APIConfiguration

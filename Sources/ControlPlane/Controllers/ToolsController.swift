@@ -56,7 +56,7 @@ struct ToolsController {
         }
     }
 
-    /// The starting policy for this server (SPEC 5.8), from its listed tools' effective classes.
+    /// The starting policy for this server (design.md §5.8), from its listed tools' effective classes.
     @Sendable func recommendedPolicy(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
         try context.require(.read)
         let server = try context.id(of: "Server")

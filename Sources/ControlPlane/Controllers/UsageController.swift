@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Shared
 
-/// `GET /v1/usage`: the counters of the current windows (SPEC 5.5), for every role, paged like every list.
+/// `GET /v1/usage`: the counters of the current windows (design.md §5.5), for every role, paged like every list.
 /// `?grant=` keeps the counters that grant fills: its own, and those of its identity and server.
 struct UsageController {
     let tenants: TenantDatabase

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// Applies one discovery's `tools/list` to a server's catalog, by the rules of SPEC 5.7:
+/// Applies one discovery's `tools/list` to a server's catalog, by the rules of design.md §5.7:
 /// - a new tool is unapproved, unless this is the server's first discovery (its registration)
 ///   and the poisoning scanner found nothing in it;
 /// - a changed definition keeps the old `approved_hash` (and `approved_definition` for the diff),

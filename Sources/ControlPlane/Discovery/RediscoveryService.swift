@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 import Shared
 
-/// Lists every server's tools again every `interval` (SPEC 5.7: every 5 minutes), so a changed
+/// Lists every server's tools again every `interval` (design.md §5.7: every 5 minutes), so a changed
 /// definition (a rug pull) is caught even when no agent is using the server.
 ///
 /// Servers discovered within the interval are skipped: with several control-plane replicas (or an

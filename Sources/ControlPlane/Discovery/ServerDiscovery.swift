@@ -3,7 +3,7 @@ import Logging
 import Shared
 
 /// Lists one server's tools and records the outcome: the catalog update and status `active`, or
-/// status `unreachable` / `refused` with the reason in `status_detail` (SPEC 5.7). Used at
+/// status `unreachable` / `refused` with the reason in `status_detail` (design.md §5.7). Used at
 /// registration, by `POST /v1/servers/{id}/discover` and by `RediscoveryService`.
 ///
 /// No transaction is held while the upstream is contacted: the settings are read in one, the

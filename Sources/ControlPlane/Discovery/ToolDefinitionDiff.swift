@@ -1,6 +1,6 @@
 import Shared
 
-/// What changed between the approved and the current definition of a tool (SPEC 5.7: "the API
+/// What changed between the approved and the current definition of a tool (design.md §5.7: "the API
 /// shows the diff between approved and current"), field by field over the hashed fields, so an
 /// admin reviewing a rug pull sees exactly the new description or schema before approving it.
 struct ToolDefinitionDiff: Sendable {

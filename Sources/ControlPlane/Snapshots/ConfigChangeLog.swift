@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// Every configuration write records what it changed, inside its own transaction (SPEC 6.1).
+/// Every configuration write records what it changed, inside its own transaction (design.md §6.1).
 ///
 /// The transaction-level advisory lock is taken before the change number is drawn and held until
 /// commit, so numbers become visible in the order they were drawn: a reader that sees change N

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Shared
 
-/// The internal API gateway workers call (SPEC 6 "workers", 6.1): snapshots (full or long-polled
+/// The internal API gateway workers call (design.md §6 "workers", 6.1): snapshots (full or long-polled
 /// deltas), heartbeats, and reports of tool definitions that drifted from their pins.
 struct WorkerController<Context: RequestContext>: Sendable {
     let store: SnapshotStore
@@ -72,7 +72,7 @@ struct WorkerController<Context: RequestContext>: Sendable {
         return Response(status: .noContent)
     }
 
-    /// A worker saw a `tools/list` definition whose hash differs from the snapshot's (SPEC 5.7).
+    /// A worker saw a `tools/list` definition whose hash differs from the snapshot's (design.md §5.7).
     @Sendable func drift(_ request: Request, context: Context) async throws -> Response {
         let report = try await request.readJSONBody(context: context) { body -> (server: UUID, tool: String, hash: String)? in
             let server = body.required("server_id", as: UUID.self)

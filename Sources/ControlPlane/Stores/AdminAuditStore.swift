@@ -9,7 +9,7 @@ struct AdminActor: Sendable {
     let requestID: String?
 }
 
-/// The admin audit log (SPEC 6: every state change made through the API, who, what, before,
+/// The admin audit log (design.md §6: every state change made through the API, who, what, before,
 /// after). Written in the same transaction as the change it describes, so the two commit or roll
 /// back together. `before` and `after` are the objects as the API shows them, which never include
 /// secrets (password hashes, token hashes, upstream credentials).

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// An approval request (SPEC 5.6) as the API shows it. `status` is effective: a pending or
+/// An approval request (design.md §5.6) as the API shows it. `status` is effective: a pending or
 /// approved request past its expiry reads as `expired` even before a sweep rewrites the row.
 struct Approval: Pageable {
     let id: UUID
@@ -61,7 +61,7 @@ struct Approval: Pageable {
 
 /// The `approvals` of one account, decision side. Workers create and consume them.
 struct ApprovalStore {
-    /// Waiting workers LISTEN here; the payload is the approval id (SPEC 5.6 step 3).
+    /// Waiting workers LISTEN here; the payload is the approval id (design.md §5.6 step 3).
     static let channel = "portcullis_approvals"
 
     enum Status: String, CaseIterable, Sendable {

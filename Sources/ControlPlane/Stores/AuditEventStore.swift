@@ -61,7 +61,7 @@ struct AuditEventStore {
     }
 
     /// The lowest stored seq, and, when events before it were dropped by retention, the hash the
-    /// retention log recorded for the event just before it (SPEC 7: verification starts there).
+    /// retention log recorded for the event just before it (design.md §7: verification starts there).
     func chainStart() async throws -> (afterSeq: Int64, hash: [UInt8])? {
         let lowest = try await tx.query("SELECT min(seq) AS first FROM audit_events WHERE account_id = \(tx.account)")
         guard let first = try lowest.first?.decode("first", as: Int64?.self) else { return nil }

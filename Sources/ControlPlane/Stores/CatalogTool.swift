@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// A tool of a server's catalog (SPEC 2, 5.7, 5.8) as `GET /v1/servers/{id}/tools` shows it.
+/// A tool of a server's catalog (design.md §2, §5.7, 5.8) as `GET /v1/servers/{id}/tools` shows it.
 struct CatalogTool: Pageable {
     let id: UUID
     let serverID: UUID
@@ -48,7 +48,7 @@ struct CatalogTool: Pageable {
 
     var isApproved: Bool { approvedHash == definitionHash }
 
-    /// The admin's override wins over the classifier (SPEC 5.8).
+    /// The admin's override wins over the classifier (design.md §5.8).
     var riskClass: RiskClass { override?.riskClass ?? classified.riskClass }
 
     var pageCursor: PageCursor { PageCursor(time: firstSeen, id: id) }
@@ -71,7 +71,7 @@ struct CatalogTool: Pageable {
     }
 }
 
-/// An admin's risk class for a tool; severity defaults to the class's (SPEC 5.8).
+/// An admin's risk class for a tool; severity defaults to the class's (design.md §5.8).
 struct RiskOverride: Sendable, Equatable {
     let riskClass: RiskClass
     let severity: RiskSeverity

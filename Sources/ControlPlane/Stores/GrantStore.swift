@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// A grant (SPEC 2): identity × server × policy. Holds no secret: the token is stored only as its
+/// A grant (design.md §2): identity × server × policy. Holds no secret: the token is stored only as its
 /// hash and shown once, by the answer that issued it (`IssuedGrant`).
 struct Grant: Pageable {
     let id: UUID

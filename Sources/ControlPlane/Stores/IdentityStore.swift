@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// An identity (SPEC 2): an agent or person that calls tools through grants.
+/// An identity (design.md §2): an agent or person that calls tools through grants.
 struct Identity: Pageable {
     let id: UUID
     let label: String

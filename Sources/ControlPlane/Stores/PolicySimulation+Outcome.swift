@@ -39,7 +39,7 @@ struct SimulationOutcome: Sendable {
         case .deny: verdict = "deny"
         case .hidden:
             verdict = "hidden"
-            // SPEC 5.3: the agent gets the same error as for a tool that does not exist.
+            // design.md §5.3: the agent gets the same error as for a tool that does not exist.
             message = "Unknown tool: \(tool)"
         }
         if let denial {

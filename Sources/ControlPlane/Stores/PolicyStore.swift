@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// A live policy at its current version (SPEC 2).
+/// A live policy at its current version (design.md §2).
 struct Policy: Pageable {
     let id: UUID
     let name: String

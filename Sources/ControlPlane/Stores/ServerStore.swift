@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// Upstream timeouts of a server (SPEC 5.4), in milliseconds.
+/// Upstream timeouts of a server (design.md §5.4), in milliseconds.
 struct ServerTimeouts: Sendable, Equatable {
     var connectMs = 5_000
     var firstByteMs = 60_000
@@ -12,7 +12,7 @@ struct ServerTimeouts: Sendable, Equatable {
     }
 }
 
-/// A registered upstream MCP server (SPEC 2) as the API shows it: never its credentials.
+/// A registered upstream MCP server (design.md §2) as the API shows it: never its credentials.
 struct Server: Pageable {
     /// `pending` until the first discovery; then `active`, `unreachable` (discovery failed) or
     /// `refused` (the URL no longer passes the SSRF guard, e.g. after a DNS change).
@@ -179,7 +179,7 @@ struct ServerStore {
 
     /// Locks the server's row until the transaction ends, so two discoveries of one server (on
     /// demand and in the background) apply their results in turn. Answers whether the server was
-    /// never discovered before (the registration's discovery, SPEC 5.7), or nil when it is gone or
+    /// never discovered before (the registration's discovery, design.md §5.7), or nil when it is gone or
     /// its URL changed while discovery ran (the answer then describes another upstream).
     func lockForDiscovery(_ id: UUID, url: String) async throws -> Bool? {
         let rows = try await tx.query("""

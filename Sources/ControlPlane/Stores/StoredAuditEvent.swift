@@ -19,7 +19,7 @@ struct StoredAuditEvent: Pageable {
 
     var pageCursor: PageCursor { PageCursor(time: event.time, id: event.id) }
 
-    /// SPEC 6's audit item. `latency_ms` is the gateway's whole handling time; the session appears
+    /// design.md §6's audit item. `latency_ms` is the gateway's whole handling time; the session appears
     /// only as the digest of its sealed id, and the arguments only as the policy let them be kept.
     var json: JSONValue {
         func hex(_ bytes: [UInt8]?) -> JSONValue { bytes.map { .string($0.lowercaseHex) } ?? .null }

@@ -75,7 +75,7 @@ struct ToolStore {
 
     /// A known tool listed again: its definition (changed or not), findings and classification are
     /// refreshed, and it is no longer removed. `approved_hash` is left alone, so a changed
-    /// definition is unapproved until an admin approves it (SPEC 5.7). Logged only when a worker's
+    /// definition is unapproved until an admin approves it (design.md §5.7). Logged only when a worker's
     /// snapshot changes: a new hash, a new class, or a tool that had been removed.
     func refresh(_ tool: CatalogTool, _ entry: CatalogEntry) async throws {
         try await tx.execute("""

@@ -4,7 +4,7 @@ import NIOConcurrencyHelpers
 import ServiceLifecycle
 import Shared
 
-/// Tells a worker holding a call that its approval was decided (SPEC 5.6 step 3): one LISTEN
+/// Tells a worker holding a call that its approval was decided (design.md §5.6 step 3): one LISTEN
 /// connection per worker on the channel the control plane notifies with the approval id, so the
 /// worker that holds the call learns of a decision made through any control-plane replica.
 ///

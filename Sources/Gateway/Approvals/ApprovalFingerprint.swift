@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// Identifies "the same call" for approvals (SPEC 5.6): an HMAC, under a key derived for this
+/// Identifies "the same call" for approvals (design.md §5.6): an HMAC, under a key derived for this
 /// purpose only, of the tool and the canonical JSON of its arguments. A MAC rather than a plain
 /// hash, so the stored value reveals nothing about arguments an attacker could guess.
 struct ApprovalFingerprint: Sendable {

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Shared
 
-/// A `tools/call` that needs a human (SPEC 5.6), carried out across workers: step 1 consumes an
+/// A `tools/call` that needs a human (design.md §5.6), carried out across workers: step 1 consumes an
 /// approval already granted for exactly this call; step 2 creates the request (or reuses the
 /// identical pending one); steps 3-4 hold the call until a human decides or the hold elapses.
 struct ApprovalHold: Sendable {
@@ -19,7 +19,7 @@ struct ApprovalHold: Sendable {
         /// An approval granted earlier for this exact call, now consumed: forward.
         case alreadyApproved(UUID)
         case pending(PendingApproval)
-        /// No request could be made: the approval store cannot be reached (SPEC 5.10), or the grant
+        /// No request could be made: the approval store cannot be reached (design.md §5.10), or the grant
         /// asked for too many approvals lately (issue 10 item 18). The call is denied clearly.
         case refused(PolicyDenial)
     }

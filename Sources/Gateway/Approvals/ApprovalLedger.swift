@@ -2,7 +2,7 @@ import Foundation
 import Shared
 
 /// Where a worker finds, requests and consumes the approvals of calls a human must decide
-/// (SPEC 5.6): PostgreSQL, shared by every worker (`PostgresApprovalLedger`), or memory, for the
+/// (design.md §5.6): PostgreSQL, shared by every worker (`PostgresApprovalLedger`), or memory, for the
 /// judge's in-process tests. `ApprovalHold` runs the steps on top of it. (The control plane's
 /// `ApprovalStore` is the admin API's view of the same table.)
 protocol ApprovalLedger: Sendable {

@@ -1,6 +1,6 @@
 import Shared
 
-/// What the approval webhook needs to announce a new request (SPEC 5.6 step 2).
+/// What the approval webhook needs to announce a new request (design.md §5.6 step 2).
 struct ApprovalRequestNotice: Sendable {
     let account: SnapshotAccount?
     let pending: PendingApproval

@@ -6,7 +6,7 @@ import NIOPosix
 import ServiceLifecycle
 import Shared
 
-/// Calls an account's approval webhook when a new approval request is created (SPEC 5.6 step 2):
+/// Calls an account's approval webhook when a new approval request is created (design.md §5.6 step 2):
 /// a signed JSON POST (`ApprovalWebhookNotice`, `ApprovalWebhookSigning`) that tells a human a call
 /// is waiting.
 ///

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// What the approval webhook tells a receiver about a new approval request (SPEC 5.6 step 2):
+/// What the approval webhook tells a receiver about a new approval request (design.md §5.6 step 2):
 /// who asked for which tool and until when, enough to find the request in the API and console.
 ///
 /// The arguments themselves stay out: they can hold secrets, and a webhook receiver (a chat

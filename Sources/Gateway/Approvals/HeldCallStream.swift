@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Shared
 
-/// SPEC 5.6 step 3 for a client that reads SSE: the answer starts at once, keep-alive comments
+/// design.md §5.6 step 3 for a client that reads SSE: the answer starts at once, keep-alive comments
 /// (and progress notifications when the call asked for them) flow while the call is held, and
 /// what `settled` writes (the upstream's answer or the denial) follows on the same stream.
 struct HeldCallStream: Sendable {

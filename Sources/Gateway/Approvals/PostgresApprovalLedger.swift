@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// The approval ledger in PostgreSQL, shared by every worker (SPEC 5.6). Workers read across
+/// The approval ledger in PostgreSQL, shared by every worker (design.md §5.6). Workers read across
 /// accounts, so this runs as the table owner; every statement still names the grant.
 struct PostgresApprovalLedger: ApprovalLedger {
     let database: Database

@@ -2,7 +2,7 @@
 /// item 2). Either way it is appended before an allowed call is forwarded or a denial answered.
 enum AuditDurability: String, CaseIterable, Sendable {
     /// Written to the spool file, in the kernel's page cache: a `kill -9` of the worker loses
-    /// nothing (SPEC 7), and a background `fdatasync` every `--audit-sync-interval` bounds what a
+    /// nothing (design.md §7), and a background `fdatasync` every `--audit-sync-interval` bounds what a
     /// machine crash (power, kernel) could lose. The default: see docs/gateway.md, "Audit durability".
     case process
     /// Synced to stable storage (`fdatasync`, shared by the appends queued meanwhile): nothing

@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 import Shared
 
-/// Moves spooled audit events into PostgreSQL (SPEC 7), oldest first, and releases them from the
+/// Moves spooled audit events into PostgreSQL (design.md §7), oldest first, and releases them from the
 /// spool once committed. While PostgreSQL is unreachable the events stay in the spool and the
 /// shipper retries with a growing pause; it never skips or reorders an event. An event PostgreSQL
 /// refuses for itself goes to `audit_dead_letters` instead (issue 10 item 2, `AuditShipper+DeadLetters`).

@@ -2,7 +2,7 @@ import Logging
 import NIOPosix
 import Shared
 
-/// The worker's local audit spool (SPEC 7): events are appended here before an allowed call is
+/// The worker's local audit spool (design.md §7): events are appended here before an allowed call is
 /// forwarded or a denial answered; `AuditShipper` moves them to PostgreSQL and releases what is
 /// committed.
 ///

@@ -7,7 +7,7 @@ struct AuditSpoolError: Error, Equatable, CustomStringConvertible {
     private let base: Base
 
     /// The spool holds its size limit in unshipped events: the gateway answers 503 rather than
-    /// drop an event (SPEC 7).
+    /// drop an event (design.md §7).
     static let spoolFull = AuditSpoolError(base: .spoolFull)
     /// A record passed its checksum but is not an event this gateway wrote.
     static let corruptRecord = AuditSpoolError(base: .corruptRecord)

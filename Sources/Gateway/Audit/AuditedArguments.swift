@@ -1,7 +1,7 @@
 import Shared
 
 /// The part of a call's arguments an audit row keeps, as the policy's `audit.arguments` says
-/// (SPEC 4, 7): `keys` keeps only the sorted top-level names; `redacted` also keeps values but
+/// (design.md §4, §7): `keys` keeps only the sorted top-level names; `redacted` also keeps values but
 /// blanks every member whose name says it holds a secret; `full` keeps all values. Every kept
 /// string has its credentials masked.
 struct AuditedArguments: Equatable {

@@ -2,7 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import Shared
 
-/// Appends the endpoint's audit events to the spool (SPEC 7). The endpoint awaits `record` before
+/// Appends the endpoint's audit events to the spool (design.md §7). The endpoint awaits `record` before
 /// it forwards an allowed call or answers a denial; `false` means the event is not in the spool and
 /// the request must be refused (503) rather than handled unrecorded. A call's `response` row goes
 /// through `recordAfterAnswer`, which does not wait. `record` also names the request's trace span

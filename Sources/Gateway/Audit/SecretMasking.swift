@@ -1,4 +1,4 @@
-/// Masks credentials that agents put in tool arguments before they reach an audit row (SPEC 7):
+/// Masks credentials that agents put in tool arguments before they reach an audit row (design.md §7):
 /// GitHub tokens, AWS access key ids, `sk-` API keys, JWTs, `Bearer ...` values and Portcullis's own
 /// tokens. A scanner over the bytes rather than regexes: it runs for every audited string.
 enum SecretMasking {

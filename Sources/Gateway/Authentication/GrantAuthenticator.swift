@@ -2,18 +2,18 @@ import Foundation
 import Shared
 
 /// The caller of a request, resolved from the snapshot alone: the hot path never asks the control
-/// plane or the database who a caller is (SPEC 1, 5.1).
+/// plane or the database who a caller is (design.md §1, §5.1).
 struct AuthenticatedGrant: Sendable {
     let grant: SnapshotGrant
     let identity: SnapshotIdentity
     let server: SnapshotServer
-    /// Nil when the grant has no policy, or its policy was deleted: every call is denied (SPEC 2).
+    /// Nil when the grant has no policy, or its policy was deleted: every call is denied (design.md §2).
     let policy: EnforcementSnapshot.Policy?
     /// Whose counters the grant's calls count against.
     let counterOwner: CounterOwner
 }
 
-/// Why a request is refused before anything else (SPEC 5.3): 401 with `WWW-Authenticate: Bearer`
+/// Why a request is refused before anything else (design.md §5.3): 401 with `WWW-Authenticate: Bearer`
 /// for a missing, unknown, revoked or expired grant token; 403 for a grant used on another
 /// server's URL. The messages never echo the token.
 enum GrantRefusal: Error, Equatable {

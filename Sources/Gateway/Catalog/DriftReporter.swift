@@ -6,7 +6,7 @@ import ServiceLifecycle
 import Shared
 
 /// Tells the control plane when a live `tools/list` definition differs from the snapshot's
-/// (SPEC 5.7), so admins see the drift before the next scheduled discovery.
+/// (design.md §5.7), so admins see the drift before the next scheduled discovery.
 ///
 /// Off the request path: `report` only remembers and queues, and the service sends one report at
 /// a time. A busy worker sees the same drift on every `tools/list`, so each (server, tool, hash)

@@ -2,7 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import Shared
 
-/// The definition hash of each tool as this worker last saw it in a `tools/list` answer (SPEC 5.7).
+/// The definition hash of each tool as this worker last saw it in a `tools/list` answer (design.md §5.7).
 /// A call is judged against the live definition when one was seen, so a tool whose definition
 /// changed upstream (a rug pull) is blocked on calls as soon as it is hidden from lists.
 final class LiveToolDefinitions: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// Rewrites a `tools/list` result for one grant (SPEC 5.2, 5.7): tools its policy hides and,
+/// Rewrites a `tools/list` result for one grant (design.md §5.2, §5.7): tools its policy hides and,
 /// under `pin: block`, tools whose live definition is not the approved one are removed; the rest
 /// carry `_meta["portcullis/risk"]`. Every definition seen is compared with the catalog, and a
 /// difference is reported to the control plane as drift.

@@ -105,7 +105,7 @@ final class CounterLeases: Sendable {
         leases.withLockedValue { $0[reservation.storageKey]?.available ?? 0 }
     }
 
-    /// Gives back what a call took, when it failed upstream (SPEC 4 step 8): the units go back into
+    /// Gives back what a call took, when it failed upstream (design.md §4 step 8): the units go back into
     /// this worker's blocks. Returns the reservations whose window this worker no longer holds
     /// (already given back to the database), which must be released there.
     func putBack(_ reservations: [CounterReservation]) -> [CounterReservation] {

@@ -1,11 +1,11 @@
 import Shared
 
-/// Where rate-limit and quota counters live (SPEC 5.5): PostgreSQL, shared by every worker, or
+/// Where rate-limit and quota counters live (design.md §5.5): PostgreSQL, shared by every worker, or
 /// memory, for a single worker with no database. Both reserve all of a call's counters or none.
 protocol CounterStore: Sendable {
     /// Reserves every counter of `reservations` atomically: all are counted, or none is.
     func reserve(_ reservations: [CounterReservation], now: PolicyTime) async -> CounterReservationOutcome
-    /// Gives back what `reserve` counted, when the call failed upstream (SPEC 4 step 8).
+    /// Gives back what `reserve` counted, when the call failed upstream (design.md §4 step 8).
     func release(_ reservations: [CounterReservation]) async
 }
 

@@ -2,7 +2,7 @@ import NIOConcurrencyHelpers
 import Shared
 
 /// Counters this worker has seen full, until their window ends: a call against one is denied
-/// without asking the database (SPEC 5.5), until the window ends or, when `until` is given (units
+/// without asking the database (design.md §5.5), until the window ends or, when `until` is given (units
 /// of it are leased to workers and may come back, issue 11 item 1), until then. Denying a little
 /// early after a release or a returned lease is the safe side.
 /// Ended windows are pruned as new ones are remembered (issue 10 item 16).

@@ -58,12 +58,12 @@ struct ToolCall: Sendable {
         return .object(result)
     }
 
-    /// `params._meta.progressToken`: a held call reports progress to it while it waits (SPEC 5.6).
+    /// `params._meta.progressToken`: a held call reports progress to it while it waits (design.md §5.6).
     var progressToken: JSONValue? {
         request.params?["_meta"]?["progressToken"]
     }
 
-    /// This call's audit row (SPEC 7): the tool, its definition, the argument names, the HMAC of
+    /// This call's audit row (design.md §7): the tool, its definition, the argument names, the HMAC of
     /// the canonical arguments, and the values only as far as the policy's `audit.arguments` allows.
     func auditEvent(_ exchange: MCPExchange, kind: String = "request", decision: String) -> AuditEvent {
         var event = exchange.auditEvent(kind: kind, method: request.method, id: request.id, decision: decision)

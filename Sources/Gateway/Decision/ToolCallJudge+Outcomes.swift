@@ -15,7 +15,7 @@ extension ToolCallJudge {
         return verdict
     }
 
-    /// SPEC 4 step 7: every counter reserved, or the call is denied; then recorded before forwarding.
+    /// design.md §4 step 7: every counter reserved, or the call is denied; then recorded before forwarding.
     private func countAndRecord(
         _ call: ToolCall, _ counters: [CounterReservation], approvalID: UUID?, _ exchange: MCPExchange, now: PolicyTime
     ) async -> ToolCallVerdict {
@@ -44,7 +44,7 @@ extension ToolCallJudge {
         return .forward(ToolCallPermit(call: call, reservations: counted, approvalID: approvalID))
     }
 
-    /// SPEC 5.3: a denial is a tool result the model reads, recorded before it is answered.
+    /// design.md §5.3: a denial is a tool result the model reads, recorded before it is answered.
     func deny(_ call: ToolCall, _ denial: PolicyDenial, _ exchange: MCPExchange, approvalID: UUID? = nil) async -> ToolCallVerdict {
         var event = call.auditEvent(exchange, decision: "deny")
         event.code = denial.code.rawValue

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// Decides a `tools/call` (SPEC 4, 5.5, 5.6): the policy engine, then the counters, then
+/// Decides a `tools/call` (design.md §4, §5.5, 5.6): the policy engine, then the counters, then
 /// approvals, every decision recorded by the auditor before it takes effect. Given the exchange
 /// (snapshot, caller, session) and the request, it answers a verdict; it writes no HTTP and
 /// calls no upstream, so it is tested in-process (`ToolCallJudgeTests`).
@@ -17,7 +17,7 @@ struct ToolCallJudge: Sendable {
     let liveDefinitions: LiveToolDefinitions
     let metrics: GatewayMetrics
 
-    /// SPEC 4 through the engine, then counters and approvals. `mayHold` is false inside a batch,
+    /// design.md §4 through the engine, then counters and approvals. `mayHold` is false inside a batch,
     /// whose other answers cannot wait: a call needing a new approval is then answered pending.
     /// A call that names no tool is answered -32602 without a decision, and recorded (issue 10 item 4).
     func judge(_ request: JSONRPCRequest, bytesIn: Int, _ exchange: MCPExchange, mayHold: Bool) async -> ToolCallVerdict {
@@ -32,7 +32,7 @@ struct ToolCallJudge: Sendable {
             return await unknownTool(call, rule: PolicyDenial.Marker.hidden, exchange)
         case .deny(let denial) where call.isUnknown:
             // A denied tool nobody has seen gets the answer of a hidden one, so the two cannot be
-            // told apart (SPEC 5.3); the audit row keeps the rule that denied it.
+            // told apart (design.md §5.3); the audit row keeps the rule that denied it.
             return await unknownTool(call, rule: denial.rule, exchange)
         case .deny(let denial):
             return await deny(call, denial, exchange)
@@ -43,7 +43,7 @@ struct ToolCallJudge: Sendable {
         }
     }
 
-    /// SPEC 5.6 steps 1-2: an approval already granted for this exact call is consumed; otherwise
+    /// design.md §5.6 steps 1-2: an approval already granted for this exact call is consumed; otherwise
     /// the request is made (recorded, and announced by the webhook when new) and the call held.
     private func askApproval(
         _ call: ToolCall, _ requirement: ApprovalRequirement, _ counters: [CounterReservation], _ exchange: MCPExchange,
@@ -95,7 +95,7 @@ struct ToolCallJudge: Sendable {
     }
 
     /// After the upstream answered (or failed): the call's second audit row with the upstream's
-    /// status, latency and size, and its counters given back if it never ran (SPEC 4 step 8).
+    /// status, latency and size, and its counters given back if it never ran (design.md §4 step 8).
     func finish(_ permit: ToolCallPermit, _ result: UpstreamResult, _ exchange: MCPExchange) async {
         if result.failedUpstream { await counters.release(permit.reservations) }
         var event = permit.call.auditEvent(exchange, kind: "response", decision: "allow")

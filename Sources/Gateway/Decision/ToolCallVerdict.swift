@@ -7,9 +7,9 @@ enum ToolCallVerdict: Sendable {
     case forward(ToolCallPermit)
     /// The gateway answers (a denial result or the unknown-tool error); already recorded.
     case answer(JSONRPCResponse)
-    /// A human must decide first (SPEC 5.6 steps 3-4).
+    /// A human must decide first (design.md §5.6 steps 3-4).
     case hold(HeldToolCall)
-    /// The audit event could not be spooled: refuse with 503 (SPEC 7).
+    /// The audit event could not be spooled: refuse with 503 (design.md §7).
     case unrecorded
 }
 

@@ -4,7 +4,7 @@ import NIOCore
 import Shared
 
 /// The answers the gateway writes itself rather than relaying from the upstream. Policy decisions
-/// are MCP results with HTTP 200 (SPEC 5.3); HTTP errors are for what comes before a decision:
+/// are MCP results with HTTP 200 (design.md §5.3); HTTP errors are for what comes before a decision:
 /// authentication, sessions, malformed bodies, readiness.
 enum GatewayAnswers {
     static let jsonContentType = "application/json"
@@ -24,7 +24,7 @@ enum GatewayAnswers {
         json(rejection.response.jsonValue, status: .init(code: rejection.httpStatus))
     }
 
-    /// SPEC 5.3: 401 with `WWW-Authenticate: Bearer` (RFC 6750), 403 for a grant on another server's URL.
+    /// design.md §5.3: 401 with `WWW-Authenticate: Bearer` (RFC 6750), 403 for a grant on another server's URL.
     static func refusal(_ refusal: GrantRefusal) -> Response {
         var headers: HTTPFields = [:]
         if refusal.httpStatus == 401 {
@@ -40,7 +40,7 @@ enum GatewayAnswers {
         JSONRPCErrorObject(code: -32603, message: "The gateway has no policy snapshot yet; try again shortly."), id: nil,
         status: .serviceUnavailable, headers: [.retryAfter: "1"])
 
-    /// SPEC 7: an event that cannot be spooled refuses the call rather than go unrecorded.
+    /// design.md §7: an event that cannot be spooled refuses the call rather than go unrecorded.
     static func auditUnavailable(id: JSONRPCID?) -> Response {
         error(auditUnavailableError, id: id, status: .serviceUnavailable, headers: [.retryAfter: "5"])
     }
@@ -52,12 +52,12 @@ enum GatewayAnswers {
 
     static let missingToolNameError = JSONRPCErrorObject(code: -32602, message: "Invalid params: tools/call needs a tool name")
 
-    /// SPEC 5.3: a hidden tool gets exactly the error of a tool that does not exist.
+    /// design.md §5.3: a hidden tool gets exactly the error of a tool that does not exist.
     static func unknownToolError(_ name: String) -> JSONRPCErrorObject {
         JSONRPCErrorObject(code: -32602, message: PolicyMessages.unknownTool(name))
     }
 
-    /// SPEC 5.4: an unreachable upstream or a timeout is a JSON-RPC error with HTTP 200.
+    /// design.md §5.4: an unreachable upstream or a timeout is a JSON-RPC error with HTTP 200.
     static func upstreamUnavailableError(_ reason: String) -> JSONRPCErrorObject {
         JSONRPCErrorObject(code: -32603, message: "Upstream MCP server unavailable: \(reason)")
     }

@@ -1,6 +1,6 @@
 import Shared
 
-/// A POST body, parsed once with the strict parser and judged as MCP (SPEC 5.2, 5.9). Decisions
+/// A POST body, parsed once with the strict parser and judged as MCP (design.md §5.2, §5.9). Decisions
 /// are made on this parsed body, and what is forwarded is exactly what was judged.
 enum IncomingMessage: Equatable {
     case single(JSONRPCMessage)

@@ -10,7 +10,7 @@ extension MCPEndpoint {
         var listsTools = false
     }
 
-    /// A JSON-RPC batch (MCP 2025-03-26 only, SPEC 5.2): each element is judged on its own; the
+    /// A JSON-RPC batch (MCP 2025-03-26 only, design.md §5.2): each element is judged on its own; the
     /// gateway answers the denied and malformed ones, forwards the rest as one smaller batch, and
     /// merges its answers into the upstream's. Calls needing a fresh approval are answered pending
     /// rather than held, since holding one would hold every other answer of the batch. The

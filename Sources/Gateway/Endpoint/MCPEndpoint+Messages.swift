@@ -6,7 +6,7 @@ import Shared
 
 extension MCPEndpoint {
     /// A POST: the body read within its limits, parsed once, judged, then answered or forwarded
-    /// exactly as judged (SPEC 5.2, 5.9).
+    /// exactly as judged (design.md §5.2, §5.9).
     func post(_ request: Request, _ exchange: MCPExchange, connection: any Channel) async -> Response {
         let body: [UInt8]
         do {
@@ -49,7 +49,7 @@ extension MCPEndpoint {
         }
     }
 
-    /// Methods the gateway does not judge: recorded, then forwarded unchanged (SPEC 5.2).
+    /// Methods the gateway does not judge: recorded, then forwarded unchanged (design.md §5.2).
     private func forwardAudited(
         _ body: [UInt8], method: String, id: JSONRPCID?, _ exchange: MCPExchange, plan: UpstreamRelay.Plan,
         opensSession: String? = nil
@@ -69,7 +69,7 @@ extension MCPEndpoint {
         return await auditor.record(event)
     }
 
-    /// A body the gateway will not judge gets its SPEC 5.9 answer, and an audit row: the caller is known.
+    /// A body the gateway will not judge gets its design.md §5.9 answer, and an audit row: the caller is known.
     private func reject(_ rejection: MessageRejection, _ exchange: MCPExchange) async -> Response {
         guard await recordRejection(rejection, exchange) else { return GatewayAnswers.auditUnavailable(id: rejection.id) }
         return GatewayAnswers.rejection(rejection)

@@ -27,7 +27,7 @@ struct MCPEndpoint: Sendable {
     let admission: AccountAdmission
     let metrics: GatewayMetrics
     let limits: Limits
-    /// Browser origins allowed to call (SPEC 5.9); requests without `Origin` are not browsers.
+    /// Browser origins allowed to call (design.md §5.9); requests without `Origin` are not browsers.
     let allowedOrigins: Set<String>
 
     /// `connection` is the agent's connection, for the body-read deadline (`post`).
@@ -80,7 +80,7 @@ struct MCPEndpoint: Sendable {
         }
     }
 
-    /// A refused grant (SPEC 5.3). Issue 10 item 4: a token that names a grant (revoked, expired,
+    /// A refused grant (design.md §5.3). Issue 10 item 4: a token that names a grant (revoked, expired,
     /// used on another server's URL) leaves a row on the grant's account; a missing or unknown
     /// token names no account to charge, so it is only counted, and a flood of bad tokens cannot
     /// fill anyone's audit log.

@@ -43,7 +43,7 @@ struct MCPExchange: Sendable {
     static let protocolVersionHeader = HTTPField.Name("MCP-Protocol-Version")!
     static let sessionIDHeader = HTTPField.Name("Mcp-Session-Id")!
 
-    /// An audit event with who, when, where and which snapshot already filled in (SPEC 7).
+    /// An audit event with who, when, where and which snapshot already filled in (design.md §7).
     func auditEvent(kind: String = "request", method: String?, id: JSONRPCID?, decision: String) -> AuditEvent {
         var event = AuditEvent(
             id: UUID.random(), timeMicroseconds: AuditEvent.microseconds(of: Date()), accountID: caller.grant.accountID,

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// The MCP endpoint's routes (SPEC 5.1): `/mcp/{serverId}` with `Authorization: Bearer pcs_gt_...`,
+/// The MCP endpoint's routes (design.md §5.1): `/mcp/{serverId}` with `Authorization: Bearer pcs_gt_...`,
 /// and `/g/{grantToken}/mcp` for clients that cannot set headers. POST carries messages, GET
 /// opens the server's event stream, DELETE ends the session.
 struct MCPRoutes: Sendable {

@@ -1,6 +1,6 @@
 import Shared
 
-/// A request the gateway answers itself before any policy is consulted (SPEC 5.9): the HTTP
+/// A request the gateway answers itself before any policy is consulted (design.md §5.9): the HTTP
 /// status and the JSON-RPC error the client reads.
 struct MessageRejection: Error, Equatable {
     let httpStatus: Int

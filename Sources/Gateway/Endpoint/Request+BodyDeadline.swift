@@ -5,7 +5,7 @@ import Shared
 
 extension Request {
     /// The whole body, at most `limit` bytes (else `NIOTooManyBytesError`), or `TimeoutExceeded`
-    /// once `timeout` has passed (SPEC 5.9, issue 10 item 12: a client trickling a body byte by
+    /// once `timeout` has passed (design.md §5.9, issue 10 item 12: a client trickling a body byte by
     /// byte must not hold a handler).
     ///
     /// Issue 11 item 4: the deadline is a task scheduled on the connection's event loop, not a

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// What the gateway's `Mcp-Session-Id` carries (SPEC 5.2): the grant it was issued to, the
+/// What the gateway's `Mcp-Session-Id` carries (design.md §5.2): the grant it was issued to, the
 /// upstream's own session id and the negotiated protocol version, sealed with AES-GCM so any
 /// worker can open it and nothing about sessions is stored anywhere.
 struct SessionState: Sendable, Equatable, Codable {

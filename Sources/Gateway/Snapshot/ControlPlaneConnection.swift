@@ -69,7 +69,7 @@ struct ControlPlaneConnection: Sendable {
         guard response.status == .noContent else { throw ControlPlaneError.unexpectedStatus(response.status.code) }
     }
 
-    /// Reports a `tools/list` definition whose hash differs from the snapshot's (SPEC 5.7). The
+    /// Reports a `tools/list` definition whose hash differs from the snapshot's (design.md §5.7). The
     /// control plane answers 202 when it recorded the drift and 204 when there was nothing to
     /// record (rediscovery already made the hash the tool's definition, or the tool is gone).
     func reportDrift(serverID: UUID, tool: String, observedHash: String, timeout: Duration) async throws {

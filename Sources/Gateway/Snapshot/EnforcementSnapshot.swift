@@ -2,7 +2,7 @@ import Foundation
 import Shared
 
 /// A policy snapshot indexed for the hot path: every lookup a tool call needs is one dictionary
-/// access, and every policy document is compiled once, when the snapshot arrives (SPEC 6.1).
+/// access, and every policy document is compiled once, when the snapshot arrives (design.md §6.1).
 /// Immutable, so request handlers share it without locks; a new snapshot is a new instance.
 final class EnforcementSnapshot: Sendable {
     /// A policy compiled from the document at `version`.
@@ -30,7 +30,7 @@ final class EnforcementSnapshot: Sendable {
 
     /// The change number this snapshot is current as of.
     let version: Int64
-    /// When this worker received it; `/metrics` shows its age (SPEC 5.10).
+    /// When this worker received it; `/metrics` shows its age (design.md §5.10).
     let receivedAt: Date
     let accountsByID: [UUID: SnapshotAccount]
     /// Grants by the SHA-256 of their bearer token, lowercase hex.
@@ -51,7 +51,7 @@ final class EnforcementSnapshot: Sendable {
 
     /// Indexes `snapshot` and compiles its policies, reusing those `previous` already compiled at
     /// the same version. A policy that does not compile denies its own grants' calls and leaves
-    /// the rest of the snapshot in force (issue 10 item 11, where SPEC 5.10 refused the snapshot).
+    /// the rest of the snapshot in force (issue 10 item 11, where design.md §5.10 refused the snapshot).
     init(_ snapshot: FullSnapshot, previous: EnforcementSnapshot? = nil, receivedAt: Date = Date()) {
         let compilation = SnapshotPolicyCompilation(snapshot.entities.policies, reusing: previous?.policiesByID ?? [:])
         self.version = snapshot.version

@@ -4,9 +4,9 @@ import Logging
 import ServiceLifecycle
 import Shared
 
-/// Keeps the worker's policy snapshot current (SPEC 6.1): fetches the full snapshot at start, then
+/// Keeps the worker's policy snapshot current (design.md §6.1): fetches the full snapshot at start, then
 /// long-polls the control plane for deltas, heartbeats with the version in force, and keeps
-/// enforcing the last good snapshot whatever goes wrong (SPEC 5.10).
+/// enforcing the last good snapshot whatever goes wrong (design.md §5.10).
 struct SnapshotClient: Service {
     struct Timing: Sendable {
         /// How long the control plane may hold a long-poll, in seconds (it allows up to 60).

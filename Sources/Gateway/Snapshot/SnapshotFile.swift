@@ -2,7 +2,7 @@ import Foundation
 import Shared
 
 /// The last good full snapshot on disk, so a worker restarted while the control plane is down can
-/// still serve (SPEC 5.10). Holds token hashes and sealed credentials only, as the wire does.
+/// still serve (design.md §5.10). Holds token hashes and sealed credentials only, as the wire does.
 struct SnapshotFile: Sendable {
     let path: String
     /// `--snapshot-file-max-age`: an older file is refused (issue 10 item 22). Revocations and

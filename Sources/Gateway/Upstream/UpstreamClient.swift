@@ -8,7 +8,7 @@ import ServiceLifecycle
 import Shared
 import Tracing
 
-/// The HTTP client every upstream call goes through (SPEC 5.4): the server's URL passes the SSRF
+/// The HTTP client every upstream call goes through (design.md §5.4): the server's URL passes the SSRF
 /// guard and the connection is pinned to the checked address (`CheckedUpstreams`), connections are
 /// pooled (`UpstreamHTTPClients`, bounded), redirects are refused (a redirect could carry the
 /// server's credentials to another host), and each server's connect, first-byte and idle timeouts

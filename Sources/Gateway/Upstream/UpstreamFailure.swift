@@ -1,6 +1,6 @@
 import Shared
 
-/// Why an upstream could not be reached (SPEC 5.4). The reason reaches the agent (-32603
+/// Why an upstream could not be reached (design.md §5.4). The reason reaches the agent (-32603
 /// `Upstream MCP server unavailable: <reason>`) and the tenant's audit log, so it starts with a
 /// fixed kind (refused, timeout, TLS, unreachable) and never carries an address, a raw error or a
 /// credential (issue 10 item 9, `UpstreamConnectionFailure`): a tenant must not learn what its

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// What the forwarder does to tool lists coming back (SPEC 5.2, 5.7; issue 10 item 7).
+/// What the forwarder does to tool lists coming back (design.md §5.2, §5.7; issue 10 item 7).
 extension UpstreamForwarder {
     /// Issue 10 item 7: a `tools/list` whose answer failed or was cut leaves the server's live
     /// definitions unknown (under `pin: block` its tools are then not approved); an agent that
@@ -26,7 +26,7 @@ extension UpstreamForwarder {
         return plan
     }
 
-    /// `tools/list` answers lose what this grant may not see (SPEC 5.2, 5.7). Recognised by their
+    /// `tools/list` answers lose what this grant may not see (design.md §5.2, §5.7). Recognised by their
     /// shape, not by the id of a `tools/list` the agent sent (issue 10 item 7): an upstream may
     /// put a tool list in any response, under an id of another JSON type (`"1"` for `1`) that a
     /// lenient client still matches, or on its GET stream.

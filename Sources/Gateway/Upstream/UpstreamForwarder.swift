@@ -5,8 +5,8 @@ import Logging
 import NIOHTTP1
 import Shared
 
-/// Carries a judged message to the grant's server and its answer back (SPEC 5.4): the sealed
-/// session, the server's own credentials (opened only for the call that needs them, SPEC 3), the
+/// Carries a judged message to the grant's server and its answer back (design.md §5.4): the sealed
+/// session, the server's own credentials (opened only for the call that needs them, design.md §3), the
 /// upstream client and the relay that reads and filters the answer. It decides nothing.
 struct UpstreamForwarder: Sendable {
     let sessions: SessionSealer
@@ -20,7 +20,7 @@ struct UpstreamForwarder: Sendable {
     let logger: Logger
 
     /// Sends a message (or a GET / DELETE) to the grant's server with the server's own credentials
-    /// and the upstream session id from the sealed session (SPEC 5.4). `opensSession` is the protocol
+    /// and the upstream session id from the sealed session (design.md §5.4). `opensSession` is the protocol
     /// version of an `initialize`: its answer carries a new sealed session id instead of the upstream's.
     private func send(
         _ body: [UInt8]?, method: HTTPMethod, _ exchange: MCPExchange, opensSession protocolVersion: String? = nil
@@ -59,7 +59,7 @@ struct UpstreamForwarder: Sendable {
     }
 
     /// Forwards one message or batch and relays the answer; an unreachable upstream becomes the
-    /// JSON-RPC error of SPEC 5.4 for `plan.requestID`. `finished` learns how it went, for audit
+    /// JSON-RPC error of design.md §5.4 for `plan.requestID`. `finished` learns how it went, for audit
     /// and for giving back counters of a call that failed upstream.
     func forward(
         _ body: [UInt8], _ exchange: MCPExchange, plan: UpstreamRelay.Plan, opensSession protocolVersion: String? = nil,

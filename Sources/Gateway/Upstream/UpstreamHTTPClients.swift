@@ -143,7 +143,7 @@ final class UpstreamHTTPClients: Sendable {
 
     private static func makeClient(_ key: Key, on loop: any EventLoop) -> HTTPClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        // A refused connection is answered at once (SPEC 5.4), not retried until the first-byte timeout.
+        // A refused connection is answered at once (design.md §5.4), not retried until the first-byte timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: .milliseconds(Int64(key.connectMs)), read: .milliseconds(Int64(key.idleMs)))
         configuration.connectionPool.idleTimeout = .seconds(60)

@@ -2,7 +2,7 @@ import HTTPTypes
 import NIOHTTP1
 import Shared
 
-/// Header hygiene between agent and upstream (SPEC 5.4). Requests carry an allowlist only, so the
+/// Header hygiene between agent and upstream (design.md §5.4). Requests carry an allowlist only, so the
 /// client's `Authorization`, `Cookie` and `Portcullis-*` headers, and anything else, never reach the
 /// upstream; the server's own credentials are injected instead. Responses carry an allowlist too,
 /// and the upstream's session id is replaced by the gateway's sealed one.

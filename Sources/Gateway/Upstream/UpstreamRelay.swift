@@ -5,7 +5,7 @@ import NIOCore
 import NIOHTTP1
 import Shared
 
-/// Carries an upstream answer back to the agent (SPEC 5.2, 5.9). SSE answers are parsed event by
+/// Carries an upstream answer back to the agent (design.md §5.2, §5.9). SSE answers are parsed event by
 /// event as they arrive and written on at once, never buffered whole; an event over the limit, one
 /// that is not JSON, or a stream that never ends an event, is cut with a JSON-RPC error event. A
 /// 2xx JSON answer is read whole up to the same limit, rewritten, then written; HTTP errors stream

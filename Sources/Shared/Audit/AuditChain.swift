@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// The per-account hash chain of the audit log (SPEC 7, keyed by issue 10 item 20):
+/// The per-account hash chain of the audit log (design.md §7, keyed by issue 10 item 20):
 /// `hash = HMAC-SHA256(key, prev_hash || canonical(event))`, the first event of an account chained
 /// to 32 zero bytes, `key` the `AuditChainKeys` version the row names. The gateway's shipper
 /// computes it when it inserts a batch, the control plane recomputes it in `GET /v1/audit/verify`;

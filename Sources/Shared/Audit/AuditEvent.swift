@@ -1,6 +1,6 @@
 import Foundation
 
-/// One audit event (SPEC 7) as it is chained: every column of `audit_events` except `prev_hash`
+/// One audit event (design.md §7) as it is chained: every column of `audit_events` except `prev_hash`
 /// and `hash`, which the chain computes. The gateway's shipper fills it from a spooled event; the
 /// control plane reads it back from PostgreSQL to verify the chain. Both sides hash the same value
 /// through `AuditChain`, so every field here must survive the trip through its column exactly.
@@ -11,7 +11,7 @@ public struct AuditEvent: Sendable, Equatable {
     /// `'epoch'::timestamptz + \(time) * interval '1 microsecond'`.
     public var timeMicroseconds: Int64
     public var accountID: UUID
-    /// `request`, or an approval step (SPEC 5.6 step 5).
+    /// `request`, or an approval step (design.md §5.6 step 5).
     public var kind: String
     public var identityID: UUID?
     public var identityLabel: String?

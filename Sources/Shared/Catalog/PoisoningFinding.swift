@@ -1,4 +1,4 @@
-/// Something in a tool definition that looks like an attempt to steer the model (SPEC 5.7).
+/// Something in a tool definition that looks like an attempt to steer the model (design.md §5.7).
 public struct PoisoningFinding: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         /// `<IMPORTANT>`, "ignore previous", "do not tell the user" and similar.

@@ -1,4 +1,4 @@
-/// Scans a tool definition for poisoning (SPEC 5.7) before it is approved.
+/// Scans a tool definition for poisoning (design.md §5.7) before it is approved.
 ///
 /// It looks at every string the model will read: name, title, description, annotations, and every
 /// key and string value in the input and output schemas (property descriptions, enums, defaults).

@@ -1,4 +1,4 @@
-/// The starting policy `GET /v1/servers/{id}/recommended-policy` returns (SPEC 5.8): each tool's
+/// The starting policy `GET /v1/servers/{id}/recommended-policy` returns (design.md §5.8): each tool's
 /// rule follows from its risk class, and everything not listed is denied.
 public enum RecommendedPolicy {
     public static let writeRatePerMinute = 30

@@ -1,6 +1,6 @@
 /// The catalog's verdict on a tool: class, severity, and the one-line reason an admin reads.
 public struct RiskAssessment: Sendable, Equatable {
-    /// Which signal decided, in the order they are consulted (SPEC 5.8).
+    /// Which signal decided, in the order they are consulted (design.md §5.8).
     public enum Source: String, Sendable {
         case override, annotations, name, schema, description
         case fallback = "default"
@@ -19,7 +19,7 @@ public struct RiskAssessment: Sendable, Equatable {
     }
 }
 
-/// Deterministic risk classification of a tool definition (SPEC 5.8): no model in the loop, so the
+/// Deterministic risk classification of a tool definition (design.md §5.8): no model in the loop, so the
 /// same definition always gets the same class and the rationale says exactly why.
 public enum RiskClassifier {
     /// Classifies a `tools/list` entry. An admin `override` wins over every signal.
@@ -57,7 +57,7 @@ public enum RiskClassifier {
         return RiskAssessment(riskClass: .write, rationale: "no signal", source: .fallback)
     }
 
-    /// `amount` together with `currency` among the input properties marks a payment (SPEC 5.8).
+    /// `amount` together with `currency` among the input properties marks a payment (design.md §5.8).
     private static func hasAmountAndCurrency(_ schema: JSONValue?) -> Bool {
         guard let properties = schema?["properties"]?.objectValue else { return false }
         let keys = Set(properties.keys.map { $0.lowercased() })

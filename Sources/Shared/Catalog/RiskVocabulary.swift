@@ -1,4 +1,4 @@
-/// The words the classifier recognises (SPEC 5.8), and how it splits names and prose into words.
+/// The words the classifier recognises (design.md §5.8), and how it splits names and prose into words.
 enum RiskVocabulary {
     /// Checked strongest first, so "lists and deletes" is destructive, not read.
     static let classesByStrength: [(RiskClass, Set<String>)] = [
@@ -6,7 +6,7 @@ enum RiskVocabulary {
         (.destructive, ["delete", "remove", "destroy", "terminate", "purge"]),
         (.execute, ["run", "exec", "execute", "start", "stop", "restart", "trigger", "deploy", "send", "cancel", "retry"]),
         (.write, ["create", "update", "set", "add", "write", "upload"]),
-        // `stream`, `show`, `view` and `find` extend the SPEC's list: they read, and RunPod's
+        // `stream`, `show`, `view` and `find` extend design.md §5.8's list: they read, and RunPod's
         // `stream-job` would otherwise fall to "no signal".
         (.read, ["get", "list", "describe", "search", "read", "fetch", "query", "status", "health", "stream", "show", "view", "find"]),
     ]

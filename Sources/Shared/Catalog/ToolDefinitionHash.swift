@@ -1,6 +1,6 @@
 import Crypto
 
-/// The SHA-256 fingerprint of a tool definition (SPEC 5.7), used to pin approved definitions and
+/// The SHA-256 fingerprint of a tool definition (design.md §5.7), used to pin approved definitions and
 /// to spot a changed one (a "rug pull") in a later `tools/list`.
 ///
 /// Only the fields that change what the model is told or what the tool accepts are hashed; `_meta`,

@@ -4,7 +4,7 @@ import Foundation
 /// Issue 10 item 21: libpq waits forever by default, for a connection to open and for an answer on
 /// an open one, so a blackholed PostgreSQL would hang every call that needs it. These settings
 /// bound both; each is added only where the operator said nothing (in the conninfo, or through
-/// `PGCONNECT_TIMEOUT`), so the conninfo itself still reaches libpq untouched (SPEC 1).
+/// `PGCONNECT_TIMEOUT`), so the conninfo itself still reaches libpq untouched (design.md §1).
 enum ConnectionTimeouts {
     struct Setting {
         let keyword: String

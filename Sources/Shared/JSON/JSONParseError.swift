@@ -1,6 +1,6 @@
 /// Why and where a JSON text was rejected.
 ///
-/// The gateway maps `kind` to its answer (SPEC 5.9): syntax and encoding problems are JSON-RPC
+/// The gateway maps `kind` to its answer (design.md §5.9): syntax and encoding problems are JSON-RPC
 /// parse errors (-32700); duplicate keys and excessive nesting parse fine as text but are refused as
 /// requests (-32600), because an upstream could read them differently from the way they were judged.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {

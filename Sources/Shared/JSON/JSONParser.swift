@@ -1,7 +1,7 @@
 /// A strict RFC 8259 parser for JSON the project did not write itself (MCP messages, tool
 /// arguments, policy documents, tool schemas).
 ///
-/// Strict where leniency would let two readers disagree about one message (SPEC 5.9): duplicate
+/// Strict where leniency would let two readers disagree about one message (design.md §5.9): duplicate
 /// keys, invalid UTF-8 and lone surrogate escapes are errors rather than "last wins" or U+FFFD,
 /// and nesting is capped so a hostile body cannot exhaust the stack. It reads raw bytes, never
 /// builds strings character by character, and only copies a string when it contains escapes.

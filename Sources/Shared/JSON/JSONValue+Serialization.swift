@@ -1,6 +1,6 @@
 /// Compact serialization and the canonical form.
 ///
-/// Canonical JSON (SPEC 5.7, 7): object keys sorted by their UTF-8 bytes, no insignificant
+/// Canonical JSON (design.md §5.7, §7): object keys sorted by their UTF-8 bytes, no insignificant
 /// whitespace, numbers exactly as written, strings with the minimal escapes below. It is what the
 /// tool-definition hash, the approval fingerprint and the audit chain are computed over, so it must
 /// never change for a given input.

@@ -1,4 +1,4 @@
-/// What discovery found on an upstream (SPEC 5.7).
+/// What discovery found on an upstream (design.md §5.7).
 public struct DiscoveredTools: Sendable, Equatable {
     /// The protocol version the server chose in `initialize`.
     public let protocolVersion: String

@@ -1,10 +1,10 @@
 /// Limits and identity for Portcullis's own MCP client (discovery).
 public struct MCPClientConfiguration: Sendable {
     /// The versions this client speaks, newest first; `initialize` offers the first and accepts
-    /// any of them in the answer (SPEC 5.2).
+    /// any of them in the answer (design.md §5.2).
     public static let supportedProtocolVersions = ["2025-11-25", "2025-06-18", "2025-03-26"]
 
-    /// TCP and TLS connection set-up (SPEC 5.4 default 5 s).
+    /// TCP and TLS connection set-up (design.md §5.4 default 5 s).
     public var connectTimeout: Duration
     /// One JSON-RPC exchange, from sending the request to the end of its answer, SSE included.
     public var requestTimeout: Duration

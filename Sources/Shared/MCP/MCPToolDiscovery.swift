@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// Lists an upstream's tools the way an MCP client would (SPEC 5.7): `initialize`,
+/// Lists an upstream's tools the way an MCP client would (design.md §5.7): `initialize`,
 /// `notifications/initialized`, every page of `tools/list`, then DELETE of the session.
 ///
 /// Each discovery gets its own short-lived HTTP client because the connection target is part

@@ -5,7 +5,7 @@
 /// dropped, `data:` lines accumulate, a blank line dispatches, an event without data is not
 /// dispatched, and an unfinished event at the end of the stream is discarded.
 public struct ServerSentEventParser: Sendable {
-    /// SPEC 5.9: a single event over 8 MiB, or a stream that never sends a delimiter, is an error
+    /// design.md §5.9: a single event over 8 MiB, or a stream that never sends a delimiter, is an error
     /// rather than unbounded buffering.
     public static let defaultMaxEventBytes = 8 << 20
 

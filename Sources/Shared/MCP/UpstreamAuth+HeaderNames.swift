@@ -2,7 +2,7 @@
 /// registration with a pointer, and skipped by `apply(to:)` so a row stored before the rule (or
 /// written around the API) still cannot send them (issue 10 item 9).
 extension UpstreamAuth {
-    /// Headers the gateway sets itself (SPEC 5.4), or that frame the HTTP exchange.
+    /// Headers the gateway sets itself (design.md §5.4), or that frame the HTTP exchange.
     static let setByTheGateway: Set<String> = [
         "host", "content-length", "content-type", "expect", "accept", "user-agent", "cookie",
         "mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "last-event-id",

@@ -4,7 +4,7 @@ import Foundation
 /// again, in one place so the control plane (which seals, and opens for discovery) and gateway
 /// workers (which open to call upstream) bind the ciphertext to the same `account|server|field`.
 extension UpstreamAuth {
-    /// The `field` part of the binding (SPEC 3): the column the ciphertext lives in.
+    /// The `field` part of the binding (design.md §3): the column the ciphertext lives in.
     public static let sealedField = "credentials"
 
     public static func binding(account: UUID, server: UUID) -> SecretBinding {

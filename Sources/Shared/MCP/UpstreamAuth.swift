@@ -1,6 +1,6 @@
 import NIOHTTP1
 
-/// How Portcullis authenticates to an upstream MCP server (SPEC 2, 5.4). The secret parts are
+/// How Portcullis authenticates to an upstream MCP server (design.md §2, §5.4). The secret parts are
 /// sealed at rest (`SecretSealer`, purpose `.upstreamCredentials`) in the form of
 /// `UpstreamAuth+Storage.swift`.
 public enum UpstreamAuth: Sendable, Equatable, CustomStringConvertible {

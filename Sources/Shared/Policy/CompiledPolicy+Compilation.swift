@@ -9,7 +9,7 @@ extension CompiledPolicy {
         self = compiled
     }
 
-    /// Parses (strictly, SPEC 5.9) then compiles; a JSON error becomes a single problem.
+    /// Parses (strictly, design.md §5.9) then compiles; a JSON error becomes a single problem.
     public init(json: [UInt8]) throws(PolicyValidationError) {
         let document: JSONValue
         do {
@@ -104,7 +104,7 @@ extension PolicyDocumentReader {
         return actions
     }
 
-    /// Limits naming the same counter in the same scope share one bucket (SPEC 4), which only makes
+    /// Limits naming the same counter in the same scope share one bucket (design.md §4), which only makes
     /// sense if they agree on its window; a disagreement would make the bucket's count meaningless.
     private mutating func checkSharedCounters(allTools: CompiledPolicy.ToolRules, tools: [CompiledPolicy.ToolRules]) {
         var firstUse: [String: PolicyLimit] = [:]

@@ -1,5 +1,5 @@
 extension CompiledPolicy {
-    /// Decides one `tools/call` in the order of SPEC 4; the first denial wins.
+    /// Decides one `tools/call` in the order of design.md §4; the first denial wins.
     ///
     /// Pure: no I/O and no clock but `now`, which only places the counters' windows.
     public func decide(_ call: PolicyCall, now: PolicyTime) -> PolicyDecision {
@@ -90,7 +90,7 @@ extension CompiledPolicy {
 public enum PolicyEngine {
     public static func decide(policy: CompiledPolicy?, call: PolicyCall, now: PolicyTime) -> PolicyDecision {
         guard let policy else {
-            // Step 1: a grant with no policy denies every call (SPEC 2).
+            // Step 1: a grant with no policy denies every call (design.md §2).
             return .deny(PolicyDenial(code: .noPolicy, rule: PolicyDenial.Marker.noPolicy, message: PolicyMessages.noPolicy(tool: call.tool)))
         }
         return policy.decide(call, now: now)

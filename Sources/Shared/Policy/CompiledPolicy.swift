@@ -1,4 +1,4 @@
-/// A validated policy document compiled for deciding calls (SPEC 4).
+/// A validated policy document compiled for deciding calls (design.md §4).
 ///
 /// Immutable and `Sendable`: a worker builds it once per snapshot, off the hot path, and shares it
 /// between all threads. Exact tool names sit in a dictionary, so the common decision costs one hash
@@ -58,14 +58,14 @@ public struct CompiledPolicy: Sendable {
         return riskActions[RiskClass.allCases.firstIndex(of: riskClass)!]
     }
 
-    /// Hidden by `hide`, or by `risk: hide` for a tool without an entry (SPEC 4 step 2).
+    /// Hidden by `hide`, or by `risk: hide` for a tool without an entry (design.md §4 step 2).
     public func isHidden(tool: String, riskClass: RiskClass?) -> Bool {
         if hiddenNames.contains(CodePointText(tool)) { return true }
         if hiddenGlobs.first(matching: tool) != nil { return true }
         return riskAction(for: riskClass) == .hide && rules(for: tool) == nil
     }
 
-    /// Whether `tools/list` shows the tool (SPEC 5.2): hidden tools and, under `pin: block`, tools
+    /// Whether `tools/list` shows the tool (design.md §5.2): hidden tools and, under `pin: block`, tools
     /// whose definition is not approved are removed.
     public func isListed(tool: String, riskClass: RiskClass?, definitionApproved: Bool) -> Bool {
         !isHidden(tool: tool, riskClass: riskClass) && (definitionApproved || pin != .block)

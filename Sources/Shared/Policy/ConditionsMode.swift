@@ -1,5 +1,5 @@
 /// `conditions_mode` (ext, issue 10 item 14): what a condition does when its path exists but holds
-/// a value its operator cannot judge (`gpuCount: "4"` for `gt 1`). `lenient` (the default, SPEC 4)
+/// a value its operator cannot judge (`gpuCount: "4"` for `gt 1`). `lenient` (the default, design.md §4)
 /// makes the condition false, which lets a `deny_if` pass; `strict` denies the call instead.
 public enum ConditionsMode: String, Sendable, CaseIterable {
     case lenient, strict

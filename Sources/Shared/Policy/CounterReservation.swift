@@ -26,7 +26,7 @@ public struct CounterReservation: Sendable, Equatable {
     }
 
     /// One string naming the bucket: limits with the same counter name and scope build the same
-    /// key for the same owner and window, which is how they share it across tools (SPEC 4).
+    /// key for the same owner and window, which is how they share it across tools (design.md §4).
     public var storageKey: String {
         "\(accountID)|\(scope.rawValue)|\(scopeID)|\(counter)|\(window.rawValue)|\(windowStart.millisecondsSince1970)"
     }
@@ -40,7 +40,7 @@ public struct CounterReservation: Sendable, Equatable {
             retryAfterSeconds: retry)
     }
 
-    /// The answer under `fail: closed` when the counter store is unreachable (SPEC 5.5).
+    /// The answer under `fail: closed` when the counter store is unreachable (design.md §5.5).
     public func storeUnavailableDenial() -> PolicyDenial {
         PolicyDenial(code: .rateLimited, rule: rule, message: PolicyMessages.counterStoreUnavailable(counter: counter))
     }

@@ -10,7 +10,7 @@ public struct PolicyCall: Sendable {
     public var sessionID: String?
     /// The catalog's class for this tool; nil when the catalog does not know it.
     public var riskClass: RiskClass?
-    /// False when the live definition's hash is not the approved one (SPEC 5.7).
+    /// False when the live definition's hash is not the approved one (design.md §5.7).
     public var definitionApproved: Bool
     public var owner: CounterOwner
     /// The catalog's `inputSchema` for this tool, for `validate_arguments`; nil when unknown.

@@ -1,4 +1,4 @@
-/// One compiled condition: `{ "path": ..., "op": ..., "value": ... }` (SPEC 4).
+/// One compiled condition: `{ "path": ..., "op": ..., "value": ... }` (design.md §4).
 ///
 /// Each operator's value is checked and converted when the policy is compiled, so evaluation only
 /// compares: no parsing, no regex compilation, no allocation on the common path. Strings compare
@@ -45,7 +45,7 @@ public struct PolicyCondition: Sendable {
         }
     }
 
-    /// A missing path makes every operator false except `exists: false` (SPEC 4).
+    /// A missing path makes every operator false except `exists: false` (design.md §4).
     func outcome(for call: PolicyCall) -> Outcome {
         guard let actual = path.resolve(in: call) else {
             if case .exists(let expected) = test { return !expected ? .holds : .fails }
@@ -94,7 +94,7 @@ public struct PolicyCondition: Sendable {
         }
     }
 
-    /// `eq` semantics (SPEC 4): two numbers compare as numbers (`1` equals `1.0`); otherwise both
+    /// `eq` semantics (design.md §4): two numbers compare as numbers (`1` equals `1.0`); otherwise both
     /// sides compare as their string forms (`"2"` equals `2`, `true` equals `"true"`), code point by
     /// code point. Arrays and objects have no string form and equal nothing.
     static func looselyEqual(_ actual: JSONValue, _ expected: JSONValue) -> Bool {

@@ -3,10 +3,10 @@
 public enum PolicyDecision: Sendable, Equatable {
     /// Forward the call once every counter is reserved (an empty plan forwards at once).
     case allow(counters: [CounterReservation])
-    /// Wait for a human (SPEC 5.6); once approved, reserve the counters and forward.
+    /// Wait for a human (design.md §5.6); once approved, reserve the counters and forward.
     case needsApproval(ApprovalRequirement, counters: [CounterReservation])
     case deny(PolicyDenial)
-    /// Answer exactly as for a tool that does not exist (SPEC 5.3), and leave it out of `tools/list`.
+    /// Answer exactly as for a tool that does not exist (design.md §5.3), and leave it out of `tools/list`.
     case hidden
 
     /// The rule pointer or marker that decided, for the audit row.
@@ -20,7 +20,7 @@ public enum PolicyDecision: Sendable, Equatable {
     }
 }
 
-/// The decision codes of SPEC 5.3.
+/// The decision codes of design.md §5.3.
 public enum DenialCode: String, Sendable, CaseIterable {
     case noPolicy = "no_policy"
     case defaultDeny = "default_deny"
@@ -37,7 +37,7 @@ public enum DenialCode: String, Sendable, CaseIterable {
 /// A denial: which code, which rule decided (a JSON Pointer or a marker), and the message the
 /// model reads.
 public struct PolicyDenial: Sendable, Equatable, Error {
-    /// Rules that are not a place in the document (SPEC 4).
+    /// Rules that are not a place in the document (design.md §4).
     public enum Marker {
         public static let noPolicy = "(no policy)"
         public static let hidden = "(hidden)"

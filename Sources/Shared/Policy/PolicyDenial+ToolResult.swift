@@ -1,7 +1,7 @@
 extension PolicyDenial {
     public static let messagePrefix = "[POLICY DENIED] "
 
-    /// The `result` of a denied `tools/call` (SPEC 5.3): a tool result the model can read, with the
+    /// The `result` of a denied `tools/call` (design.md §5.3): a tool result the model can read, with the
     /// machine-readable decision under `_meta["portcullis/decision"]`. It is a result, not a
     /// JSON-RPC error, so the agent sees the reason instead of a transport failure.
     public func toolResult() -> JSONValue {

@@ -22,7 +22,7 @@ extension PolicyDocumentReader {
         return PolicyCondition(path: path, op: op, test: test, summary: "\(path) \(op.rawValue) \(expected.serialized())", pointer: pointer)
     }
 
-    /// Checks the value's type for the operator (SPEC 4) and converts it once.
+    /// Checks the value's type for the operator (design.md §4) and converts it once.
     private mutating func test(for op: PolicyCondition.Operator, value: JSONValue, at pointer: String) -> PolicyCondition.Test? {
         switch op {
         case .eq, .neq:

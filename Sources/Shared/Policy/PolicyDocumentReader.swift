@@ -1,6 +1,6 @@
 /// Walks a policy document, collecting every problem with its pointer instead of stopping at the
 /// first, and building the compiled parts of whatever is valid. Unknown fields are problems too:
-/// a misspelt `limts` must not silently leave a tool unlimited (SPEC 4).
+/// a misspelt `limts` must not silently leave a tool unlimited (design.md §4).
 struct PolicyDocumentReader {
     private(set) var problems: [PolicyProblem] = []
 

@@ -1,9 +1,9 @@
-/// Who shares a counter (SPEC 4): one bucket per grant, identity, server, account or session.
+/// Who shares a counter (design.md §4): one bucket per grant, identity, server, account or session.
 public enum CounterScope: String, Sendable, CaseIterable {
     case grant, identity, server, account, session
 }
 
-/// What happens when the counter store cannot be reached (SPEC 5.5).
+/// What happens when the counter store cannot be reached (design.md §5.5).
 public enum CounterFailMode: String, Sendable, CaseIterable {
     /// Deny the call with a clear message (the default).
     case closed
@@ -39,7 +39,7 @@ public final class PolicyLimit: Sendable {
 }
 
 /// The ids a call's counters are keyed by. Every key includes the account, so no counter is ever
-/// shared between tenants (SPEC 2).
+/// shared between tenants (design.md §2).
 public struct CounterOwner: Sendable, Equatable {
     public var accountID: String
     public var grantID: String

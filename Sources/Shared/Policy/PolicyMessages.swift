@@ -63,7 +63,7 @@ public enum PolicyMessages {
         "Approval \(approvalID) expired before a human decided. Call again to request a new approval."
     }
 
-    /// The JSON-RPC error message for a hidden tool, identical to one that does not exist (SPEC 5.3).
+    /// The JSON-RPC error message for a hidden tool, identical to one that does not exist (design.md §5.3).
     public static func unknownTool(_ tool: String) -> String {
         "Unknown tool: \(tool)"
     }

@@ -1,4 +1,4 @@
-/// Where a condition looks (SPEC 4): `args.a.b` and `args.items.0.id` into the call's arguments,
+/// Where a condition looks (design.md §4): `args.a.b` and `args.items.0.id` into the call's arguments,
 /// and (ext) `identity.label`, `identity.metadata.x`, `session.id`.
 public struct PolicyPath: Sendable, Equatable, CustomStringConvertible {
     public enum Root: Sendable, Equatable {

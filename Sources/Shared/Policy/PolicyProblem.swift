@@ -8,13 +8,13 @@ public struct PolicyProblem: Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
-    /// `/tools/x/limits/0/window: must be one of second, minute, hour, day` (SPEC 4).
+    /// `/tools/x/limits/0/window: must be one of second, minute, hour, day` (design.md §4).
     public var description: String {
         (pointer.isEmpty ? "(document)" : pointer) + ": " + message
     }
 }
 
-/// A rejected document, with every problem found, not just the first (SPEC 4).
+/// A rejected document, with every problem found, not just the first (design.md §4).
 public struct PolicyValidationError: Error, Sendable, Equatable, CustomStringConvertible {
     public let problems: [PolicyProblem]
 

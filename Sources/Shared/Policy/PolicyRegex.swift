@@ -3,7 +3,7 @@ import CRE2
 /// A `regex` condition's pattern, compiled once when the policy is compiled.
 ///
 /// Semantics: RE2 syntax, matched by RE2 over the UTF-8 text (code points, never canonical
-/// equivalence), unanchored unless the pattern anchors itself with `^`/`$`, as SPEC 4 says.
+/// equivalence), unanchored unless the pattern anchors itself with `^`/`$`, as design.md §4 says.
 /// RE2 runs in time linear in the text, so no pattern can make a call burn a core
 /// (issue 10 item 10: `(a+)+$` against 18 `a`s and a `!` took 14 s with a backtracking engine).
 /// Backreferences, lookaround and other constructs RE2 lacks are refused when the pattern compiles.

@@ -1,4 +1,4 @@
-/// A `require` or `deny_if` rule (SPEC 4): `{ "name"?, "conditions": [...], "on_deny"? }`.
+/// A `require` or `deny_if` rule (design.md §4): `{ "name"?, "conditions": [...], "on_deny"? }`.
 public struct PolicyRule: Sendable {
     public enum Kind: Sendable {
         /// Denies when any condition is false.
@@ -37,7 +37,7 @@ public struct PolicyRule: Sendable {
     }
 }
 
-/// A tool's `approval` block (SPEC 4, 5.6).
+/// A tool's `approval` block (design.md §4, §5.6).
 public struct ApprovalRule: Sendable {
     public static let defaultTimeoutSeconds = 15 * 60
     public static let defaultHoldSeconds = 25

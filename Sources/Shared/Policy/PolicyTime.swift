@@ -18,7 +18,7 @@ public struct PolicyTime: Sendable, Hashable, Comparable, CustomStringConvertibl
     public var description: String { "\(millisecondsSince1970)ms" }
 }
 
-/// A counter window (SPEC 4): calendar-aligned in UTC.
+/// A counter window (design.md §4): calendar-aligned in UTC.
 ///
 /// Unix time has no leap seconds and its epoch is midnight UTC, so aligning to a multiple of the
 /// window's length is exactly "the current second, minute, hour or UTC day".

@@ -1,4 +1,4 @@
-/// A `tools` or `hide` key containing `*`, which matches any run of characters (SPEC 4, ext).
+/// A `tools` or `hide` key containing `*`, which matches any run of characters (design.md §4, ext).
 ///
 /// Compiled once into its literal pieces and matched over UTF-8 bytes: the prefix and suffix are
 /// anchored, the middle pieces are found left to right, which is exact for `*`-only globs.

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// The secret an account's approval webhook is signed with, and the signature (SPEC 5.6 step 2).
+/// The secret an account's approval webhook is signed with, and the signature (design.md §5.6 step 2).
 ///
 /// The secret is derived, never stored: HKDF-SHA256 of the active operator key's
 /// `.approvalWebhookSigning` subkey with the account id as `info`. The control plane (which shows

@@ -1,6 +1,6 @@
 /// CRC-32 as zlib, PNG and GitHub's token checksums compute it (IEEE polynomial, reflected,
 /// initial value and final XOR 0xFFFFFFFF), so a scanner written in any language with a stock
-/// CRC-32 can check a Portcullis token offline (SPEC 3).
+/// CRC-32 can check a Portcullis token offline (design.md §3).
 enum CRC32 {
     private static let table: [UInt32] = (0..<256).map { index in
         var value = UInt32(index)

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// What a key derived from the operator's secret is for (SPEC 3, last bullet).
+/// What a key derived from the operator's secret is for (design.md §3, last bullet).
 ///
 /// Each purpose gets its own HKDF subkey so a value sealed or MACed for one purpose can never be
 /// accepted as another (a sealed session id is not a valid credential ciphertext, a fingerprint MAC
@@ -14,14 +14,14 @@ public struct KeyPurpose: Sendable, Hashable {
 
     /// Upstream credentials stored in `servers.credentials_ciphertext`.
     public static let upstreamCredentials = KeyPurpose(info: "portcullis/upstream-credentials/v1")
-    /// The gateway's `Mcp-Session-Id` (SPEC 5.2), sealed so any worker can open it.
+    /// The gateway's `Mcp-Session-Id` (design.md §5.2), sealed so any worker can open it.
     public static let sessionSealing = KeyPurpose(info: "portcullis/session-id/v1")
-    /// The MAC over an approval-retry fingerprint (SPEC 5.6).
+    /// The MAC over an approval-retry fingerprint (design.md §5.6).
     public static let approvalFingerprint = KeyPurpose(info: "portcullis/approval-fingerprint/v1")
-    /// The root of every account's approval-webhook signing secret (SPEC 5.6 step 2); see
+    /// The root of every account's approval-webhook signing secret (design.md §5.6 step 2); see
     /// `ApprovalWebhookSigning`.
     public static let approvalWebhookSigning = KeyPurpose(info: "portcullis/approval-webhook-signing/v1")
-    /// The HMAC key of the audit hash chain (SPEC 7, issue 10 item 20); see `AuditChainKeys`.
+    /// The HMAC key of the audit hash chain (design.md §7, issue 10 item 20); see `AuditChainKeys`.
     public static let auditChain = KeyPurpose(info: "portcullis/audit-chain/v1")
 }
 

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import NIOPosix
 
-/// Hashes and verifies member passwords with PBKDF2-HMAC-SHA256 (SPEC 2).
+/// Hashes and verifies member passwords with PBKDF2-HMAC-SHA256 (design.md §2).
 ///
 /// The stored string is self-describing, in the PHC string format:
 /// `$pbkdf2-sha256$i=600000$<salt>$<hash>` (unpadded base64), so the iteration count can be raised

@@ -3,7 +3,7 @@ import Foundation
 /// The additional authenticated data a secret is sealed under: where it is allowed to live.
 ///
 /// AES-GCM authenticates these bytes without storing them, so a ciphertext copied into another
-/// row (another account, another server or another column) fails to open there (SPEC 3).
+/// row (another account, another server or another column) fails to open there (design.md §3).
 public struct SecretBinding: Sendable, Hashable {
     public let additionalData: [UInt8]
 

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// Seals and opens secrets with AES-256-GCM under the operator's keys (SPEC 3).
+/// Seals and opens secrets with AES-256-GCM under the operator's keys (design.md §3).
 ///
 /// New secrets are sealed with the active (first) key; opening picks the key by the version the
 /// secret carries, so after a rotation (`v2:NEW,v1:OLD`) every existing row still opens and is

@@ -1,6 +1,6 @@
 import Crypto
 
-/// The kinds of bearer token Portcullis hands out (SPEC 3). The prefix says what a leaked token
+/// The kinds of bearer token Portcullis hands out (design.md §3). The prefix says what a leaked token
 /// opens, so a secret scanner can route the report.
 public enum TokenKind: String, Sendable, CaseIterable {
     case apiKey = "pcs_ak_"

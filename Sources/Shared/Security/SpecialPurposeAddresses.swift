@@ -1,6 +1,6 @@
 /// Address ranges an upstream must not point into unless the operator allowlists them: they
 /// reach the gateway host itself, the operator's private network or a cloud metadata service
-/// (SPEC issue 4, SSRF guard). Names follow the IANA special-purpose registries
+/// (the SSRF guard, design.md §5.4). Names follow the IANA special-purpose registries
 /// (iana-ipv4-special-registry, iana-ipv6-special-registry): every block there that is not
 /// globally reachable is here. The few that are (AS112 192.31.196.0/24, 192.175.48.0/24,
 /// 2620:4f:8000::/48, AMT 192.52.193.0/24) stay reachable; 2001::/23 is refused whole although a

@@ -1,6 +1,6 @@
 import Foundation
 
-// What a gateway worker needs to decide and forward without asking anyone (SPEC 6.1): accounts,
+// What a gateway worker needs to decide and forward without asking anyone (design.md §6.1): accounts,
 // servers (credentials still sealed), identities, grants (token hashes only), policy documents
 // at their current version, and the catalog's pins and risk classes. Written by the control plane
 // as JSON (keys are the property names, see `SnapshotCoding`), read by workers.
@@ -145,7 +145,7 @@ public struct SnapshotTool: Codable, Sendable, Equatable, Identifiable {
     public var serverID: UUID
     public var name: String
     public var definitionHash: String
-    /// The definition hash an admin approved (pinning, SPEC 5.7); nil while unapproved.
+    /// The definition hash an admin approved (pinning, design.md §5.7); nil while unapproved.
     public var approvedHash: String?
     public var riskClass: String
     public var riskSeverity: String

@@ -14,7 +14,7 @@ struct AdversarialAuditVerifyTests {
         try await withAPI { api, database in
             let admin = try await api.signup()
             let events = (0..<4).map { AuditEvent.call("stop-pod", decision: "allow", of: admin, secondsAgo: Int64(100 - $0)) }
-            // A database writer rewrote decisions and recomputed every link the way SPEC 7 once said.
+            // A database writer rewrote decisions and recomputed every link the way design.md §7 once said.
             try await Fixtures(database: database).ship(events, link: { previous, event in
                 Array(SHA256.hash(data: previous + AuditChain.canonicalBytes(of: event)))
             })

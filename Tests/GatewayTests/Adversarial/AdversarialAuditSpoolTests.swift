@@ -59,7 +59,7 @@ struct AdversarialAuditSpoolTests {
         }
     }
 
-    /// SPEC 7: a spool at its size limit refuses calls with 503 rather than drop their events, and
+    /// design.md §7: a spool at its size limit refuses calls with 503 rather than drop their events, and
     /// takes calls again once the shipper has made room (issue 10 left this without a test).
     @Test func aFullSpoolAnswers503UntilTheShipperMakesRoom() async throws {
         try await GatewayHarness.with { harness in

@@ -4,7 +4,7 @@ import Shared
 import TestSupport
 import Testing
 
-/// SPEC 5.9 against a real worker: every kind of bad input gets its clear answer and none of it
+/// design.md §5.9 against a real worker: every kind of bad input gets its clear answer and none of it
 /// reaches the upstream; an endless SSE event is cut; an upstream that is slow or absent is
 /// answered -32603; a client that never finishes its headers is cut at the idle timeout.
 /// (Body-read timeouts: AdversarialAuditRowTests; batch caps and request methods

@@ -3,7 +3,7 @@ import Shared
 import TestSupport
 import Testing
 
-/// SPEC 5.9 and issue 10 item 12 after issue 11 item 4 (the body-read deadline as an event-loop
+/// design.md §5.9 and issue 10 item 12 after issue 11 item 4 (the body-read deadline as an event-loop
 /// task): a body trickled a byte at a time is still cut, answered 408 and audited, and the
 /// connection ends instead of reading on.
 @Suite(.timeLimit(.minutes(3)))

@@ -5,7 +5,7 @@ import Shared
 import TestSupport
 import Testing
 
-/// SPEC 5.7, 5.10 and 7 with real processes: a rug pull under `pin: block`, a control plane that
+/// design.md §5.7, §5.10 and 7 with real processes: a rug pull under `pin: block`, a control plane that
 /// stops, PostgreSQL that goes away, and a worker killed with SIGKILL mid-traffic.
 @Suite(.timeLimit(.minutes(3)))
 struct AdversarialDegradedModeTests {

@@ -1,4 +1,4 @@
--- 0001_initial_schema: the whole schema of SPEC sections 2, 5.5, 5.6, 6.1 and 7.
+-- 0001_initial_schema: the whole schema of design.md §2, 5.5, 5.6, 6.1 and 7.
 --
 -- Contract with the migration runner (issue 2): this file is sent as one simple-query string inside
 -- the transaction the runner opens, under its advisory lock, and recorded by the runner in
@@ -42,7 +42,7 @@ END
 $$;
 
 -- ---------------------------------------------------------------------------------------------
--- Tenancy (SPEC 2). Every tenant table carries account_id. References between tenant tables are
+-- Tenancy (design.md §2). Every tenant table carries account_id. References between tenant tables are
 -- composite (account_id, x_id) -> x (account_id, id): foreign-key checks bypass RLS, so a plain
 -- x_id reference would let an application bug attach account A's grant to account B's server.
 -- The composite key makes that impossible in the database itself.
@@ -51,7 +51,7 @@ CREATE TABLE accounts (
     id                    uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
     name                  text        NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     slug                  text        NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'),
-    -- SPEC 5.6: approval requests are POSTed here, signed with Portcullis-Signature.
+    -- design.md §5.6: approval requests are POSTed here, signed with Portcullis-Signature.
     approval_webhook_url  text,
     created_at            timestamptz NOT NULL DEFAULT now(),
     updated_at            timestamptz NOT NULL DEFAULT now()
@@ -71,7 +71,7 @@ CREATE TABLE members (
 );
 CREATE UNIQUE INDEX members_email_key ON members (lower(email));
 
--- SPEC 3: tokens are stored only as SHA-256 (32 bytes) and looked up by hash; prefix and last
+-- design.md §3: tokens are stored only as SHA-256 (32 bytes) and looked up by hash; prefix and last
 -- characters are kept so a list can show "pcs_ak_…x7Qz" without the secret.
 CREATE TABLE api_keys (
     id            uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -90,9 +90,9 @@ CREATE TABLE api_keys (
 );
 CREATE INDEX api_keys_member_idx ON api_keys (account_id, member_id);
 
--- SPEC 2, 3, 5.4: upstream credentials (static headers or bearer token, serialised by the app)
+-- design.md §2, §3, 5.4: upstream credentials (static headers or bearer token, serialised by the app)
 -- are AES-256-GCM ciphertext; the key version is also kept in a column so a rotation can find the
--- rows still sealed with an old key. Timeouts default to SPEC 5.4's 5 s / 60 s / 300 s.
+-- rows still sealed with an old key. Timeouts default to design.md §5.4's 5 s / 60 s / 300 s.
 CREATE TABLE servers (
     id                      uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
     account_id              uuid        NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
@@ -117,7 +117,7 @@ CREATE TABLE servers (
     CHECK ((credentials_ciphertext IS NULL) = (credentials_key_version IS NULL))
 );
 
--- SPEC 5.7, 5.8: the catalog. definition_hash is SHA-256 (lowercase hex) of the canonical
+-- design.md §5.7, §5.8: the catalog. definition_hash is SHA-256 (lowercase hex) of the canonical
 -- definition; the tool is approved when approved_hash = definition_hash. approved_definition is
 -- kept so the API can show the diff after a rug pull. risk_* is the classifier's answer, and
 -- risk_override_* the admin's, which wins. drift_* is the last mismatch a worker reported.
@@ -168,7 +168,7 @@ CREATE TABLE identities (
     UNIQUE (account_id, id)
 );
 
--- SPEC 2: a policy is a name plus immutable versions; audit rows record the version that decided,
+-- design.md §2: a policy is a name plus immutable versions; audit rows record the version that decided,
 -- so versions are never rewritten (portcullis_app may only INSERT and SELECT them) and a deleted
 -- policy is soft-deleted (deleted_at) so its versions stay readable. A name is unique among the
 -- live policies of an account. current_version must exist in policy_versions by the end of the
@@ -208,7 +208,7 @@ ALTER TABLE policies ADD CONSTRAINT policies_current_version_fkey
     FOREIGN KEY (id, current_version) REFERENCES policy_versions (policy_id, version)
     DEFERRABLE INITIALLY DEFERRED;
 
--- SPEC 2, 3, 5.1: identity x server x policy. A grant with no policy denies every call, so a
+-- design.md §2, §3, 5.1: identity x server x policy. A grant with no policy denies every call, so a
 -- policy that disappears leaves policy_id NULL (deny) rather than failing. Revocation and
 -- rotation keep the row (audit rows point at it); rotate replaces token_hash.
 CREATE TABLE grants (
@@ -236,7 +236,7 @@ CREATE INDEX grants_identity_idx ON grants (account_id, identity_id);
 CREATE INDEX grants_server_idx   ON grants (account_id, server_id);
 CREATE INDEX grants_policy_idx   ON grants (account_id, policy_id);
 
--- SPEC 5.6. arguments_hash is the (HMAC of the) canonical arguments. Only ONE pending request may
+-- design.md §5.6. arguments_hash is the (HMAC of the) canonical arguments. Only ONE pending request may
 -- exist per (grant, tool, arguments): many workers holding the same call reuse it
 -- (INSERT ... ON CONFLICT (grant_id, tool, arguments_hash) WHERE status = 'pending' DO NOTHING, then
 -- SELECT). An approved one is consumed exactly once with
@@ -269,7 +269,7 @@ CREATE INDEX approvals_approved_idx ON approvals (grant_id, tool, arguments_hash
 CREATE INDEX approvals_status_idx   ON approvals (account_id, status, requested_at DESC);
 CREATE INDEX approvals_expiry_idx   ON approvals (expires_at) WHERE status IN ('pending', 'approved');
 
--- SPEC 2, 6.1: a gateway process as the control plane sees it. Not a tenant object: workers serve
+-- design.md §2, §6.1: a gateway process as the control plane sees it. Not a tenant object: workers serve
 -- every account.
 CREATE TABLE workers (
     id                text        PRIMARY KEY,
@@ -282,7 +282,7 @@ CREATE TABLE workers (
 );
 CREATE INDEX workers_heartbeat_idx ON workers (last_heartbeat);
 
--- SPEC 6: every state change made through the API (who, what, before, after). Append-only for
+-- design.md §6: every state change made through the API (who, what, before, after). Append-only for
 -- portcullis_app (SELECT and INSERT only). No foreign key to accounts or members on purpose: the
 -- log must outlive what it describes, and must be able to record the deletion of an account or a
 -- member in the very transaction that deletes it.
@@ -304,7 +304,7 @@ CREATE INDEX admin_audit_account_time_idx ON admin_audit (account_id, time DESC)
 CREATE INDEX admin_audit_object_idx       ON admin_audit (account_id, object_type, object_id);
 
 -- ---------------------------------------------------------------------------------------------
--- Change sequence (SPEC 6.1). Each configuration write inserts one row per changed entity in the
+-- Change sequence (design.md §6.1). Each configuration write inserts one row per changed entity in the
 -- same transaction, after taking the publisher's transaction-level advisory lock, so change numbers
 -- become visible in the order they were taken and a reader of "WHERE change > $1 ORDER BY change"
 -- never skips one. The primary-key btree serves that range scan. No foreign key to accounts: the
@@ -325,7 +325,7 @@ ALTER SEQUENCE config_change_seq OWNED BY config_changes.change;
 CREATE INDEX config_changes_time_idx ON config_changes (time);
 
 -- ---------------------------------------------------------------------------------------------
--- Counters (SPEC 5.5). One row per (account, scope, counter, window); a reservation of n against
+-- Counters (design.md §5.5). One row per (account, scope, counter, window); a reservation of n against
 -- max is one statement:
 --   INSERT INTO counters (account_id, scope_kind, scope_id, counter, window_kind, window_start, window_end, count)
 --   SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE $8 <= $9
@@ -358,7 +358,7 @@ CREATE TABLE counters (
 CREATE INDEX counters_window_end_idx ON counters (window_end);
 
 -- ---------------------------------------------------------------------------------------------
--- Audit log (SPEC 7). Append-only, partitioned by month on time (UTC), retention by dropping whole
+-- Audit log (design.md §7). Append-only, partitioned by month on time (UTC), retention by dropping whole
 -- partitions (recorded in audit_retention_log, see portcullis_drop_audit_partition).
 --
 -- No foreign keys: the shipper inserts spooled events, possibly long after the fact; it must never
@@ -379,7 +379,7 @@ CREATE TABLE audit_events (
     id                    uuid             NOT NULL,
     time                  timestamptz      NOT NULL,
     account_id            uuid             NOT NULL,
-    kind                  text             NOT NULL DEFAULT 'request',  -- or an approval step (SPEC 5.6 step 5)
+    kind                  text             NOT NULL DEFAULT 'request',  -- or an approval step (design.md §5.6 step 5)
     identity_id           uuid,
     identity_label        text,
     grant_id              uuid,
@@ -390,7 +390,7 @@ CREATE TABLE audit_events (
     jsonrpc_id            jsonb,           -- string or number, as the client sent it
     tool                  text,
     decision              text             NOT NULL CHECK (decision IN ('allow', 'deny')),
-    code                  text,            -- SPEC 5.3 decision code
+    code                  text,            -- design.md §5.3 decision code
     rule                  text,            -- JSON Pointer or (no policy), (hidden), ...
     message               text,
     policy_id             uuid,
@@ -401,7 +401,7 @@ CREATE TABLE audit_events (
     arguments_hmac        bytea,
     arguments             jsonb,           -- only as the policy's audit.arguments allows, secrets masked
     result                jsonb,           -- only with audit.results = true
-    unenforced_limits     text[],          -- fail: open limits that could not be enforced (SPEC 5.5)
+    unenforced_limits     text[],          -- fail: open limits that could not be enforced (design.md §5.5)
     upstream_status       integer,
     gateway_latency_ms    double precision,
     upstream_latency_ms   double precision,
@@ -500,7 +500,7 @@ BEGIN
 END
 $$;
 
--- Retention (SPEC 7): drops the partition of a past month after recording what it held. Owner
+-- Retention (design.md §7): drops the partition of a past month after recording what it held. Owner
 -- only (not granted to portcullis_app); the current month cannot be dropped.
 CREATE FUNCTION portcullis_drop_audit_partition(month date, reason text DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $$

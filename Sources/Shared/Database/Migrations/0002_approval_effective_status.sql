@@ -1,4 +1,4 @@
--- 0002_approval_effective_status: one definition of an approval's effective status (SPEC 5.6).
+-- 0002_approval_effective_status: one definition of an approval's effective status (design.md §5.6).
 --
 -- A pending or approved request past its expires_at counts as expired before anyone marks it.
 -- The control plane's API and the gateway's holders both read the status this way, so the rule

@@ -1,4 +1,4 @@
-// #/approvals: held tool calls waiting for a human (SPEC 5.6). The pending queue refreshes itself
+// #/approvals: held tool calls waiting for a human (design.md §5.6). The pending queue refreshes itself
 // every few seconds while the page is open; an agent is waiting on each row.
 import { h, time, replace } from '../dom.js';
 import { can } from '../roles.js';
