@@ -13,6 +13,12 @@ import Logging
 /// group commit, and the writer goes on writing meanwhile), and otherwise at most `syncInterval`
 /// after a write, which bounds what a machine crash could lose. A segment is preallocated when it
 /// starts, so a full disk fails that one start (an append answered 503), never a write half-way.
+///
+/// Each thread is woken only when it sleeps and has work (issue 11, CPU per call): the writer
+/// waits on `condition` and an append signals it only while it waits; the sync thread waits on
+/// `syncWakeup` of its own, and a write wakes it only for a `machine` appender, a retired
+/// segment, or the first unsynced bytes after it went idle. A broadcast on every append and every
+/// write woke both threads twice per event before, four futex wake-ups per call and as many waits.
 final class AuditSpoolWriter: @unchecked Sendable {
     // @unchecked: every stored var is in `state`, read and written only with `condition` locked.
 
@@ -56,6 +62,10 @@ final class AuditSpoolWriter: @unchecked Sendable {
         var lastSync = Date()
         var closing = false
         var threadsRunning = 2
+        /// The writer waits on `condition` for appends.
+        var writerAsleep = false
+        /// The sync thread has nothing to do until woken: nothing unsynced, nobody waiting.
+        var syncIdle = false
         var closed: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -65,6 +75,7 @@ final class AuditSpoolWriter: @unchecked Sendable {
     private let syncInterval: TimeInterval
     private let logger: Logger
     private let condition = NSCondition()
+    private let syncWakeup = Wakeup()
     private var state: State
 
     /// A writer appending to `activeSegment` (opened, preallocated, header written), with the
@@ -129,7 +140,7 @@ final class AuditSpoolWriter: @unchecked Sendable {
             guard spooled <= sizeLimit else { throw AuditSpoolError.spoolFull }
             state.queue.append(append)
             state.queuedBytes += append.bytes.count
-            condition.broadcast()
+            if state.writerAsleep { condition.signal() }
             return spooled
         }
     }
@@ -157,6 +168,7 @@ final class AuditSpoolWriter: @unchecked Sendable {
                     state.closed.append(done)
                 }
                 condition.broadcast()
+                syncWakeup.wake()
             }
         }
     }
@@ -189,6 +201,7 @@ final class AuditSpoolWriter: @unchecked Sendable {
         let waiting = locked { state in
             state.threadsRunning -= 1
             condition.broadcast()
+            syncWakeup.wake()
             return state.threadsRunning == 0 ? state.closed : []
         }
         for done in waiting { done.resume() }
@@ -218,6 +231,8 @@ extension AuditSpoolWriter {
     /// spin on a broken disk); nil once closing with nothing left to write.
     private func nextRound(pausing: Bool) -> Round? {
         lockedWaiting {
+            state.writerAsleep = true
+            defer { state.writerAsleep = false }
             if pausing { _ = condition.wait(until: Date(timeIntervalSinceNow: 0.1)) }
             while state.queue.isEmpty && !state.closing { condition.wait() }
             guard !state.queue.isEmpty else { return nil }
@@ -251,7 +266,7 @@ extension AuditSpoolWriter {
                 guard let waiter = append.waiter else { continue }
                 if append.wait == .synced { state.syncWaiters.append((state.written, waiter)) } else { resumed.append(waiter) }
             }
-            condition.broadcast()
+            if state.syncIdle || !state.syncWaiters.isEmpty || !state.retired.isEmpty { syncWakeup.wake() }
             return resumed
         }
         for waiter in resumed { waiter.resume() }
@@ -284,6 +299,7 @@ extension AuditSpoolWriter {
         if let extent = state.extents[state.active] { _ = ftruncate(state.activeDescriptor, off_t(extent.end)) }
         state.retired.append(state.activeDescriptor)
         state.activeDescriptor = -1
+        syncWakeup.wake()
     }
 
     /// The round's appenders that wait learn the error (their request is refused); `response` rows,
@@ -308,7 +324,8 @@ extension AuditSpoolWriter {
     private func finishSegment() {
         locked { state in
             retireActive(&state)
-            condition.broadcast()
+            // Also with no segment to retire: the sync thread ends once the writer has.
+            syncWakeup.wake()
         }
     }
 }
@@ -331,27 +348,37 @@ extension AuditSpoolWriter {
     /// are `syncInterval` old. Returns the descriptors to sync (those retired to close after) and
     /// what the sync covers; nil once the writer has ended and everything is synced and closed.
     private func nextSync() -> (descriptors: [Int32], retired: [Int32], target: Int)? {
-        lockedWaiting {
-            while true {
+        enum Next { case sync, end, sleep(until: Date?) }
+        while true {
+            // Decided with the state locked, slept without it: a wake-up in between stays pending
+            // in `syncWakeup` until the sleep.
+            let next: Next = locked { state in
                 let unsynced = state.written > state.synced
-                if !state.syncWaiters.isEmpty || !state.retired.isEmpty || (unsynced && state.closing) {
-                    break
-                }
+                state.syncIdle = false
+                if !state.syncWaiters.isEmpty || !state.retired.isEmpty || (unsynced && state.closing) { return .sync }
                 if unsynced {
                     let due = state.lastSync.addingTimeInterval(syncInterval)
-                    if due <= Date() { break }
-                    _ = condition.wait(until: due)
-                } else if state.closing && state.threadsRunning == 1 && state.activeDescriptor < 0 {
-                    return nil
-                } else {
-                    condition.wait()
+                    return due <= Date() ? .sync : .sleep(until: due)
                 }
+                if state.closing && state.threadsRunning == 1 && state.activeDescriptor < 0 { return .end }
+                state.syncIdle = true
+                return .sleep(until: nil)
             }
-            let retired = state.retired
-            state.retired = []
-            let descriptors = retired + (state.activeDescriptor >= 0 ? [state.activeDescriptor] : [])
-            return (descriptors, retired, state.written)
+            switch next {
+            case .sync: return locked(Self.takeSync)
+            case .end: return nil
+            case .sleep(let deadline): syncWakeup.wait(until: deadline)
+            }
         }
+    }
+
+    /// The descriptors to sync (the retired ones, to close after, and the active one) and the
+    /// written bytes the sync covers.
+    private static func takeSync(_ state: inout State) -> (descriptors: [Int32], retired: [Int32], target: Int) {
+        let retired = state.retired
+        state.retired = []
+        let descriptors = retired + (state.activeDescriptor >= 0 ? [state.activeDescriptor] : [])
+        return (descriptors, retired, state.written)
     }
 
     /// Resumes the appenders the sync covered, or tells them it failed: after a failed `fdatasync`
@@ -374,5 +401,33 @@ extension AuditSpoolWriter {
         } else {
             for waiter in covered { waiter.resume() }
         }
+    }
+}
+
+/// A wake-up that is not lost when it comes before the wait: `wake` leaves it pending, and the
+/// next `wait` returns at once and clears it.
+private final class Wakeup: @unchecked Sendable {
+    // @unchecked: `pending` is read and written only with `condition` locked.
+    private let condition = NSCondition()
+    private var pending = false
+
+    func wake() {
+        condition.lock()
+        pending = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Returns when woken (now or earlier) or at `deadline` (none: only when woken).
+    func wait(until deadline: Date?) {
+        condition.lock()
+        defer { condition.unlock() }
+        if let deadline {
+            while !pending, condition.wait(until: deadline) {}
+        } else {
+            // Not `wait(until: .distantFuture)`: Foundation on Linux traps converting it to a timespec.
+            while !pending { condition.wait() }
+        }
+        pending = false
     }
 }
