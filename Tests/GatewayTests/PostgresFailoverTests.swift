@@ -129,6 +129,14 @@ struct PostgresFailoverTests {
             try pair.stop(.standby)
             let before = await Self.echoCalls(1..<(Self.max + 1), on: workers, grant: grant)
             #expect(before.allowed.count == Self.max)
+            // Until the worker has reported its spending (about once a second), what it still owes
+            // would be reported to the new primary after the failover, and counted there.
+            let primary = Database(conninfo: pair.conninfo(of: .primary), poolSize: 1, logger: Logger(label: "failover-test"))
+            #expect(try await eventually(within: .seconds(10)) {
+                let spent = try? await primary.query("SELECT coalesce(sum(count), 0)::float8 AS spent FROM counters").first?.decode("spent", as: Double.self)
+                return spent == Double(Self.max)
+            })
+            await primary.close()
 
             try pair.stop(.primary)
             try pair.start(.standby)
