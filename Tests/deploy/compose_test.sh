@@ -7,6 +7,8 @@
 # and the test removes what it started however it ends.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# The arguments may be relative to the caller's folder (make passes .venv-interop): resolve them first.
+bin=$(realpath "$1"); pytest_venv=$(realpath "$2"); compose_venv=$(realpath "$3")
 cd "$here"
-exec "$(realpath "$2")/bin/python" -m pytest "$here/test_compose.py" -p no:cacheprovider --rootdir "$here" -v -rfEs -s \
-    --timeout "${PORTCULLIS_COMPOSE_TIMEOUT:-2400}" --bin "$(realpath "$1")" --compose-venv "$(realpath "$3")" "${@:4}"
+exec "$pytest_venv/bin/python" -m pytest "$here/test_compose.py" -p no:cacheprovider --rootdir "$here" -v -rfEs -s \
+    --timeout "${PORTCULLIS_COMPOSE_TIMEOUT:-2400}" --bin "$bin" --compose-venv "$compose_venv" "${@:4}"
