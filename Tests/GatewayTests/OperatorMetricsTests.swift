@@ -11,7 +11,10 @@ struct OperatorMetricsTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let observabilityFiles = ["deploy/observability/grafana-dashboard.json", "deploy/observability/alerts.yaml"]
 
-    @Test func everyMetricTheDashboardAndTheAlertRulesNameIsExportedByAWorkerOrTheControlPlane() async throws {
+    /// A worker serving one grant whose policy allows every call, on a fake upstream.
+    static func withAllowingWorker(
+        _ body: (GatewayHarness, GatewayWorker, GatewayHarness.Grant) async throws -> Void
+    ) async throws {
         try await GatewayHarness.with { harness in
             let upstream = try await FakeMCPUpstream.start(.init(recordRequests: false))
             defer { Task { await upstream.stop() } }
@@ -19,6 +22,12 @@ struct OperatorMetricsTests {
             let worker = try await harness.startWorker()
             defer { Task { try? await worker.stop() } }
             try await worker.waitForGrant(grant)
+            try await body(harness, worker, grant)
+        }
+    }
+
+    @Test func everyMetricTheDashboardAndTheAlertRulesNameIsExportedByAWorkerOrTheControlPlane() async throws {
+        try await Self.withAllowingWorker { harness, worker, grant in
             // Labelled series exist once something was counted: one call through the worker.
             #expect(try await worker.post(toolCall(1, "echo"), grant: grant).response(id: 1)?["result"] != nil)
             let exported = Self.seriesNames(try await worker.server.get("/metrics").body)
@@ -55,13 +64,7 @@ struct OperatorMetricsTests {
     /// Appends set `portcullis_audit_spool_bytes`; without traffic afterwards, only the shipper
     /// can bring it back to 0, or the spool-backlog alert would fire on a drained spool.
     @Test func theSpoolBytesGaugeFallsToZeroOnceEverySpooledEventIsShipped() async throws {
-        try await GatewayHarness.with { harness in
-            let upstream = try await FakeMCPUpstream.start(.init(recordRequests: false))
-            defer { Task { await upstream.stop() } }
-            let grant = try await harness.grant(on: upstream, policy: ["version": "1", "default": "allow"])
-            let worker = try await harness.startWorker()
-            defer { Task { try? await worker.stop() } }
-            try await worker.waitForGrant(grant)
+        try await Self.withAllowingWorker { harness, worker, grant in
             for id in 1...3 {
                 #expect(try await worker.post(toolCall(id, "echo"), grant: grant).response(id: id)?["result"] != nil)
             }
