@@ -24,6 +24,8 @@ let package = Package(
         // OpenTelemetry traces (issue 13 item 6). Only the OTLP/HTTP exporter: the default traits
         // also build gRPC, which adds minutes to every clean build.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // OAuth access tokens and external issuers' ID tokens (issue 14): JWS signing and verification.
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -60,6 +62,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             resources: [.copy("Database/Migrations")]
         ),

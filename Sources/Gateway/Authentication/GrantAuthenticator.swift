@@ -11,6 +11,7 @@ struct AuthenticatedGrant: Sendable {
     let policy: EnforcementSnapshot.Policy?
     /// Whose counters the grant's calls count against.
     let counterOwner: CounterOwner
+    var method: AuthenticationMethod = .grantToken
 }
 
 /// Why a request is refused before anything else (design.md §5.3): 401 with `WWW-Authenticate: Bearer`

@@ -3,6 +3,11 @@ import Foundation
 /// The kinds of configuration entity a snapshot carries, as named in `config_changes.entity_kind`.
 public enum SnapshotEntityKind: String, Codable, Sendable, CaseIterable {
     case account, server, identity, grant, policy, tool
+    // Agent identity (issue 14).
+    case oauthSigningKey = "oauth_signing_key"
+    case oauthAuthorization = "oauth_authorization"
+    case trustedIssuer = "trusted_issuer"
+    case identityCredential = "identity_credential"
 }
 
 /// A reference to an entity that no longer exists (a delta's deletions).
@@ -24,11 +29,33 @@ public struct SnapshotEntities: Codable, Sendable, Equatable {
     public var grants: [SnapshotGrant] = []
     public var policies: [SnapshotPolicy] = []
     public var tools: [SnapshotTool] = []
+    public var oauthSigningKeys: [SnapshotOAuthSigningKey] = []
+    public var oauthAuthorizations: [SnapshotOAuthAuthorization] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         accounts.isEmpty && servers.isEmpty && identities.isEmpty && grants.isEmpty && policies.isEmpty && tools.isEmpty
+            && oauthSigningKeys.isEmpty && oauthAuthorizations.isEmpty
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case accounts, servers, identities, grants, policies, tools, oauthSigningKeys, oauthAuthorizations
+    }
+
+    /// A list the sender does not know yet decodes as empty, so a worker newer than its control
+    /// plane still reads the snapshot during a rolling upgrade.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func list<E: Decodable>(_ key: CodingKeys) throws -> [E] { try container.decodeIfPresent([E].self, forKey: key) ?? [] }
+        accounts = try list(.accounts)
+        servers = try list(.servers)
+        identities = try list(.identities)
+        grants = try list(.grants)
+        policies = try list(.policies)
+        tools = try list(.tools)
+        oauthSigningKeys = try list(.oauthSigningKeys)
+        oauthAuthorizations = try list(.oauthAuthorizations)
     }
 }
 
@@ -78,6 +105,8 @@ extension FullSnapshot {
         next.grants = merge(entities.grants, delta.upserts.grants, .grant)
         next.policies = merge(entities.policies, delta.upserts.policies, .policy)
         next.tools = merge(entities.tools, delta.upserts.tools, .tool)
+        next.oauthSigningKeys = merge(entities.oauthSigningKeys, delta.upserts.oauthSigningKeys, .oauthSigningKey)
+        next.oauthAuthorizations = merge(entities.oauthAuthorizations, delta.upserts.oauthAuthorizations, .oauthAuthorization)
         return FullSnapshot(version: delta.version, entities: next)
     }
 
@@ -91,6 +120,8 @@ extension FullSnapshot {
         copy.entities.grants = sorted(entities.grants)
         copy.entities.policies = sorted(entities.policies)
         copy.entities.tools = sorted(entities.tools)
+        copy.entities.oauthSigningKeys = sorted(entities.oauthSigningKeys)
+        copy.entities.oauthAuthorizations = sorted(entities.oauthAuthorizations)
         return copy
     }
 }

@@ -1,0 +1,57 @@
+import Foundation
+import JWTKit
+
+/// The claims of an OAuth access token the control plane issues and every worker verifies
+/// (issue 14 items 2-3): an RFC 9068 JWT (`typ: at+jwt`), signed with EdDSA under a `kid` that
+/// names a `SnapshotOAuthSigningKey`. Short-lived; never forwarded upstream.
+public struct AccessTokenClaims: JWTPayload, Equatable {
+    /// The control plane's issuer identifier (its public URL).
+    public var iss: IssuerClaim
+    /// The identity the client acts as.
+    public var sub: SubjectClaim
+    /// The one gateway URL the token is for (RFC 8707): `<public gateway URL>/mcp/<serverId>`.
+    public var aud: AudienceClaim
+    public var exp: ExpirationClaim
+    public var iat: IssuedAtClaim
+    public var jti: IDClaim
+    /// The OAuth client's id (a CIMD URL or a registered client id).
+    public var clientID: String
+    /// Space-separated granted scopes.
+    public var scope: String
+    /// The `SnapshotOAuthAuthorization` (the member's consent) this token was issued under.
+    public var authorizationID: UUID
+    /// The grant the client acts as, and its account.
+    public var grantID: UUID
+    public var accountID: UUID
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, aud, exp, iat, jti, scope
+        case clientID = "client_id"
+        case authorizationID = "pcs_authorization"
+        case grantID = "pcs_grant"
+        case accountID = "pcs_account"
+    }
+
+    public init(
+        iss: String, sub: String, aud: String, exp: Date, iat: Date, jti: String, clientID: String, scope: String,
+        authorizationID: UUID, grantID: UUID, accountID: UUID
+    ) {
+        self.iss = IssuerClaim(value: iss)
+        self.sub = SubjectClaim(value: sub)
+        self.aud = AudienceClaim(value: [aud])
+        self.exp = ExpirationClaim(value: exp)
+        self.iat = IssuedAtClaim(value: iat)
+        self.jti = IDClaim(value: jti)
+        self.clientID = clientID
+        self.scope = scope
+        self.authorizationID = authorizationID
+        self.grantID = grantID
+        self.accountID = accountID
+    }
+
+    /// Only the signature and expiry: the issuer, audience and authorization are checked by the
+    /// verifier against the snapshot, which this payload cannot see.
+    public func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp.verifyNotExpired()
+    }
+}
