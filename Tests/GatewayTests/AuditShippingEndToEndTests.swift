@@ -30,23 +30,26 @@ struct AuditShippingEndToEndTests {
                     try await group.waitForAll()
                 }
             }
-            func recordedCalls() async -> Int {
-                let rows = try? await harness.database.query("""
-                    SELECT count(DISTINCT jsonrpc_id) AS calls FROM audit_events
-                    WHERE grant_id = \(grant.id) AND kind = 'request' AND method = 'tools/call'
-                    """)
-                return (try? rows?.first?.decode("calls", as: Int.self)) ?? 0
+            // Both rows of every call, the request and its response: the counts below must not race
+            // a response row still on its way (it once landed between the count and the verify).
+            func recordedCalls() async -> (requests: Int, responses: Int) {
+                let row = try? await harness.database.query("""
+                    SELECT count(DISTINCT jsonrpc_id) FILTER (WHERE kind = 'request') AS requests,
+                           count(DISTINCT jsonrpc_id) FILTER (WHERE kind = 'response') AS responses
+                    FROM audit_events WHERE grant_id = \(grant.id) AND method = 'tools/call'
+                    """).first
+                return ((try? row?.decode("requests", as: Int.self)) ?? 0, (try? row?.decode("responses", as: Int.self)) ?? 0)
             }
 
             try await call(worker, ids: 0..<100)
-            #expect(try await eventually(within: .seconds(20)) { await recordedCalls() == 100 })
+            #expect(try await eventually(within: .seconds(20)) { await recordedCalls() == (100, 100) })
             try await worker.kill()
 
             let restarted = try await harness.startWorker(spool: spool)
             defer { Task { try? await restarted.stop() } }
             try await restarted.waitForGrant(grant)
             try await call(restarted, ids: 100..<110)
-            #expect(try await eventually(within: .seconds(20)) { await recordedCalls() == 110 })
+            #expect(try await eventually(within: .seconds(20)) { await recordedCalls() == (110, 110) })
 
             let account = "(SELECT account_id FROM audit_events WHERE grant_id = $1 LIMIT 1)"
             let counts = try #require(try await harness.database.query(SQLQuery(unsafeSQL: """
