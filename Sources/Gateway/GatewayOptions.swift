@@ -89,9 +89,11 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "New approval requests a grant may make per minute (a reused pending request does not count); beyond it the call is denied rate_limited. Env: PORTCULLIS_APPROVAL_REQUESTS_PER_MINUTE.")
     var approvalRequestsPerMinute: Int = EnvironmentVariables.int("PORTCULLIS_APPROVAL_REQUESTS_PER_MINUTE") ?? 10
 
-    @Option(help: "Identity of this worker in audit rows and heartbeats (default: host name and process id). Env: PORTCULLIS_WORKER_ID.")
-    var workerID: String = EnvironmentVariables.string("PORTCULLIS_WORKER_ID")
-        ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    // The host name, not host name and process id: a restarted worker (a pod keeps its name, a
+    // systemd unit its host) keeps its identity and heartbeat row, and `--help` shows the value
+    // this machine would use instead of a placeholder.
+    @Option(help: "Identity of this worker in audit rows and heartbeats; workers sharing a host need their own. Env: PORTCULLIS_WORKER_ID.")
+    var workerID: String = EnvironmentVariables.string("PORTCULLIS_WORKER_ID") ?? ProcessInfo.processInfo.hostName
 }
 
 enum CounterStoreKind: String, ExpressibleByArgument, CaseIterable, Sendable {

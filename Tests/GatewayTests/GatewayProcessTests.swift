@@ -23,6 +23,14 @@ struct GatewayProcessTests {
         }
     }
 
+    @Test func helpShowsThisHostsNameAsTheWorkerIDDefault() throws {
+        let help = try ChildProcess.run(["\(builtProductsFolder())/gateway", "serve", "--help"])
+        let workerID = help.components(separatedBy: "--worker-id <worker-id>")[1].components(separatedBy: "\n  --")[0]
+        let words = workerID.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(words.contains("(default: \(ProcessInfo.processInfo.hostName))"), "\(words)")
+        #expect(!words.contains("process id"))
+    }
+
     @Test func withoutASnapshotTheWorkerIsAliveButNotReadyAndExitsCleanlyOnSIGTERM() async throws {
         let server = try await RunningServer.start("gateway", ["--counters", "memory"] + GatewayHarness.standaloneArguments())
         defer { server.process.removeOutput() }
