@@ -44,6 +44,11 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Milliseconds after which written audit events are fdatasync'd in the background, bounding what a machine crash could lose with --audit-durability process (0: sync after every write). Env: PORTCULLIS_AUDIT_SYNC_INTERVAL.")
     var auditSyncInterval: Int = EnvironmentVariables.int("PORTCULLIS_AUDIT_SYNC_INTERVAL") ?? 10
 
+    // 15 s fits the 25 s Kubernetes leaves after the preStop sleep (deploy/kubernetes:
+    // terminationGracePeriodSeconds 45, preStop 20 s), with room for the server's own stop.
+    @Option(help: "Seconds a stopping worker (SIGTERM) keeps shipping its audit spool to PostgreSQL once it has stopped taking requests, until the spool is empty; what is left after it waits in the spool for the next process that opens it (0: stop at once). Env: PORTCULLIS_SHUTDOWN_DRAIN_TIMEOUT.")
+    var shutdownDrainTimeout: Int = EnvironmentVariables.int("PORTCULLIS_SHUTDOWN_DRAIN_TIMEOUT") ?? 15
+
     @Option(help: "Seconds between hand-backs of the heap's free pages to the system (malloc_trim), so the worker's memory levels off after bursts (0: never). Env: PORTCULLIS_HEAP_TRIM_INTERVAL.")
     var heapTrimInterval: Int = EnvironmentVariables.int("PORTCULLIS_HEAP_TRIM_INTERVAL") ?? 10
 
