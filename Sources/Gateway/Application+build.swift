@@ -62,8 +62,11 @@ func buildApplication(
     if common.databaseURL != nil {
         let database = try common.openDatabase(logger: logger)
         let watcher = ApprovalDecisionWatcher(database: database)
+        // After the HTTP server in stopping order (services stop last to first, the server before
+        // them all), so its drain at shutdown ships the events of the last calls too.
         services += [database, watcher, AuditShipper(
-            spool: spool, database: database, chainKeys: AuditChainKeys(keyRing: keyRing), metrics: gatewayMetrics, logger: logger)]
+            spool: spool, database: database, chainKeys: AuditChainKeys(keyRing: keyRing), metrics: gatewayMetrics,
+            drainTimeout: .seconds(options.shutdownDrainTimeout), logger: logger)]
         if options.counters == .postgres {
             // After the database in the list, so it stops first: its shutdown gives the leased
             // units back while the pool still runs.

@@ -44,6 +44,11 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Milliseconds after which written audit events are fdatasync'd in the background, bounding what a machine crash could lose with --audit-durability process (0: sync after every write). Env: PORTCULLIS_AUDIT_SYNC_INTERVAL.")
     var auditSyncInterval: Int = EnvironmentVariables.int("PORTCULLIS_AUDIT_SYNC_INTERVAL") ?? 10
 
+    // 15 s fits the 25 s Kubernetes leaves after the preStop sleep (deploy/kubernetes:
+    // terminationGracePeriodSeconds 45, preStop 20 s), with room for the server's own stop.
+    @Option(help: "Seconds a stopping worker (SIGTERM) keeps shipping its audit spool to PostgreSQL once it has stopped taking requests, until the spool is empty; what is left after it waits in the spool for the next process that opens it (0: stop at once). Env: PORTCULLIS_SHUTDOWN_DRAIN_TIMEOUT.")
+    var shutdownDrainTimeout: Int = EnvironmentVariables.int("PORTCULLIS_SHUTDOWN_DRAIN_TIMEOUT") ?? 15
+
     @Option(help: "Seconds between hand-backs of the heap's free pages to the system (malloc_trim), so the worker's memory levels off after bursts (0: never). Env: PORTCULLIS_HEAP_TRIM_INTERVAL.")
     var heapTrimInterval: Int = EnvironmentVariables.int("PORTCULLIS_HEAP_TRIM_INTERVAL") ?? 10
 
@@ -89,9 +94,11 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "New approval requests a grant may make per minute (a reused pending request does not count); beyond it the call is denied rate_limited. Env: PORTCULLIS_APPROVAL_REQUESTS_PER_MINUTE.")
     var approvalRequestsPerMinute: Int = EnvironmentVariables.int("PORTCULLIS_APPROVAL_REQUESTS_PER_MINUTE") ?? 10
 
-    @Option(help: "Identity of this worker in audit rows and heartbeats (default: host name and process id). Env: PORTCULLIS_WORKER_ID.")
-    var workerID: String = EnvironmentVariables.string("PORTCULLIS_WORKER_ID")
-        ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    // The host name, not host name and process id: a restarted worker (a pod keeps its name, a
+    // systemd unit its host) keeps its identity and heartbeat row, and `--help` shows the value
+    // this machine would use instead of a placeholder.
+    @Option(help: "Identity of this worker in audit rows and heartbeats; workers sharing a host need their own. Env: PORTCULLIS_WORKER_ID.")
+    var workerID: String = EnvironmentVariables.string("PORTCULLIS_WORKER_ID") ?? ProcessInfo.processInfo.hostName
 }
 
 enum CounterStoreKind: String, ExpressibleByArgument, CaseIterable, Sendable {

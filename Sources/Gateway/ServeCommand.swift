@@ -37,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
         if options.heapTrimInterval < 0 {
             throw ValidationError("--heap-trim-interval must be 0 (never) or more seconds")
         }
+        if options.shutdownDrainTimeout < 0 {
+            throw ValidationError("--shutdown-drain-timeout must be 0 (stop at once) or more seconds")
+        }
         if options.snapshotFileMaxAge < 0 {
             throw ValidationError("--snapshot-file-max-age must be 0 (no maximum) or more")
         }

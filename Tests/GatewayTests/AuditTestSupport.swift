@@ -74,11 +74,11 @@ struct StoredChain {
 
 func makeShipper(
     _ spool: AuditSpool, _ database: Database, batchSize: Int = 64, pollInterval: Duration = .milliseconds(20),
-    markerInterval: Duration = .seconds(1)
+    markerInterval: Duration = .seconds(1), drainTimeout: Duration = .zero
 ) -> AuditShipper {
     AuditShipper(spool: spool, database: database, chainKeys: .forTests, metrics: GatewayMetrics(), batchSize: batchSize,
                  pollInterval: pollInterval, maxRetryDelay: .milliseconds(100), markerInterval: markerInterval,
-                 logger: Logger(label: "audit-shipper-test"))
+                 drainTimeout: drainTimeout, logger: Logger(label: "audit-shipper-test"))
 }
 
 /// How many transactions stored `account`'s audit rows: the rows of one COPY share their `xmin`.

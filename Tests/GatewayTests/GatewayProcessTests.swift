@@ -14,13 +14,21 @@ struct GatewayProcessTests {
             ("--audit-durability", "PORTCULLIS_AUDIT_DURABILITY"), ("--audit-sync-interval", "PORTCULLIS_AUDIT_SYNC_INTERVAL"),
             ("--worker-id", "PORTCULLIS_WORKER_ID"), ("--snapshot-file", "PORTCULLIS_SNAPSHOT_FILE"), ("--log-level", "PORTCULLIS_LOG_LEVEL"), ("--log-format", "PORTCULLIS_LOG_FORMAT"),
             ("--otel-endpoint", "PORTCULLIS_OTEL_ENDPOINT"), ("--otel-service-name", "PORTCULLIS_OTEL_SERVICE_NAME"),
-            ("--otel-sampling-ratio", "PORTCULLIS_OTEL_SAMPLING_RATIO"),
+            ("--otel-sampling-ratio", "PORTCULLIS_OTEL_SAMPLING_RATIO"), ("--shutdown-drain-timeout", "PORTCULLIS_SHUTDOWN_DRAIN_TIMEOUT"),
         ]
         let help = try ChildProcess.run(["\(builtProductsFolder())/gateway", "serve", "--help"])
         for (flag, variable) in expected {
             #expect(help.contains(flag), "help lacks \(flag)")
             #expect(help.contains(variable), "help lacks \(variable)")
         }
+    }
+
+    @Test func helpShowsThisHostsNameAsTheWorkerIDDefault() throws {
+        let help = try ChildProcess.run(["\(builtProductsFolder())/gateway", "serve", "--help"])
+        let workerID = help.components(separatedBy: "--worker-id <worker-id>")[1].components(separatedBy: "\n  --")[0]
+        let words = workerID.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(words.contains("(default: \(ProcessInfo.processInfo.hostName))"), "\(words)")
+        #expect(!words.contains("process id"))
     }
 
     @Test func withoutASnapshotTheWorkerIsAliveButNotReadyAndExitsCleanlyOnSIGTERM() async throws {

@@ -2,8 +2,8 @@
 (issue 13 item 7), so it cannot drift from the code: with --write it rewrites the text between
 the reference markers; without, it fails when the committed text differs (run by `make test`).
 
-Defaults that depend on the machine are written as what they mean (the worker id's host name
-and process id, the core count), and the help runs without PORTCULLIS_* variables, whose values
+Defaults that depend on the machine are written as what they mean (the worker id's host name,
+the core count), and the help runs without PORTCULLIS_* variables, whose values
 would otherwise show as defaults.
 
 Usage: python3 Tests/deploy/configuration_reference.py BIN_FOLDER [--write]
@@ -25,7 +25,7 @@ COMMANDS = [
     ("controlplane", ["new-token"]),
 ]
 MACHINE_DEPENDENT_DEFAULTS = {
-    "--worker-id": "host name and process id",
+    "--worker-id": "host name",
     "--answer-rewrite-threads": "one per core",
 }
 
@@ -65,7 +65,6 @@ def options(text):
                 meaning += f" ({values})"
         if flag in MACHINE_DEPENDENT_DEFAULTS:
             default = MACHINE_DEPENDENT_DEFAULTS[flag]
-            meaning = meaning.replace("(default: host name and process id) ", "").replace(" (default: host name and process id)", "")
         environment = ""
         env = re.search(r"\s*Env: (PORTCULLIS_[A-Z_]+(?:=true)?)(?: \(([^)]*)\))?\.", meaning)
         if env:

@@ -108,13 +108,9 @@ final class ApprovalWebhook: Service, Sendable {
             logger.warning("approval webhook not called: URL refused", metadata: metadata)
             return
         }
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: HTTPClient.Configuration.Timeout(connect: TimeAmount(timing.attemptTimeout))
-        )
-        configuration.dnsOverride = pinned.dnsOverride
-        // The retry below is the only one: the pool's own would stretch an attempt past its timeout.
-        configuration.connectionPool.retryConnectionEstablishment = false
+        // Without the pool's own connection retries, the retry below is the only one: the pool's
+        // would stretch an attempt past its timeout.
+        let configuration = HTTPClient.Configuration.untrustedHost(pinned, connectTimeout: TimeAmount(timing.attemptTimeout))
         let body = delivery.notice.body(requestedAt: delivery.requestedAt)
         let failure: String?
         do {

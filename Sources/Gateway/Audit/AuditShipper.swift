@@ -29,6 +29,8 @@ actor AuditShipper: Service {
     /// How often the shipped marker is rewritten while shipping continuously; it bounds how many
     /// events a crash makes the next process read and skip again.
     let markerInterval: Duration
+    /// How long graceful shutdown keeps shipping until the spool is empty (`--shutdown-drain-timeout`).
+    let drainTimeout: Duration
     let logger: Logger
     /// Months whose partition is known to exist, so `portcullis_ensure_audit_partition` (which takes
     /// a global lock) runs once per month and process, not once per batch.
@@ -42,7 +44,7 @@ actor AuditShipper: Service {
     init(
         spool: AuditSpool, database: Database, chainKeys: AuditChainKeys, metrics: GatewayMetrics, batchSize: Int = 2000,
         pollInterval: Duration = .milliseconds(100), maxRetryDelay: Duration = .seconds(5), markerInterval: Duration = .seconds(1),
-        logger: Logger
+        drainTimeout: Duration = .zero, logger: Logger
     ) {
         self.spool = spool
         self.database = database
@@ -52,15 +54,17 @@ actor AuditShipper: Service {
         self.pollInterval = pollInterval
         self.maxRetryDelay = maxRetryDelay
         self.markerInterval = markerInterval
+        self.drainTimeout = drainTimeout
         self.logger = logger
     }
 
-    /// Ships until graceful shutdown, then records how far it got. Events appended after the last
-    /// round stay in the spool and are shipped by the next process that opens it.
+    /// Ships until graceful shutdown, then until the spool is empty or `drainTimeout` has passed,
+    /// and records how far it got. What is left stays in the spool for the next process that opens it.
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await self.shipContinuously()
         }
+        await drain(within: drainTimeout)
         do {
             try await releaseCommitted()
         } catch {
@@ -89,6 +93,48 @@ actor AuditShipper: Service {
             }
             if pause > .zero {
                 do { try await Task.sleep(for: pause) } catch { return }
+            }
+        }
+    }
+
+    /// At graceful shutdown the HTTP server has stopped and answered its last calls before this runs
+    /// (`buildApplication`), so no event arrives any more: shipping on until the spool is empty
+    /// means a spool that does not outlive the process (a Kubernetes `emptyDir`) loses nothing on a
+    /// rolling update, unless PostgreSQL stays unreachable for the whole `timeout`.
+    private func drain(within timeout: Duration) async {
+        guard timeout > .zero else { return }
+        let deadline = ContinuousClock.now + timeout
+        var retryDelay = pollInterval
+        while true {
+            let pause: Duration
+            do {
+                // Queued bytes first: once none are, a read that finds nothing means nothing is left.
+                let queued = spool.queuedBytes
+                let shipped = try await shipBatch()
+                try await releaseCommitted()
+                if shipped == 0, queued == 0 {
+                    logger.info("audit spool drained at shutdown")
+                    return
+                }
+                retryDelay = pollInterval
+                pause = shipped == 0 ? pollInterval : .zero
+            } catch {
+                logger.warning("audit shipping failed during the shutdown drain; retrying", metadata: [
+                    "audit.error": "\(error)", "audit.retry_in": "\(retryDelay)",
+                ])
+                pause = retryDelay
+                retryDelay = min(retryDelay * 2, maxRetryDelay)
+            }
+            let left = deadline - .now
+            guard left > .zero else {
+                let spooledBytes = await spool.spooledBytes
+                logger.warning("shutdown drain timeout passed; the rest of the audit spool waits for the next process that opens it", metadata: [
+                    "audit.spool_bytes": "\(spooledBytes)", "audit.drain_timeout": "\(timeout)",
+                ])
+                return
+            }
+            if pause > .zero {
+                do { try await Task.sleep(for: min(pause, left)) } catch { return }
             }
         }
     }

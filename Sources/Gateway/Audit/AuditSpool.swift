@@ -35,6 +35,9 @@ actor AuditSpool {
     /// `sizeLimit` fail.
     var spooledBytes: Int { writer.spooledBytes }
 
+    /// Bytes appended but not yet written, which `readSynced` cannot return yet.
+    nonisolated var queuedBytes: Int { writer.queuedBytes }
+
     /// Bytes written by this process, and how many of them are synced.
     nonisolated var progress: (written: Int, synced: Int) { writer.progress }
 

@@ -107,6 +107,9 @@ final class AuditSpoolWriter: @unchecked Sendable {
     /// Bytes the spool holds unshipped or queued; appends that would pass `sizeLimit` fail.
     var spooledBytes: Int { locked { $0.unshippedBytes + $0.queuedBytes } }
 
+    /// Bytes appended but not yet written: a read of the segments does not see them yet.
+    var queuedBytes: Int { locked { $0.queuedBytes } }
+
     /// Bytes written by this process, and how many of them are synced: the difference is what a
     /// machine crash could lose right now.
     var progress: (written: Int, synced: Int) { locked { ($0.written, $0.synced) } }

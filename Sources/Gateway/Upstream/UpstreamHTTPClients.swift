@@ -142,16 +142,10 @@ final class UpstreamHTTPClients: Sendable {
     }
 
     private static func makeClient(_ key: Key, on loop: any EventLoop) -> HTTPClient {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        // A refused connection is answered at once (design.md §5.4), not retried until the first-byte timeout.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout = .init(connect: .milliseconds(Int64(key.connectMs)), read: .milliseconds(Int64(key.idleMs)))
+        var configuration = HTTPClient.Configuration.untrustedHost(
+            key.host, pinnedTo: key.address, connectTimeout: .milliseconds(Int64(key.connectMs)), readTimeout: .milliseconds(Int64(key.idleMs)))
         configuration.connectionPool.idleTimeout = .seconds(60)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
-        configuration.decompression = .disabled
-        // The socket goes to the checked address while the URL, hence Host and the TLS server
-        // name, stay the registered host (`PinnedUpstream`).
-        configuration.dnsOverride = [key.host: key.address.description]
         // A group of one loop: every connection of this client is made on it.
         return HTTPClient(eventLoopGroup: loop, configuration: configuration)
     }

@@ -23,13 +23,16 @@ final class ConnectionPool: Sendable {
     /// never waits for a thread, and no event loop or cooperative thread ever blocks.
     let threadPool: NIOThreadPool
     let leaseTimeout: Duration
+    /// Every connection of the pool opens through it: after a failed attempt, the next waits.
+    let reconnectGate: ReconnectGate
     private let state: NIOLockedValueBox<State>
 
-    init(conninfo: String, size: Int, leaseTimeout: Duration) {
+    init(conninfo: String, size: Int, leaseTimeout: Duration, reconnectBackoff: ReconnectBackoff) {
         precondition(size > 0, "a pool needs at least one connection")
         threadPool = NIOThreadPool(numberOfThreads: size)
         threadPool.start()
         self.leaseTimeout = leaseTimeout
+        reconnectGate = ReconnectGate(backoff: reconnectBackoff)
         state = NIOLockedValueBox(State(idle: (0..<size).map { _ in PostgresConnection(conninfo: conninfo) }))
     }
 
@@ -37,7 +40,7 @@ final class ConnectionPool: Sendable {
     func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await lease()
         defer { release(connection) }
-        try await threadPool.runIfActive { try connection.ensureReady() }
+        try await threadPool.runIfActive { [reconnectGate] in try connection.ensureReady(through: reconnectGate) }
         return try await body(connection)
     }
 

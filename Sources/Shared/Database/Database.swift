@@ -21,14 +21,20 @@ public final class Database: Sendable, Service {
     ///   - leaseTimeout: how long a caller waits for a free connection before `poolTimeout`. The
     ///     binaries pass `--database-pool-timeout` (5 s); this default is for callers without a
     ///     hot path (tools, tests), whose queues may legitimately be long.
+    ///   - reconnectBackoff: the pauses between attempts to open a connection after one failed
+    ///     (`ReconnectGate`); callers needing a new connection meanwhile fail at once.
     public init(
-        conninfo: String, listenConninfo: String? = nil, poolSize: Int = 8, leaseTimeout: Duration = .seconds(30), logger: Logger
+        conninfo: String, listenConninfo: String? = nil, poolSize: Int = 8, leaseTimeout: Duration = .seconds(30),
+        reconnectBackoff: ReconnectBackoff = ReconnectBackoff(), logger: Logger
     ) {
         self.conninfo = conninfo
         self.listenConninfo = listenConninfo ?? conninfo
-        self.pool = ConnectionPool(conninfo: conninfo, size: poolSize, leaseTimeout: leaseTimeout)
+        self.pool = ConnectionPool(conninfo: conninfo, size: poolSize, leaseTimeout: leaseTimeout, reconnectBackoff: reconnectBackoff)
         self.logger = logger
     }
+
+    /// Attempts to open a pooled connection so far, successful or not.
+    var connectionAttempts: Int { pool.reconnectGate.attempts }
 
     /// Runs one statement on a pooled connection and returns its rows.
     @discardableResult

@@ -36,7 +36,7 @@ public struct NotificationListener: AsyncSequence, Sendable {
         private let connection: ListenerConnection
         private var buffered: [DatabaseNotification] = []
         private var isListening = false
-        private var backoff = Duration.milliseconds(100)
+        private var backoff = ReconnectBackoff()
 
         init(listener: NotificationListener) {
             self.listener = listener
@@ -50,7 +50,7 @@ public struct NotificationListener: AsyncSequence, Sendable {
                     if !isListening {
                         try await connection.listen(listener.channels)
                         isListening = true
-                        backoff = .milliseconds(100)
+                        backoff.reset()
                         return .listening
                     }
                     // A short wait keeps cancellation prompt without a wake-up pipe.
@@ -59,11 +59,11 @@ public struct NotificationListener: AsyncSequence, Sendable {
                     return nil
                 } catch {
                     isListening = false
+                    let pause = backoff.nextDelay()
                     listener.logger.warning("listen connection lost; reconnecting", metadata: [
-                        "db.error": "\(error)", "db.retry_in_ms": "\(backoff.wholeMilliseconds)",
+                        "db.error": "\(error)", "db.retry_in_ms": "\(pause.wholeMilliseconds)",
                     ])
-                    try? await Task.sleep(for: backoff)
-                    backoff = Swift.min(backoff * 2, .seconds(5))
+                    try? await Task.sleep(for: pause)
                 }
             }
             return nil

@@ -27,21 +27,27 @@ final class PostgresConnection: @unchecked Sendable {
 
     /// Makes the connection usable before a caller sends anything: opens it on first use,
     /// notices a backend that went away while idle (`pg_terminate_backend`, a server restart)
-    /// and reconnects, and rolls back a transaction a previous holder left open.
-    func ensureReady() throws {
-        guard let handle else { return try open() }
+    /// and reconnects, and rolls back a transaction a previous holder left open. With a `gate`,
+    /// opening waits for its pause after a failed attempt (`ReconnectGate`).
+    func ensureReady(through gate: ReconnectGate? = nil) throws {
+        guard let handle else { return try open(through: gate) }
         // An idle pooled connection has nothing to read unless the server is going away (a
         // terminated backend sends its FATAL message, then closes): reopen rather than wait for
         // the next statement to fail.
         var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
         if poll(&descriptor, 1, 0) != 0 || PQstatus(handle) != CONNECTION_OK {
             close()
-            return try open()
+            return try open(through: gate)
         }
         switch PQtransactionStatus(handle) {
         case PQTRANS_INTRANS, PQTRANS_INERROR: try execute("ROLLBACK")
         default: break
         }
+    }
+
+    private func open(through gate: ReconnectGate?) throws {
+        guard let gate else { return try open() }
+        try gate.attempt { try open() }
     }
 
     private func open() throws {

@@ -6,11 +6,10 @@ import NIOPosix
 /// Lists an upstream's tools the way an MCP client would (design.md §5.7): `initialize`,
 /// `notifications/initialized`, every page of `tools/list`, then DELETE of the session.
 ///
-/// Each discovery gets its own short-lived HTTP client because the connection target is part
-/// of the client's configuration: `dnsOverride` sends the socket to the address the SSRF guard
-/// checked while the URL, `Host` and TLS name stay the registered ones; redirects are disabled so
-/// a 3xx cannot lead the request anywhere unchecked. Discovery runs at registration, on demand
-/// and every 5 minutes, so the client's set-up cost does not matter.
+/// Each discovery gets its own short-lived HTTP client because the connection target, the
+/// address the SSRF guard checked, is part of the client's configuration
+/// (`HTTPClient.Configuration.untrustedHost`). Discovery runs at registration, on demand and every
+/// 5 minutes, so the client's set-up cost does not matter.
 public enum MCPToolDiscovery {
     /// `upstream` must come from a fresh `UpstreamAddressGuard.check` (DNS may have changed since
     /// registration).
@@ -20,14 +19,8 @@ public enum MCPToolDiscovery {
         configuration: MCPClientConfiguration = MCPClientConfiguration(),
         logger: Logger
     ) async throws(MCPClientError) -> DiscoveredTools {
-        var httpConfiguration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: HTTPClient.Configuration.Timeout(connect: TimeAmount(configuration.connectTimeout))
-        )
-        httpConfiguration.dnsOverride = upstream.dnsOverride
-        // A refused connection is an answer: report `unreachable` now instead of retrying
-        // until the request timeout and reporting a timeout.
-        httpConfiguration.connectionPool.retryConnectionEstablishment = false
+        // A refused connection is an answer: `unreachable` now, not a timeout later.
+        let httpConfiguration = HTTPClient.Configuration.untrustedHost(upstream, connectTimeout: TimeAmount(configuration.connectTimeout))
         let outcome: Result<DiscoveredTools, MCPClientError>
         do {
             outcome = try await HTTPClient.withHTTPClient(
