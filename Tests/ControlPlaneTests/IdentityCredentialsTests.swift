@@ -148,4 +148,29 @@ struct IdentityCredentialsTests {
             }
         }
     }
+
+    @Test func resealMovesIdentitiesCredentialsToTheActiveKeyUnderTheirOwnBinding() async throws {
+        try await withAPI(configure: allowLoopbackUpstreams) { api, database in
+            try await FakeCatalogUpstream.run(tools: Self.tools) { upstream in
+                let setup = try await Self.setUp(api, upstream: upstream)
+                let path = "/v1/identities/\(setup.identity)/credentials/\(setup.server)"
+                #expect(try await api.send(.put, path, key: setup.admin.key, json: ["auth": ["type": "bearer", "token": "alice-secret"]]).status == .created)
+                let newKey = "v2:" + Data((33...64).map { UInt8($0) }).base64EncodedString()
+                let rotated = SecretSealer(keyRing: try SecretKeyRing(parsing: newKey + "," + testSecretKeys), purpose: .upstreamCredentials)
+                // The server's own credential (v1) and alice's (v1): both move.
+                #expect(try await CredentialResealing(database: database, sealer: rotated).run(logger: .init(label: "test")) == 2)
+                #expect(try await CredentialResealing(database: database, sealer: rotated).run(logger: .init(label: "test")) == 0)
+
+                let row = try #require(try await database.query("SELECT credentials_ciphertext, credentials_key_version FROM identity_credentials").first)
+                #expect(try row.decode("credentials_key_version", as: String.self) == "v2")
+                let newOnly = SecretSealer(keyRing: try SecretKeyRing(parsing: newKey), purpose: .upstreamCredentials)
+                let binding = UpstreamAuth.binding(
+                    account: UUID(uuidString: setup.admin.accountID)!, server: UUID(uuidString: setup.server)!, identity: UUID(uuidString: setup.identity)!)
+                let opened = try UpstreamAuth(storedType: "bearer", sealedBytes: try row.decode("credentials_ciphertext"), sealer: newOnly, boundTo: binding)
+                #expect(opened == .bearer(token: "alice-secret"))
+                let changes = try await database.query("SELECT 1 FROM config_changes WHERE entity_kind = 'identity_credential'")
+                #expect(changes.count == 2, "the PUT and the reseal each tell workers")
+            }
+        }
+    }
 }

@@ -60,7 +60,7 @@ struct IdentityCredentialsController {
             _ = try await IdentityStore(tx: tx).find(identity)
             _ = try await ServerStore(tx: tx).find(server)
             let credentials = IdentityCredentialStore(tx: tx)
-            let before = try? await credentials.find(identity: identity, server: server)
+            let before = try await credentials.existing(identity: identity, server: server)
             let (credential, created) = try await credentials.put(identity: identity, server: server, type: auth.storedType, sealed: sealed)
             try await AdminAuditStore(tx: tx).record(
                 created ? .create : .update, .identityCredential, id: credential.id, by: context.actor, before: before, after: credential)

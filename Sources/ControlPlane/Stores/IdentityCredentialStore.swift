@@ -4,16 +4,12 @@ import Shared
 /// An identity's own upstream credential for one server (issue 14 item 5) as the API shows it:
 /// never the secret, only its kind and where it came from.
 struct IdentityCredential: JSONRepresentable {
-    /// `static` when set through the API, `oauth` when the control plane obtained it by an
-    /// upstream OAuth connection.
-    enum Source: String, Sendable {
-        case `static`, oauth
-    }
-
     let id: UUID
     let identityID: UUID
     let serverID: UUID
     let authType: String
+    /// `static` when set through the API; the schema keeps `oauth` for credentials an upstream
+    /// OAuth connection will obtain (with `expiresAt`).
     let source: String
     let expiresAt: Date?
     let createdAt: Date
@@ -46,17 +42,13 @@ struct IdentityCredential: JSONRepresentable {
 struct IdentityCredentialStore {
     let tx: TenantTransaction
 
-    /// Sets the identity's credential for the server, replacing any it had. `created` is false when
-    /// one was replaced. The caller has checked that both exist in this account.
-    func put(
-        identity: UUID, server: UUID, type: String, sealed: SealedSecret, source: IdentityCredential.Source = .static,
-        expiresAt: Date? = nil
-    ) async throws -> (credential: IdentityCredential, created: Bool) {
+    /// Sets the identity's static credential for the server, replacing any it had. `created` is
+    /// false when one was replaced. The caller has checked that both exist in this account.
+    func put(identity: UUID, server: UUID, type: String, sealed: SealedSecret) async throws -> (credential: IdentityCredential, created: Bool) {
         let rows = try await tx.query("""
             INSERT INTO identity_credentials (account_id, identity_id, server_id, auth_type, credentials_ciphertext,
                                               credentials_key_version, source, expires_at)
-            VALUES (\(tx.account), \(identity), \(server), \(type), \(sealed.storedBytes), \(sealed.keyVersion),
-                    \(source.rawValue), \(expiresAt))
+            VALUES (\(tx.account), \(identity), \(server), \(type), \(sealed.storedBytes), \(sealed.keyVersion), 'static', NULL)
             ON CONFLICT (account_id, identity_id, server_id) DO UPDATE SET
                 auth_type = excluded.auth_type, credentials_ciphertext = excluded.credentials_ciphertext,
                 credentials_key_version = excluded.credentials_key_version, source = excluded.source,
@@ -69,12 +61,16 @@ struct IdentityCredentialStore {
     }
 
     func find(identity: UUID, server: UUID) async throws -> IdentityCredential {
-        let rows = try await tx.query("""
+        guard let credential = try await existing(identity: identity, server: server) else { throw ProblemError.notFound("Credential") }
+        return credential
+    }
+
+    /// The identity's credential for the server, or nil when it has none.
+    func existing(identity: UUID, server: UUID) async throws -> IdentityCredential? {
+        try await tx.query("""
             SELECT \(unsafeSQL: IdentityCredential.columns) FROM identity_credentials
             WHERE account_id = \(tx.account) AND identity_id = \(identity) AND server_id = \(server)
-            """)
-        guard let row = rows.first else { throw ProblemError.notFound("Credential") }
-        return try IdentityCredential(row: row)
+            """).first.map(IdentityCredential.init(row:))
     }
 
     /// The identity's credentials, one per server at most, so a short list: no pagination.
