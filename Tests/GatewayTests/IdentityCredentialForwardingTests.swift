@@ -8,7 +8,8 @@ import Testing
 /// unless the server's mode falls back to it.
 @Suite(.timeLimit(.minutes(3)))
 struct IdentityCredentialForwardingTests {
-    static let policy: JSONValue = ["version": "1", "default": "allow", "pin": "off"]
+    /// `pin` is `block` by default: the catalog's approved definitions must stay trusted.
+    static let policy: JSONValue = ["version": "1", "default": "allow"]
 
     /// A grant for a new identity, with that identity's own bearer token for the server when `token` is set.
     static func grant(_ harness: GatewayHarness, server: UUID, policy: UUID, label: String, token: String?) async throws -> GatewayHarness.Grant {
@@ -68,6 +69,12 @@ struct IdentityCredentialForwardingTests {
                     """)) ?? []
                 return (try? rows.first?.decode("message", as: String?.self))??.contains("has no upstream credential") == true
             })
+
+            // Carol's failed tools/list says nothing of the upstream: the others' pinned tools stay approved.
+            let list = try await worker.post(["jsonrpc": "2.0", "id": 5, "method": "tools/list"], grant: carol)
+            #expect(list.response(id: 5)?["error"]?["code"] == -32001)
+            let after = try await worker.post(toolCall(6, "echo", ["text": "hi"]), grant: alice)
+            #expect(after.response(id: 6)?["result"]?["isError"] == false, "\(after.text)")
         }
     }
 

@@ -10,19 +10,23 @@ struct UpstreamFailure: Error, CustomStringConvertible {
     /// What the agent is answered with: -32603 `Upstream MCP server unavailable: <reason>`, unless
     /// the failure is one the agent's own side can fix.
     let rpcError: JSONRPCErrorObject
+    /// The failure is the caller's own (its identity has no upstream credential), not the
+    /// upstream's: it says nothing of the server, so it must not leave the server's tool list
+    /// unknown for every other identity on this worker (issue 10 item 7).
+    let isTheCallers: Bool
 
     init(reason: String) {
-        self.reason = reason
-        rpcError = GatewayAnswers.upstreamUnavailableError(reason)
+        self.init(reason: reason, rpcError: GatewayAnswers.upstreamUnavailableError(reason), isTheCallers: false)
     }
 
     init(_ error: any Error) {
         self.init(reason: UpstreamConnectionFailure.reason(for: error))
     }
 
-    private init(reason: String, rpcError: JSONRPCErrorObject) {
+    private init(reason: String, rpcError: JSONRPCErrorObject, isTheCallers: Bool) {
         self.reason = reason
         self.rpcError = rpcError
+        self.isTheCallers = isTheCallers
     }
 
     static let addressRefused = UpstreamFailure(reason: "refused: the upstream address is not allowed")
@@ -37,7 +41,8 @@ struct UpstreamFailure: Error, CustomStringConvertible {
             rpcError: JSONRPCErrorObject(
                 code: -32001,
                 message: "Identity '\(identity.label)' has no upstream credential for server '\(server.name)'. An admin sets one with "
-                    + "PUT /v1/identities/\(identity.id.uuidString.lowercased())/credentials/\(server.id.uuidString.lowercased())."))
+                    + "PUT /v1/identities/\(identity.id.uuidString.lowercased())/credentials/\(server.id.uuidString.lowercased())."),
+            isTheCallers: true)
     }
 
     var description: String { reason }

@@ -9,6 +9,8 @@ struct UpstreamResult: Sendable {
     /// What the agent was told of a failure before the upstream answered, when it was not the
     /// usual `Upstream MCP server unavailable: <failure>` (an identity without its own credential).
     private var failureToldOtherwise: String?
+    /// `UpstreamFailure.isTheCallers`: nothing of the upstream was learnt.
+    var failureIsTheCallers = false
     /// The JSON-RPC response the upstream gave, when captured.
     var answer: JSONValue?
     var agentWentAway = false
@@ -16,6 +18,7 @@ struct UpstreamResult: Sendable {
     init(failure: UpstreamFailure) {
         self.failure = failure.reason
         failureToldOtherwise = failure.rpcError.message
+        failureIsTheCallers = failure.isTheCallers
     }
 
     init(answer: UpstreamClient.Answer, outcome: UpstreamRelay.Outcome) {
