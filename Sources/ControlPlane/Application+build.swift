@@ -105,6 +105,7 @@ func buildRouter(
     MembersController(tenants: tenants, passwordHashing: passwordHashing).addRoutes(to: v1)
     APIKeysController(tenants: tenants, lifetime: APIKeyLifetime(maximum: configuration.apiKeyMaxLifetime)).addRoutes(to: v1)
     IdentitiesController(tenants: tenants).addRoutes(to: v1)
+    IdentityCredentialsController(tenants: tenants, sealer: configuration.credentialSealer).addRoutes(to: v1)
     AdminAuditController(tenants: tenants).addRoutes(to: v1)
     ServersController(tenants: tenants, discovery: configuration.serverDiscovery(tenants: tenants)).addRoutes(to: v1)
     ToolsController(tenants: tenants).addRoutes(to: v1)

@@ -5,8 +5,9 @@ import Shared
 
 /// `controlplane reseal`: re-encrypts every stored secret under the active key (issue 10 item 22),
 /// so that after a rotation (`PORTCULLIS_SECRET_KEYS=v2:NEW,v1:OLD`) the old key can be dropped
-/// from the ring. Today the stored secrets are the servers' upstream credentials. Each server is
-/// resealed in its own transaction with its config change, so workers receive the new ciphertext
+/// from the ring. Today the stored secrets are upstream credentials, the servers' and the
+/// identities' own. Each row is resealed in its own transaction with its config change, so workers
+/// receive the new ciphertext
 /// in their next delta; the command can be stopped and run again at any time.
 struct ResealCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,7 @@ struct ResealCommand: AsyncParsableCommand {
         do {
             let count = try await CredentialResealing(database: database, sealer: SecretSealer(keyRing: keyRing, purpose: .upstreamCredentials))
                 .run(logger: logger)
-            logger.info("secrets resealed under the active key", metadata: ["servers.resealed": "\(count)", "key.version": "\(keyRing.active.version)"])
+            logger.info("secrets resealed under the active key", metadata: ["credentials.resealed": "\(count)", "key.version": "\(keyRing.active.version)"])
             await database.close()
         } catch {
             await database.close()
@@ -33,28 +34,49 @@ struct ResealCommand: AsyncParsableCommand {
     }
 }
 
-/// Reseals servers' upstream credentials that are not under the sealer's active key.
+/// Reseals upstream credentials that are not under the sealer's active key: the servers' own and
+/// the identities' own (issue 14 item 5), each row bound where it lives.
 struct CredentialResealing {
     let database: Database
     let sealer: SecretSealer
 
-    /// The number of servers resealed. A row that does not open (a key missing from the ring) is
+    /// A row holding a sealed credential: its table, the change that tells workers, its binding.
+    private struct SealedRow {
+        let table: String
+        let kind: SnapshotEntityKind
+        let account: UUID
+        let id: UUID
+        let binding: SecretBinding
+    }
+
+    /// The number of rows resealed. A row that does not open (a key missing from the ring) is
     /// logged and left as it is, and the run goes on; the error is thrown at the end.
     func run(logger: Logger) async throws -> Int {
         let activeVersion = sealer.activeVersion
-        let stale = try await database.query("""
+        let servers = try await database.query("""
             SELECT account_id, id FROM servers
             WHERE credentials_ciphertext IS NOT NULL AND credentials_key_version <> \(activeVersion)
-            """).map { (account: try $0.decode("account_id", as: UUID.self), server: try $0.decode("id", as: UUID.self)) }
+            """).map { row in
+            let (account, server): (UUID, UUID) = (try row.decode("account_id"), try row.decode("id"))
+            return SealedRow(table: "servers", kind: .server, account: account, id: server, binding: UpstreamAuth.binding(account: account, server: server))
+        }
+        let identityCredentials = try await database.query("""
+            SELECT account_id, id, server_id, identity_id FROM identity_credentials WHERE credentials_key_version <> \(activeVersion)
+            """).map { row in
+            let account: UUID = try row.decode("account_id")
+            return SealedRow(
+                table: "identity_credentials", kind: .identityCredential, account: account, id: try row.decode("id"),
+                binding: UpstreamAuth.binding(account: account, server: try row.decode("server_id"), identity: try row.decode("identity_id")))
+        }
         var resealed = 0
         var failed = 0
-        for (account, server) in stale {
+        for row in servers + identityCredentials {
             do {
-                if try await reseal(account: account, server: server) { resealed += 1 }
+                if try await reseal(row) { resealed += 1 }
             } catch {
                 failed += 1
-                logger.error("cannot reseal a server's credentials", metadata: [
-                    "account.id": "\(account)", "server.id": "\(server)", "error": "\(error)",
+                logger.error("cannot reseal an upstream credential", metadata: [
+                    "account.id": "\(row.account)", "credential.table": "\(row.table)", "credential.id": "\(row.id)", "error": "\(error)",
                 ])
             }
         }
@@ -63,19 +85,19 @@ struct CredentialResealing {
     }
 
     /// Locks the row, so a concurrent credentials update is neither lost nor overwritten.
-    private func reseal(account: UUID, server: UUID) async throws -> Bool {
+    private func reseal(_ target: SealedRow) async throws -> Bool {
         try await database.transaction { tx in
             guard let row = try await tx.query("""
-                SELECT credentials_ciphertext FROM servers
-                WHERE account_id = \(account) AND id = \(server) AND credentials_ciphertext IS NOT NULL FOR UPDATE
+                SELECT credentials_ciphertext FROM \(unsafeSQL: target.table)
+                WHERE account_id = \(target.account) AND id = \(target.id) AND credentials_ciphertext IS NOT NULL FOR UPDATE
                 """).first else { return false }
             let sealed = try SealedSecret(storedBytes: try row.decode("credentials_ciphertext"))
-            guard let fresh = try sealer.resealed(sealed, boundTo: UpstreamAuth.binding(account: account, server: server)) else { return false }
+            guard let fresh = try sealer.resealed(sealed, boundTo: target.binding) else { return false }
             try await tx.execute("""
-                UPDATE servers SET credentials_ciphertext = \(fresh.storedBytes), credentials_key_version = \(fresh.keyVersion)
-                WHERE account_id = \(account) AND id = \(server)
+                UPDATE \(unsafeSQL: target.table) SET credentials_ciphertext = \(fresh.storedBytes), credentials_key_version = \(fresh.keyVersion)
+                WHERE account_id = \(target.account) AND id = \(target.id)
                 """)
-            try await ConfigChangeLog.record(tx, account: account, kind: .server, id: server, .upsert)
+            try await ConfigChangeLog.record(tx, account: target.account, kind: target.kind, id: target.id, .upsert)
             return true
         }
     }
@@ -83,5 +105,5 @@ struct CredentialResealing {
 
 struct ResealFailed: Error, CustomStringConvertible {
     let count: Int
-    var description: String { "\(count) server(s) could not be resealed; see the log lines above" }
+    var description: String { "\(count) credential(s) could not be resealed; see the log lines above" }
 }

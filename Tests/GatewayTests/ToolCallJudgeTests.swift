@@ -90,7 +90,7 @@ struct ToolCallJudgeTests {
             #expect(third.result?["_meta"]?["portcullis/decision"]?["rule"] == "/tools/restart-pod/limits/0")
 
             // The first call failed upstream: its unit goes back, and its response row says so.
-            await world.judge.finish(first, UpstreamResult(failure: "connection refused"), world.exchange)
+            await world.judge.finish(first, UpstreamResult(failure: UpstreamFailure(reason: "connection refused")), world.exchange)
             guard case .forward = await world.verdict(4, "restart-pod") else { Issue.record("the unit given back is usable"); return }
             let events = try await world.events()
             #expect(events.map(\.code) == [nil, nil, "rate_limited", nil, nil])
@@ -224,7 +224,7 @@ struct ToolCallJudgeTests {
     @Test func theResponseRowCarriesTheUpstreamsStatusAndKeepsTheCountersOfASuccessfulCall() async throws {
         try await JudgeWorld.with { world in
             guard case .forward(let permit) = await world.verdict(1, "restart-pod") else { Issue.record("allowed"); return }
-            var result = UpstreamResult(failure: "")
+            var result = UpstreamResult(failure: UpstreamFailure(reason: ""))
             result.failure = nil
             result.status = 200
             result.bytesOut = 123

@@ -81,5 +81,9 @@ extension ProblemError {
         ProblemError(status: .conflict, detail: detail)
     }
 
+    /// Sealing a credential needs `PORTCULLIS_SECRET_KEYS`, which the operator has not set.
+    static let noSecretKeys = ProblemError(
+        status: .serviceUnavailable, detail: "Upstream credentials cannot be stored: the operator has not set PORTCULLIS_SECRET_KEYS.")
+
     static let internalError = ProblemError(status: .internalServerError, detail: "The server could not complete the request.")
 }

@@ -29,14 +29,15 @@ struct ServersController {
     /// fail the registration: the server answers with status `unreachable` and the reason.
     @Sendable func create(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
         try context.require(.administer)
-        let body = try await request.readJSONBody(context: context) { body -> (name: String, description: String?, url: String, auth: JSONObject?, timeouts: JSONObject?)? in
+        let body = try await request.readJSONBody(context: context) { body -> (name: String, description: String?, url: String, auth: JSONObject?, credentialMode: UpstreamCredentialMode?, timeouts: JSONObject?)? in
             let name = body.required("name", as: String.self, rule: FieldRules.name)
             let description = body.optional("description", as: String.self)
             let url = body.required("url", as: String.self)
             let auth = body.optional("auth", as: JSONObject.self)
+            let credentialMode = body.optional("credential_mode", as: UpstreamCredentialMode.self)
             let timeouts = body.optional("timeouts", as: JSONObject.self)
             guard let name, let url else { return nil }
-            return (name, description, url, auth, timeouts)
+            return (name, description, url, auth, credentialMode, timeouts)
         }
         let (name, description, url) = (body.name, body.description, body.url)
         let auth = try body.auth.map(ServerInput.auth) ?? UpstreamAuth.none
@@ -46,7 +47,8 @@ struct ServersController {
         let stored = try seal(auth, account: context.accountID, server: id)
         try await tenants.transaction(account: context.accountID) { tx in
             let server = try await ServerStore(tx: tx).create(
-                id: id, name: name, description: description, url: url, auth: stored, timeouts: timeouts)
+                id: id, name: name, description: description, url: url, auth: stored, credentialMode: body.credentialMode ?? .shared,
+                timeouts: timeouts)
             try await AdminAuditStore(tx: tx).record(.create, .server, id: id, by: context.actor, after: server)
         }
         _ = try await discovery.discover(server: id, account: context.accountID, logger: context.logger)
@@ -67,16 +69,17 @@ struct ServersController {
     @Sendable func update(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
         try context.require(.administer)
         let id = try context.id(of: "Server")
-        let body = try await request.readJSONBody(context: context) { body -> (name: String?, description: PatchValue<String>, url: String?, auth: JSONObject?, timeouts: JSONObject?)? in
+        let body = try await request.readJSONBody(context: context) { body -> (name: String?, description: PatchValue<String>, url: String?, auth: JSONObject?, credentialMode: UpstreamCredentialMode?, timeouts: JSONObject?)? in
             (
                 body.optional("name", as: String.self, rule: FieldRules.name),
                 body.patch("description", as: String.self, nullable: true),
                 body.optional("url", as: String.self),
                 body.optional("auth", as: JSONObject.self),
+                body.optional("credential_mode", as: UpstreamCredentialMode.self),
                 body.optional("timeouts", as: JSONObject.self)
             )
         }
-        var fields = ServerStore.Fields(name: body.name, description: body.description, url: body.url)
+        var fields = ServerStore.Fields(name: body.name, description: body.description, url: body.url, credentialMode: body.credentialMode)
         let auth = try body.auth.map(ServerInput.auth)
         if let url = fields.url { try await checkUpstream(url, account: context.accountID) }
         fields.auth = try auth.map { try seal($0, account: context.accountID, server: id) }
@@ -134,11 +137,7 @@ struct ServersController {
 
     private func seal(_ auth: UpstreamAuth, account: UUID, server: UUID) throws -> ServerStore.StoredAuth {
         guard auth != .none else { return ServerStore.StoredAuth(type: auth.storedType, sealed: nil) }
-        guard let sealer = discovery.sealer else {
-            throw ProblemError(
-                status: .serviceUnavailable,
-                detail: "Upstream credentials cannot be stored: the operator has not set PORTCULLIS_SECRET_KEYS.")
-        }
+        guard let sealer = discovery.sealer else { throw ProblemError.noSecretKeys }
         return ServerStore.StoredAuth(type: auth.storedType, sealed: try auth.sealed(with: sealer, account: account, server: server))
     }
 }

@@ -24,6 +24,7 @@ struct SnapshotStore: Sendable {
             entities.grants = try await Self.grants(tx, ids: nil)
             entities.policies = try await Self.policies(tx, ids: nil)
             entities.tools = try await Self.tools(tx, ids: nil)
+            entities.identityCredentials = try await Self.identityCredentials(tx, ids: nil)
             return FullSnapshot(version: version, entities: entities)
         }
     }
@@ -59,6 +60,7 @@ struct SnapshotStore: Sendable {
             upserts.grants = try await load(.grant, Self.grants)
             upserts.policies = try await load(.policy, Self.policies)
             upserts.tools = try await load(.tool, Self.tools)
+            upserts.identityCredentials = try await load(.identityCredential, Self.identityCredentials)
             let deletes = idsByKind.flatMap { kind, ids in ids.map { SnapshotEntityRef(kind: kind, id: $0) } }
                 .filter { !present.contains($0) }
                 .sorted { ($0.kind.rawValue, $0.id.uuidString) < ($1.kind.rawValue, $1.id.uuidString) }
@@ -104,7 +106,7 @@ struct SnapshotStore: Sendable {
         try await tx.query("""
             SELECT id, account_id, name, url, auth_type, credentials_ciphertext, credentials_key_version,
                    connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms,
-                   status IN ('unreachable', 'refused') AS discovery_failed
+                   status IN ('unreachable', 'refused') AS discovery_failed, credential_mode
             FROM servers WHERE \(idList(ids))::uuid[] IS NULL OR id = ANY(\(idList(ids))::uuid[])
             """).map { row in
             SnapshotServer(
@@ -113,7 +115,8 @@ struct SnapshotStore: Sendable {
                 sealedCredentials: try row.decode("credentials_ciphertext", as: [UInt8]?.self).map { Data($0).base64EncodedString() },
                 credentialsKeyVersion: try row.decode("credentials_key_version"),
                 connectTimeoutMs: try row.decode("connect_timeout_ms"), firstByteTimeoutMs: try row.decode("first_byte_timeout_ms"),
-                idleTimeoutMs: try row.decode("idle_timeout_ms"), discoveryFailed: try row.decode("discovery_failed")
+                idleTimeoutMs: try row.decode("idle_timeout_ms"), discoveryFailed: try row.decode("discovery_failed"),
+                credentialMode: try row.decode("credential_mode")
             )
         }
     }
@@ -176,6 +179,21 @@ struct SnapshotStore: Sendable {
                 name: try row.decode("name"), definitionHash: try row.decode("definition_hash"),
                 approvedHash: try row.decode("approved_hash"), riskClass: try row.decode("risk_class"),
                 riskSeverity: try row.decode("risk_severity"), inputSchema: try row.decode("input_schema")
+            )
+        }
+    }
+
+    /// Identities' own upstream credentials (issue 14 item 5), still sealed.
+    private static func identityCredentials(_ tx: DatabaseSession, ids: [UUID]?) async throws -> [SnapshotIdentityCredential] {
+        try await tx.query("""
+            SELECT id, account_id, identity_id, server_id, auth_type, credentials_ciphertext, credentials_key_version, expires_at
+            FROM identity_credentials WHERE \(idList(ids))::uuid[] IS NULL OR id = ANY(\(idList(ids))::uuid[])
+            """).map { row in
+            SnapshotIdentityCredential(
+                id: try row.decode("id"), accountID: try row.decode("account_id"), identityID: try row.decode("identity_id"),
+                serverID: try row.decode("server_id"), authType: try row.decode("auth_type"),
+                sealedCredentials: Data(try row.decode("credentials_ciphertext", as: [UInt8].self)).base64EncodedString(),
+                credentialsKeyVersion: try row.decode("credentials_key_version"), expiresAt: try row.decode("expires_at")
             )
         }
     }

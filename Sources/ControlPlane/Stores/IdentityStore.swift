@@ -88,10 +88,14 @@ struct IdentityStore {
         }
     }
 
+    /// Deletes the identity with its own upstream credentials (the schema cascades), which are
+    /// logged as deleted so workers drop them too.
     func delete(_ id: UUID) async throws {
+        let credentials = try await IdentityCredentialStore(tx: tx).ids(identity: id)
         let result = try await tx.execute("DELETE FROM identities WHERE account_id = \(tx.account) AND id = \(id)")
         guard result.affectedRows == 1 else { throw ProblemError.notFound("Identity") }
         try await tx.recordChange(.identity, id: id, .delete)
+        for credential in credentials { try await tx.recordChange(.identityCredential, id: credential, .delete) }
     }
 
     private func uniqueLabel<T>(_ body: () async throws -> T) async throws -> T {

@@ -26,6 +26,7 @@ struct Server: Pageable {
     let url: String
     let transport: String
     let authType: String
+    let credentialMode: String
     let timeouts: ServerTimeouts
     let status: String
     let statusDetail: String?
@@ -34,7 +35,7 @@ struct Server: Pageable {
     let updatedAt: Date
 
     static let columns = """
-        id, name, description, url, transport, auth_type, connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms,
+        id, name, description, url, transport, auth_type, credential_mode, connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms,
         status, status_detail, last_discovered_at, created_at, updated_at
         """
 
@@ -45,6 +46,7 @@ struct Server: Pageable {
         url = try row.decode("url")
         transport = try row.decode("transport")
         authType = try row.decode("auth_type")
+        credentialMode = try row.decode("credential_mode")
         timeouts = ServerTimeouts(
             connectMs: try row.decode("connect_timeout_ms"), firstByteMs: try row.decode("first_byte_timeout_ms"),
             idleMs: try row.decode("idle_timeout_ms"))
@@ -60,7 +62,8 @@ struct Server: Pageable {
     var json: JSONValue {
         [
             "id": .uuid(id), "name": .string(name), "description": .string(description), "url": .string(url),
-            "transport": .string(transport), "auth": ["type": .string(authType)], "timeouts": timeouts.json,
+            "transport": .string(transport), "auth": ["type": .string(authType)],
+            "credential_mode": .string(credentialMode), "timeouts": timeouts.json,
             "status": .string(status), "status_detail": .string(statusDetail),
             "last_discovered_at": .timestamp(lastDiscoveredAt), "created_at": .timestamp(createdAt), "updated_at": .timestamp(updatedAt),
         ]
@@ -91,16 +94,20 @@ struct ServerStore {
         var description: PatchValue<String> = .unchanged
         var url: String?
         var auth: StoredAuth?
+        var credentialMode: UpstreamCredentialMode?
         var timeouts: ServerTimeouts?
     }
 
-    func create(id: UUID, name: String, description: String?, url: String, auth: StoredAuth, timeouts: ServerTimeouts) async throws -> Server {
+    func create(
+        id: UUID, name: String, description: String?, url: String, auth: StoredAuth, credentialMode: UpstreamCredentialMode,
+        timeouts: ServerTimeouts
+    ) async throws -> Server {
         let server = try await uniqueName {
             let rows = try await tx.query("""
                 INSERT INTO servers (id, account_id, name, description, url, auth_type, credentials_ciphertext, credentials_key_version,
-                                     connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms)
+                                     credential_mode, connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms)
                 VALUES (\(id), \(tx.account), \(name), \(description), \(url), \(auth.type), \(auth.sealed?.storedBytes), \(auth.sealed?.keyVersion),
-                        \(timeouts.connectMs), \(timeouts.firstByteMs), \(timeouts.idleMs))
+                        \(credentialMode.rawValue), \(timeouts.connectMs), \(timeouts.firstByteMs), \(timeouts.idleMs))
                 RETURNING \(unsafeSQL: Server.columns)
                 """)
             return try Server(row: rows[0])
@@ -136,6 +143,7 @@ struct ServerStore {
                     auth_type = coalesce(\(fields.auth?.type), auth_type),
                     credentials_ciphertext = CASE WHEN \(fields.auth != nil) THEN \(fields.auth?.sealed?.storedBytes) ELSE credentials_ciphertext END,
                     credentials_key_version = CASE WHEN \(fields.auth != nil) THEN \(fields.auth?.sealed?.keyVersion) ELSE credentials_key_version END,
+                    credential_mode = coalesce(\(fields.credentialMode?.rawValue), credential_mode),
                     connect_timeout_ms = coalesce(\(fields.timeouts?.connectMs), connect_timeout_ms),
                     first_byte_timeout_ms = coalesce(\(fields.timeouts?.firstByteMs), first_byte_timeout_ms),
                     idle_timeout_ms = coalesce(\(fields.timeouts?.idleMs), idle_timeout_ms),
@@ -150,16 +158,18 @@ struct ServerStore {
         return server
     }
 
-    /// Deletes the server with its tools and grants (the schema cascades); each is logged as deleted
-    /// so workers drop them too.
+    /// Deletes the server with its tools, grants and identities' credentials for it (the schema
+    /// cascades); each is logged as deleted so workers drop them too.
     func delete(_ id: UUID) async throws {
         let tools = try await tx.query("SELECT id FROM tools WHERE account_id = \(tx.account) AND server_id = \(id)")
         let grants = try await tx.query("SELECT id FROM grants WHERE account_id = \(tx.account) AND server_id = \(id)")
+        let credentials = try await IdentityCredentialStore(tx: tx).ids(server: id)
         let result = try await tx.execute("DELETE FROM servers WHERE account_id = \(tx.account) AND id = \(id)")
         guard result.affectedRows == 1 else { throw ProblemError.notFound("Server") }
         try await ConfigChangeLog.record(tx.session, account: tx.account, kind: .server, id: id, .delete)
         for row in tools { try await ConfigChangeLog.record(tx.session, account: tx.account, kind: .tool, id: try row.decode("id"), .delete) }
         for row in grants { try await ConfigChangeLog.record(tx.session, account: tx.account, kind: .grant, id: try row.decode("id"), .delete) }
+        for credential in credentials { try await tx.recordChange(.identityCredential, id: credential, .delete) }
     }
 
     /// The server's upstream settings, read before discovery talks to the network.

@@ -103,7 +103,7 @@ struct ToolCallJudge: Sendable {
         event.upstreamStatus = result.status
         event.upstreamLatencyMs = result.latencyNanoseconds.map { Double($0) / 1_000_000 }
         event.bytesOut = result.bytesOut
-        event.message = result.agentWentAway ? result.failure : result.failure.map { "Upstream MCP server unavailable: \($0)" }
+        event.message = result.agentWentAway ? result.failure : result.failureMessage
         if exchange.caller.policy?.compiled.auditResults == true, let answer = result.answer {
             // `audit.results: true` keeps the result, with credentials masked as in arguments.
             event.result = AuditedArguments(answer["result"] ?? answer["error"] ?? .null, mode: .full).values

@@ -28,6 +28,12 @@ final class EnforcementSnapshot: Sendable {
         }
     }
 
+    /// An identity's own upstream credential is looked up by who calls and where (issue 14 item 5).
+    struct IdentityServerKey: Hashable, Sendable {
+        let identityID: UUID
+        let serverID: UUID
+    }
+
     /// The change number this snapshot is current as of.
     let version: Int64
     /// When this worker received it; `/metrics` shows its age (design.md §5.10).
@@ -42,6 +48,8 @@ final class EnforcementSnapshot: Sendable {
     /// Each identity's metadata parsed once, for `identity.metadata.*` conditions.
     let identityMetadata: [UUID: JSONValue]
     let policiesByID: [UUID: Policy]
+    /// Identities' own upstream credentials, still sealed.
+    let identityCredentials: [IdentityServerKey: SnapshotIdentityCredential]
     /// Pins (definition and approved hash) and risk classes of the catalog.
     let toolsByKey: [ToolKey: SnapshotTool]
     /// The catalog's inputSchemas, for policies with `validate_arguments`.
@@ -71,6 +79,9 @@ final class EnforcementSnapshot: Sendable {
             snapshot.entities.identities.compactMap { identity in
                 (try? JSONParser().parse(Array(identity.metadata.utf8))).map { (identity.id, $0) }
             }, uniquingKeysWith: { _, last in last })
+        self.identityCredentials = Dictionary(
+            snapshot.entities.identityCredentials.map { (IdentityServerKey(identityID: $0.identityID, serverID: $0.serverID), $0) },
+            uniquingKeysWith: { _, last in last })
         self.toolsByKey = Dictionary(
             snapshot.entities.tools.map { (ToolKey(serverID: $0.serverID, name: $0.name), $0) }, uniquingKeysWith: { _, last in last }
         )

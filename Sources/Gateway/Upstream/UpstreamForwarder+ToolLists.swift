@@ -5,14 +5,15 @@ import Shared
 extension UpstreamForwarder {
     /// Issue 10 item 7: a `tools/list` whose answer failed or was cut leaves the server's live
     /// definitions unknown (under `pin: block` its tools are then not approved); an agent that
-    /// hung up says nothing about the upstream.
+    /// hung up, or a caller whose identity has no upstream credential (issue 14 item 5), says
+    /// nothing about the upstream.
     func noticingUnreadableLists(
         _ plan: UpstreamRelay.Plan, _ exchange: MCPExchange, then finished: @escaping @Sendable (UpstreamResult) async -> Void
     ) -> @Sendable (UpstreamResult) async -> Void {
         guard plan.listsTools else { return finished }
         let server = exchange.caller.server.id
         return { [liveDefinitions] result in
-            if result.failure != nil, !result.agentWentAway { liveDefinitions.listing(of: server, wasReadable: false) }
+            if result.failure != nil, !result.agentWentAway, !result.failureIsTheCallers { liveDefinitions.listing(of: server, wasReadable: false) }
             await finished(result)
         }
     }

@@ -6,7 +6,8 @@ import NIOHTTP1
 import Shared
 
 /// Carries a judged message to the grant's server and its answer back (design.md §5.4): the sealed
-/// session, the server's own credentials (opened only for the call that needs them, design.md §3), the
+/// session, the upstream credential the server's mode calls for (the server's own or the caller's
+/// identity's, `CallerUpstreamAuth`; opened only for the call that needs it, design.md §3), the
 /// upstream client and the relay that reads and filters the answer. It decides nothing.
 struct UpstreamForwarder: Sendable {
     let sessions: SessionSealer
@@ -19,7 +20,7 @@ struct UpstreamForwarder: Sendable {
     let metrics: GatewayMetrics
     let logger: Logger
 
-    /// Sends a message (or a GET / DELETE) to the grant's server with the server's own credentials
+    /// Sends a message (or a GET / DELETE) to the grant's server with the credential its mode calls for
     /// and the upstream session id from the sealed session (design.md §5.4). `opensSession` is the protocol
     /// version of an `initialize`: its answer carries a new sealed session id instead of the upstream's.
     private func send(
@@ -27,13 +28,9 @@ struct UpstreamForwarder: Sendable {
     ) async -> Result<(UpstreamClient.Answer, HTTPFields), UpstreamFailure> {
         let server = exchange.caller.server
         let auth: UpstreamAuth
-        do {
-            auth = try UpstreamAuth(
-                storedType: server.authType, sealedBytes: server.sealedCredentials.flatMap { Data(base64Encoded: $0) }.map(Array.init),
-                sealer: credentials, account: server.accountID, server: server.id)
-        } catch {
-            logger.error("upstream credentials do not open", metadata: ["server.id": "\(server.id)", "error": "\(error)"])
-            return .failure(UpstreamFailure(reason: "unreachable: the server's credentials cannot be opened by this gateway"))
+        switch CallerUpstreamAuth.auth(for: exchange.caller, in: exchange.snapshot, sealer: credentials, now: Date(), logger: logger) {
+        case .success(let opened): auth = opened
+        case .failure(let failure): return .failure(failure)
         }
         let headers = UpstreamHeaders.request(
             from: exchange.headers, auth: auth, upstreamSessionID: protocolVersion == nil ? exchange.session?.upstreamSessionID : nil)
@@ -68,9 +65,9 @@ struct UpstreamForwarder: Sendable {
         let finished = noticingUnreadableLists(plan, exchange, then: finished)
         switch await send(body, method: .POST, exchange, opensSession: protocolVersion) {
         case .failure(let failure):
-            await finished(UpstreamResult(failure: failure.reason))
+            await finished(UpstreamResult(failure: failure))
             if plan.requestID == nil && plan.gatewayAnswers.isEmpty { return Response(status: .accepted) }
-            let error = JSONRPCResponse(id: plan.requestID, outcome: .error(GatewayAnswers.upstreamUnavailableError(failure.reason)))
+            let error = JSONRPCResponse(id: plan.requestID, outcome: .error(failure.rpcError))
             let answer: JSONValue = plan.gatewayAnswers.isEmpty ? error.jsonValue : .array(plan.gatewayAnswers + [error.jsonValue])
             return GatewayAnswers.json(answer)
         case .success(let (answer, headers)):
@@ -87,9 +84,9 @@ struct UpstreamForwarder: Sendable {
     ) async -> UpstreamResult {
         switch await send(body, method: .POST, exchange) {
         case .failure(let failure):
-            let error = JSONRPCResponse(id: plan.requestID, outcome: .error(GatewayAnswers.upstreamUnavailableError(failure.reason)))
+            let error = JSONRPCResponse(id: plan.requestID, outcome: .error(failure.rpcError))
             try? await writer.write(ServerSentEvent(message: error.jsonValue).encoded())
-            return UpstreamResult(failure: failure.reason)
+            return UpstreamResult(failure: failure)
         case .success(let (answer, _)):
             var outcome = UpstreamRelay.Outcome()
             do {
@@ -107,7 +104,7 @@ struct UpstreamForwarder: Sendable {
         switch await send(nil, method: NIOHTTP1.HTTPMethod(rawValue: method.rawValue), exchange) {
         case .failure(let failure):
             let status: HTTPResponse.Status = method == .get ? .badGateway : .ok
-            return GatewayAnswers.error(GatewayAnswers.upstreamUnavailableError(failure.reason), id: nil, status: status)
+            return GatewayAnswers.error(failure.rpcError, id: nil, status: status)
         case .success(let (answer, headers)):
             return await relay.response(for: answer, headers: headers, plan: relayed(UpstreamRelay.Plan(), exchange)) { _ in }
         }

@@ -6,12 +6,19 @@ struct UpstreamResult: Sendable {
     var latencyNanoseconds: Int64?
     var bytesOut: Int64 = 0
     var failure: String?
+    /// What the agent was told of a failure before the upstream answered, when it was not the
+    /// usual `Upstream MCP server unavailable: <failure>` (an identity without its own credential).
+    private var failureToldOtherwise: String?
+    /// `UpstreamFailure.isTheCallers`: nothing of the upstream was learnt.
+    var failureIsTheCallers = false
     /// The JSON-RPC response the upstream gave, when captured.
     var answer: JSONValue?
     var agentWentAway = false
 
-    init(failure: String) {
-        self.failure = failure
+    init(failure: UpstreamFailure) {
+        self.failure = failure.reason
+        failureToldOtherwise = failure.rpcError.message
+        failureIsTheCallers = failure.isTheCallers
     }
 
     init(answer: UpstreamClient.Answer, outcome: UpstreamRelay.Outcome) {
@@ -21,6 +28,11 @@ struct UpstreamResult: Sendable {
         failure = outcome.failure
         self.answer = outcome.answer
         agentWentAway = outcome.agentWentAway
+    }
+
+    /// What the agent was told of the failure, for the audit row's message.
+    var failureMessage: String? {
+        failure.map { failureToldOtherwise ?? GatewayAnswers.upstreamUnavailableError($0).message }
     }
 
     /// A transport failure, an upstream 5xx or a JSON-RPC error: the call's counters are given

@@ -47,11 +47,14 @@ public struct SnapshotServer: Codable, Sendable, Equatable, Identifiable {
     /// not be the live ones, so a worker that has not read a list itself does not trust them under
     /// `pin: block` (issue 10 item 7).
     public var discoveryFailed: Bool
+    /// Whose credential goes upstream (`UpstreamCredentialMode`, issue 14 item 5), as stored; read
+    /// with `UpstreamCredentialMode(storedValue:)`.
+    public var credentialMode: String
 
     public init(
         id: UUID, accountID: UUID, name: String, url: String, authType: String, sealedCredentials: String?,
         credentialsKeyVersion: String?, connectTimeoutMs: Int, firstByteTimeoutMs: Int, idleTimeoutMs: Int,
-        discoveryFailed: Bool = false
+        discoveryFailed: Bool = false, credentialMode: String = UpstreamCredentialMode.shared.rawValue
     ) {
         self.id = id
         self.accountID = accountID
@@ -64,9 +67,11 @@ public struct SnapshotServer: Codable, Sendable, Equatable, Identifiable {
         self.firstByteTimeoutMs = firstByteTimeoutMs
         self.idleTimeoutMs = idleTimeoutMs
         self.discoveryFailed = discoveryFailed
+        self.credentialMode = credentialMode
     }
 
-    /// A snapshot file written before `discoveryFailed` existed still loads, with `false`.
+    /// A snapshot file written before `discoveryFailed` existed still loads, with `false`; one
+    /// written before `credentialMode` existed, with `shared`.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(UUID.self, forKey: .id)
@@ -80,6 +85,7 @@ public struct SnapshotServer: Codable, Sendable, Equatable, Identifiable {
         firstByteTimeoutMs = try container.decode(Int.self, forKey: .firstByteTimeoutMs)
         idleTimeoutMs = try container.decode(Int.self, forKey: .idleTimeoutMs)
         discoveryFailed = try container.decodeIfPresent(Bool.self, forKey: .discoveryFailed) ?? false
+        credentialMode = try container.decodeIfPresent(String.self, forKey: .credentialMode) ?? UpstreamCredentialMode.shared.rawValue
     }
 }
 
