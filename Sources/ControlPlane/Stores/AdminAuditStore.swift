@@ -24,6 +24,7 @@ struct AdminAuditStore {
     enum ObjectType: String, Sendable {
         case account, member, identity, policy, grant, approval, server, tool
         case apiKey = "api_key"
+        case oauthAuthorization = "oauth_authorization"
     }
 
     let tx: TenantTransaction
