@@ -39,6 +39,9 @@ struct APIConfiguration: Sendable {
     /// The keys `GET /v1/audit/verify` checks the keyed chain with (issue 10 item 20); without
     /// `PORTCULLIS_SECRET_KEYS` the chain cannot be verified.
     var auditChainKeys: AuditChainKeys?
+    /// The OAuth authorization server (issue 14 item 2): `--public-url`, `--oauth-access-token-lifetime`,
+    /// and the sealer of its signing keys; without `PORTCULLIS_SECRET_KEYS` there is no OAuth.
+    var oauth = OAuthSettings()
     /// Limits of the MCP client that lists upstream tools.
     var discoveryClient = MCPClientConfiguration()
 }

@@ -43,6 +43,18 @@ func buildApplication(
     configuration.credentialSealer = try common.keyRing().map { SecretSealer(keyRing: $0, purpose: .upstreamCredentials) }
     configuration.approvalWebhookSigning = try common.keyRing().map(ApprovalWebhookSigning.init(keyRing:))
     configuration.auditChainKeys = try common.keyRing().map(AuditChainKeys.init(keyRing:))
+    configuration.oauth = OAuthSettings(
+        issuer: options.publicURL, accessTokenLifetime: .seconds(options.oauthAccessTokenLifetime),
+        keySealer: try common.keyRing().map { SecretSealer(keyRing: $0, purpose: .oauthSigningKeys) })
+    if let keys = configuration.oauth.signingKeys(database: database) {
+        do {
+            _ = try await keys.current()
+        } catch {
+            logger.critical("cannot prepare the OAuth signing key", metadata: ["error": "\(String(reflecting: error))"])
+            await database.close()
+            throw error
+        }
+    }
     let rediscovery = RediscoveryService(
         database: database, discovery: configuration.serverDiscovery(tenants: TenantDatabase(database: database)),
         interval: .seconds(options.rediscoveryInterval), logger: logger)
@@ -95,6 +107,10 @@ func buildRouter(
     let passwordHashing = PasswordHashingSlots(hasher: configuration.passwordHasher, capacity: configuration.maxConcurrentPasswordHashes)
     SignupController(tenants: tenants, configuration: configuration, throttle: throttle, passwordHashing: passwordHashing).addRoutes(to: router)
     LoginController(tenants: tenants, configuration: configuration, throttle: throttle, passwordHashing: passwordHashing).addRoutes(to: router)
+    let gatewayURLs = GatewayURLs(base: configuration.publicGatewayURL)
+    if let signingKeys = configuration.oauth.signingKeys(database: database) {
+        addOAuthRoutes(to: router, signingKeys: signingKeys, gatewayURLs: gatewayURLs, database: database, configuration: configuration)
+    }
 
     let v1 = router.group("/v1")
         .add(middleware: APIKeyAuthenticator(tenants: tenants))
@@ -113,7 +129,8 @@ func buildRouter(
         tenants: tenants, maxDocumentBytes: configuration.accountLimits.policyBytes,
         simulations: ClientRateLimiter(rate: configuration.simulationRate, subject: "this account's simulations")
     ).addRoutes(to: v1)
-    GrantsController(tenants: tenants, urls: GatewayURLs(base: configuration.publicGatewayURL)).addRoutes(to: v1)
+    GrantsController(tenants: tenants, urls: gatewayURLs).addRoutes(to: v1)
+    OAuthRequestsController(tenants: tenants, settings: configuration.oauth, urls: gatewayURLs).addRoutes(to: v1)
     ApprovalsController(tenants: tenants).addRoutes(to: v1)
     AuditController(tenants: tenants, chainKeys: configuration.auditChainKeys).addRoutes(to: v1)
     UsageController(tenants: tenants).addRoutes(to: v1)
@@ -127,4 +144,27 @@ func buildRouter(
         database: database
     ).addRoutes(to: internalV1)
     return router
+}
+
+/// The OAuth authorization server's unauthenticated routes (issue 14 item 2), served only when
+/// signing keys can be sealed. Their own rate limit, as strict as signup and login's but apart from
+/// them, so a busy OAuth client cannot lock members out of the console.
+private func addOAuthRoutes(
+    to router: Router<APIRequestContext>, signingKeys: OAuthSigningKeyStore, gatewayURLs: GatewayURLs, database: Database,
+    configuration: APIConfiguration
+) {
+    let settings = configuration.oauth
+    let throttle = AuthenticationThrottle(rate: configuration.authenticationRate, proxies: configuration.trustedProxies)
+    let registered = OAuthClientStore(database: database)
+    let clients = OAuthClientDirectory(registered: registered, documents: ClientMetadataDocuments(addressGuard: configuration.upstreamAddressGuard))
+    OAuthMetadataController(settings: settings, database: database).addRoutes(to: router)
+    OAuthRegistrationController(store: registered, throttle: throttle).addRoutes(to: router)
+    OAuthAuthorizeController(
+        settings: settings, clients: clients, urls: gatewayURLs, database: database, tenants: TenantDatabase(database: database), throttle: throttle
+    ).addRoutes(to: router)
+    OAuthConsentPage().addRoutes(to: router)
+    OAuthTokenController(
+        tokens: OAuthTokenStore(database: database), signer: AccessTokenSigner(keys: signingKeys, settings: settings),
+        authentication: OAuthClientAuthentication(clients: clients), throttle: throttle
+    ).addRoutes(to: router)
 }

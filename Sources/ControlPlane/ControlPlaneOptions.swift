@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Shared
 
 /// Settings of the control plane beyond `CommonOptions`; each help text names its environment variable.
@@ -14,6 +15,12 @@ struct ControlPlaneOptions: ParsableArguments {
 
     @Option(help: "Public base URL of the gateway, used in the URLs handed out with grants. Env: PORTCULLIS_PUBLIC_GATEWAY_URL.")
     var publicGatewayURL: String = EnvironmentVariables.string("PORTCULLIS_PUBLIC_GATEWAY_URL") ?? "http://127.0.0.1:8081"
+
+    @Option(help: "Public base URL of this control plane: the OAuth issuer, and the base of its authorization, consent and token endpoints. Env: PORTCULLIS_PUBLIC_URL.")
+    var publicURL: String = EnvironmentVariables.string("PORTCULLIS_PUBLIC_URL") ?? "http://127.0.0.1:8080"
+
+    @Option(help: "Seconds an OAuth access token is valid; a revoked authorization stops its tokens at the next snapshot anyway. Env: PORTCULLIS_OAUTH_ACCESS_TOKEN_LIFETIME.")
+    var oauthAccessTokenLifetime: Int = EnvironmentVariables.int("PORTCULLIS_OAUTH_ACCESS_TOKEN_LIFETIME") ?? 600
 
     @Option(help: "Seconds between background discoveries of every server's tools (design.md §5.7). Env: PORTCULLIS_REDISCOVERY_INTERVAL.")
     var rediscoveryInterval: Int = EnvironmentVariables.int("PORTCULLIS_REDISCOVERY_INTERVAL") ?? 300
@@ -79,6 +86,12 @@ extension ControlPlaneOptions {
         guard apiKeyMaxLifetimeDays >= 0 else { throw ValidationError("--api-key-max-lifetime-days must be 0 or more") }
         guard accountLimits.all.allSatisfy({ $0 > 0 }) else { throw ValidationError("every --max-...-per-account limit must be at least 1") }
         _ = try trustedProxyNetworks()
+        guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme?.lowercased()), url.host?.isEmpty == false,
+              url.query == nil, url.fragment == nil
+        else { throw ValidationError("--public-url must be an http or https URL without query or fragment (e.g. https://portcullis.example.com)") }
+        guard (60...86_400).contains(oauthAccessTokenLifetime) else {
+            throw ValidationError("--oauth-access-token-lifetime must be between 60 and 86400 seconds")
+        }
         for token in workerTokenList where SecretToken.parse(token, as: .worker) == nil {
             throw ValidationError("--worker-tokens: \(token.prefix(7))... is not a worker token (make one with `controlplane new-token worker`)")
         }

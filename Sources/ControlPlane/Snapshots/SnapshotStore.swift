@@ -25,6 +25,8 @@ struct SnapshotStore: Sendable {
             entities.policies = try await Self.policies(tx, ids: nil)
             entities.tools = try await Self.tools(tx, ids: nil)
             entities.identityCredentials = try await Self.identityCredentials(tx, ids: nil)
+            entities.oauthSigningKeys = try await OAuthSigningKeyStore.published(tx, ids: nil)
+            entities.oauthAuthorizations = try await Self.oauthAuthorizations(tx, ids: nil)
             return FullSnapshot(version: version, entities: entities)
         }
     }
@@ -61,6 +63,8 @@ struct SnapshotStore: Sendable {
             upserts.policies = try await load(.policy, Self.policies)
             upserts.tools = try await load(.tool, Self.tools)
             upserts.identityCredentials = try await load(.identityCredential, Self.identityCredentials)
+            upserts.oauthSigningKeys = try await load(.oauthSigningKey, OAuthSigningKeyStore.published)
+            upserts.oauthAuthorizations = try await load(.oauthAuthorization, Self.oauthAuthorizations)
             let deletes = idsByKind.flatMap { kind, ids in ids.map { SnapshotEntityRef(kind: kind, id: $0) } }
                 .filter { !present.contains($0) }
                 .sorted { ($0.kind.rawValue, $0.id.uuidString) < ($1.kind.rawValue, $1.id.uuidString) }
@@ -195,6 +199,19 @@ struct SnapshotStore: Sendable {
                 sealedCredentials: Data(try row.decode("credentials_ciphertext", as: [UInt8].self)).base64EncodedString(),
                 credentialsKeyVersion: try row.decode("credentials_key_version"), expiresAt: try row.decode("expires_at")
             )
+        }
+    }
+
+    /// Every member consent, revoked ones included (a revoked one refuses its tokens at once,
+    /// before the access tokens it let out expire).
+    private static func oauthAuthorizations(_ tx: DatabaseSession, ids: [UUID]?) async throws -> [SnapshotOAuthAuthorization] {
+        try await tx.query("""
+            SELECT id, account_id, grant_id, client_id, revoked_at IS NOT NULL AS revoked FROM oauth_authorizations
+            WHERE \(idList(ids))::uuid[] IS NULL OR id = ANY(\(idList(ids))::uuid[])
+            """).map { row in
+            SnapshotOAuthAuthorization(
+                id: try row.decode("id"), accountID: try row.decode("account_id"), grantID: try row.decode("grant_id"),
+                clientID: try row.decode("client_id"), revoked: try row.decode("revoked"))
         }
     }
 }

@@ -25,6 +25,7 @@ struct AdminAuditStore {
         case account, member, identity, policy, grant, approval, server, tool
         case apiKey = "api_key"
         case identityCredential = "identity_credential"
+        case oauthAuthorization = "oauth_authorization"
     }
 
     let tx: TenantTransaction

@@ -23,6 +23,9 @@ public struct KeyPurpose: Sendable, Hashable {
     public static let approvalWebhookSigning = KeyPurpose(info: "portcullis/approval-webhook-signing/v1")
     /// The HMAC key of the audit hash chain (design.md §7, issue 10 item 20); see `AuditChainKeys`.
     public static let auditChain = KeyPurpose(info: "portcullis/audit-chain/v1")
+    /// The Ed25519 private keys OAuth access tokens are signed with, in `oauth_signing_keys`
+    /// (issue 14 item 2).
+    public static let oauthSigningKeys = KeyPurpose(info: "portcullis/oauth-signing-keys/v1")
 }
 
 extension SecretKeyRing {

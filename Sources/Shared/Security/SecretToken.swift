@@ -6,6 +6,11 @@ public enum TokenKind: String, Sendable, CaseIterable {
     case apiKey = "pcs_ak_"
     case grant = "pcs_gt_"
     case worker = "pcs_wk_"
+    // The OAuth authorization server's secrets (issue 14 item 2): an authorization code, a
+    // refresh token, a confidential client's secret.
+    case oauthCode = "pcs_oc_"
+    case oauthRefresh = "pcs_rt_"
+    case oauthClientSecret = "pcs_cs_"
 
     public var prefix: String { rawValue }
 }

@@ -1,0 +1,184 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import ControlPlane
+
+/// Issue 14 item 2: what a hostile client, redirect target or resource cannot get out of the
+/// authorization server.
+struct AdversarialOAuthTests {
+    @Test(.timeLimit(.minutes(2)))
+    func pkceDowngradeIsRefused() async throws {
+        try await withOAuthAPI { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin)
+            let resource = "\(testGatewayBase)/mcp/\(server)"
+            let flow = try await api.registerPublicClient()
+            for method in ["plain", nil] {
+                let response = try await api.send(.get, flow.authorizeQuery(resource: resource, method: method))
+                #expect(response.status == .seeOther)
+                let location = try #require(response.headers[.location])
+                #expect(location.hasPrefix(flow.redirectURI + "?error=invalid_request"))
+                #expect(location.contains("iss=") && location.contains("state=\(flow.state)"))
+            }
+            // A code bound to a challenge cannot be redeemed with another verifier (or none of the right shape).
+            let code = try await flow.allow(try await flow.requestID(resource: resource), by: admin)
+            let wrong = try await flow.exchange(code, verifier: PKCEPair().verifier)
+            #expect(wrong["error"] == "invalid_grant")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func redirectURIMismatchIsRefusedWithoutARedirect() async throws {
+        try await withOAuthAPI { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin)
+            let resource = "\(testGatewayBase)/mcp/\(server)"
+            let flow = try await api.registerPublicClient()
+            for evil in ["https://evil.example/callback", "http://127.0.0.1:33418/other", "http://evil.example:33418/callback"] {
+                let response = try await api.send(.get, flow.authorizeQuery(resource: resource, redirectURI: evil))
+                #expect(response.status == .badRequest)
+                #expect(response.headers[.location] == nil)
+            }
+            let unknownClient = OAuthFlow(api: api, clientID: UUID().uuidString.lowercased(), redirectURI: flow.redirectURI)
+            let refused = try await api.send(.get, unknownClient.authorizeQuery(resource: resource))
+            #expect(refused.status == .badRequest)
+            #expect(refused.headers[.location] == nil)
+            // A loopback redirect may change its port (RFC 8252 §7.3), nothing else.
+            let otherPort = try await api.send(.get, flow.authorizeQuery(resource: resource, redirectURI: "http://127.0.0.1:50123/callback"))
+            #expect(otherPort.status == .seeOther)
+            // At the token endpoint, the redirect URI must be the authorization request's.
+            let code = try await flow.allow(try await flow.requestID(resource: resource), by: admin)
+            #expect(try await flow.exchange(code, redirectURI: "http://127.0.0.1:50123/callback")["error"] == "invalid_grant")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func reusedCodeIsRefusedAndRevokesWhatItIssued() async throws {
+        try await withOAuthAPI { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin)
+            let flow = try await api.registerPublicClient()
+            let code = try await flow.allow(try await flow.requestID(resource: "\(testGatewayBase)/mcp/\(server)"), by: admin)
+            let first = try await flow.exchange(code)
+            #expect(first.status == .ok)
+            let second = try await flow.exchange(code)
+            #expect(second.status == .badRequest)
+            #expect(second["error"] == "invalid_grant")
+            #expect(try await flow.refresh(try #require(first["refresh_token"]?.stringValue))["error"] == "invalid_grant")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func resourceOfAnotherAccountOrUnknownServerIsRefused() async throws {
+        try await withOAuthAPI { api, database in
+            let alice = try await api.signup("Alice")
+            let mallory = try await api.signup("Mallory")
+            let alicesServer = try await Fixtures(database: database).server(of: alice)
+            let malloryServer = try await Fixtures(database: database).server(of: mallory)
+            let flow = try await api.registerPublicClient()
+
+            // Alice's server: the request belongs to Alice's account, so Mallory can neither see nor allow it.
+            let requestID = try await flow.requestID(resource: "\(testGatewayBase)/mcp/\(alicesServer)")
+            #expect(try await api.send(.get, "/v1/oauth/requests/\(requestID)", key: mallory.key).status == .notFound)
+            let decision = try await api.send(.post, "/v1/oauth/requests/\(requestID)/decision", key: mallory.key, json: [
+                "decision": "allow", "identity_label": "intruder",
+            ])
+            #expect(decision.status == .notFound)
+
+            for resource in ["\(testGatewayBase)/mcp/\(UUID().uuidString.lowercased())", "https://elsewhere.example/mcp/\(malloryServer)",
+                             "\(testGatewayBase)/mcp/\(malloryServer.uppercased())"] {
+                let response = try await api.send(.get, flow.authorizeQuery(resource: resource))
+                #expect(response.headers[.location]?.hasPrefix(flow.redirectURI + "?error=invalid_target") == true)
+            }
+            // A code for Mallory's server cannot be redeemed for another resource.
+            let code = try await flow.allow(try await flow.requestID(resource: "\(testGatewayBase)/mcp/\(malloryServer)"), by: mallory)
+            #expect(try await flow.exchange(code, resource: "\(testGatewayBase)/mcp/\(alicesServer)")["error"] == "invalid_grant")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func registrationRefusesUnsafeRedirectURIsAndOversizedBodies() async throws {
+        try await withOAuthAPI { api, _ in
+            for uri in ["http://evil.example/cb", "javascript:alert(1)", "https://example.com/cb#frag", "https://user:pw@example.com/cb", "relative/cb"] {
+                let response = try await api.send(.post, "/oauth/register", json: ["redirect_uris": [.string(uri)], "token_endpoint_auth_method": "none"])
+                #expect(response.status == .badRequest)
+                #expect(response["error"] == "invalid_redirect_uri")
+            }
+            let many = try await api.send(.post, "/oauth/register", json: ["redirect_uris": .array((0..<11).map { .string("https://example.com/\($0)") })])
+            #expect(many["error"] == "invalid_redirect_uri")
+            let huge = try await api.send(.post, "/oauth/register", raw: "{\"client_name\":\"" + String(repeating: "a", count: 20_000) + "\"}")
+            #expect(huge.status == .contentTooLarge)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func confidentialClientMustPresentItsSecret() async throws {
+        try await withOAuthAPI { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin)
+            let registered = try await api.send(.post, "/oauth/register", json: [
+                "redirect_uris": ["https://client.example/cb"], "token_endpoint_auth_method": "client_secret_post",
+            ])
+            let clientID = try #require(registered["client_id"]?.stringValue)
+            let secret = try #require(registered["client_secret"]?.stringValue)
+            let flow = OAuthFlow(api: api, clientID: clientID, redirectURI: "https://client.example/cb")
+            let code = try await flow.allow(try await flow.requestID(resource: "\(testGatewayBase)/mcp/\(server)"), by: admin)
+            let fields = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", flow.redirectURI),
+                          ("code_verifier", flow.pkce.verifier), ("client_id", clientID)]
+            let without = try await api.form("/oauth/token", fields)
+            #expect(without.status == .unauthorized)
+            #expect(without["error"] == "invalid_client")
+            let wrong = try await api.form("/oauth/token", fields + [("client_secret", SecretToken.generate(.oauthClientSecret).text)])
+            #expect(wrong["error"] == "invalid_client")
+            // Client authentication fails before the code is looked at, so the code is still good.
+            #expect(try await api.form("/oauth/token", fields + [("client_secret", secret)]).status == .ok)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func metadataDocumentMustNameItselfAndPassTheAddressGuard() async throws {
+        try await withOAuthAPI { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin)
+            let resource = "\(testGatewayBase)/mcp/\(server)"
+            try await withClientMetadataDocument(redirectURI: "http://127.0.0.1:40000/cb", claimedID: "https://trusted.example/client.json") { url in
+                let flow = OAuthFlow(api: api, clientID: url, redirectURI: "http://127.0.0.1:40000/cb")
+                let response = try await api.send(.get, flow.authorizeQuery(resource: resource))
+                #expect(response.status == .badRequest)
+                #expect(response.headers[.location] == nil)
+            }
+        }
+        // With the default guard, a client_id pointing at loopback is never fetched.
+        try await withOAuthAPI(configure: { $0.upstreamAddressGuard = UpstreamAddressGuard(policy: UpstreamAddressPolicy()) }) { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin)
+            try await withClientMetadataDocument(redirectURI: "http://127.0.0.1:40000/cb") { url in
+                let flow = OAuthFlow(api: api, clientID: url, redirectURI: "http://127.0.0.1:40000/cb")
+                let response = try await api.send(.get, flow.authorizeQuery(resource: "\(testGatewayBase)/mcp/\(server)"))
+                #expect(response.status == .badRequest)
+                #expect(response["error_description"]?.stringValue?.contains("refused") == true)
+            }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func viewerCanDenyButNotAllow() async throws {
+        try await withOAuthAPI { api, database in
+            let admin = try await api.signup()
+            let viewer = try await api.addMember("viewer", by: admin)
+            let server = try await Fixtures(database: database).server(of: admin)
+            let flow = try await api.registerPublicClient()
+            let requestID = try await flow.requestID(resource: "\(testGatewayBase)/mcp/\(server)")
+            let allow = try await api.send(.post, "/v1/oauth/requests/\(requestID)/decision", key: viewer.key, json: [
+                "decision": "allow", "identity_label": "agent",
+            ])
+            #expect(allow.status == .forbidden)
+            let deny = try await api.send(.post, "/v1/oauth/requests/\(requestID)/decision", key: viewer.key, json: ["decision": "deny"])
+            #expect(deny.status == .ok)
+            #expect(deny["redirect_to"]?.stringValue?.hasPrefix(flow.redirectURI + "?error=access_denied") == true)
+            // Decided once: the request is gone.
+            #expect(try await api.send(.get, "/v1/oauth/requests/\(requestID)", key: admin.key).status == .notFound)
+        }
+    }
+}
