@@ -24,6 +24,7 @@ struct SnapshotStore: Sendable {
             entities.grants = try await Self.grants(tx, ids: nil)
             entities.policies = try await Self.policies(tx, ids: nil)
             entities.tools = try await Self.tools(tx, ids: nil)
+            entities.trustedIssuers = try await Self.trustedIssuers(tx, ids: nil)
             return FullSnapshot(version: version, entities: entities)
         }
     }
@@ -59,6 +60,7 @@ struct SnapshotStore: Sendable {
             upserts.grants = try await load(.grant, Self.grants)
             upserts.policies = try await load(.policy, Self.policies)
             upserts.tools = try await load(.tool, Self.tools)
+            upserts.trustedIssuers = try await load(.trustedIssuer, Self.trustedIssuers)
             let deletes = idsByKind.flatMap { kind, ids in ids.map { SnapshotEntityRef(kind: kind, id: $0) } }
                 .filter { !present.contains($0) }
                 .sorted { ($0.kind.rawValue, $0.id.uuidString) < ($1.kind.rawValue, $1.id.uuidString) }
@@ -85,7 +87,7 @@ struct SnapshotStore: Sendable {
     }
 
     /// The ids to load as a bind: all rows when nil (a full snapshot), else only these.
-    private static func idList(_ ids: [UUID]?) -> TextArray? {
+    static func idList(_ ids: [UUID]?) -> TextArray? {
         ids.map { TextArray($0.map(\.uuidString)) }
     }
 

@@ -18,12 +18,15 @@ struct AdminAuditStore {
         case create, update, delete, revoke, signup, login, rotate, approve, deny
         /// A tool discovery asked for through the API (`POST /v1/servers/{id}/discover`).
         case discover
+        /// A trusted issuer's keys fetched through the API (`POST /v1/trusted-issuers/{id}/refresh`).
+        case refresh
     }
 
     /// The kinds of object the log names; later resources add theirs.
     enum ObjectType: String, Sendable {
         case account, member, identity, policy, grant, approval, server, tool
         case apiKey = "api_key"
+        case trustedIssuer = "trusted_issuer"
     }
 
     let tx: TenantTransaction

@@ -31,16 +31,17 @@ public struct SnapshotEntities: Codable, Sendable, Equatable {
     public var tools: [SnapshotTool] = []
     public var oauthSigningKeys: [SnapshotOAuthSigningKey] = []
     public var oauthAuthorizations: [SnapshotOAuthAuthorization] = []
+    public var trustedIssuers: [SnapshotTrustedIssuer] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         accounts.isEmpty && servers.isEmpty && identities.isEmpty && grants.isEmpty && policies.isEmpty && tools.isEmpty
-            && oauthSigningKeys.isEmpty && oauthAuthorizations.isEmpty
+            && oauthSigningKeys.isEmpty && oauthAuthorizations.isEmpty && trustedIssuers.isEmpty
     }
 
     private enum CodingKeys: String, CodingKey {
-        case accounts, servers, identities, grants, policies, tools, oauthSigningKeys, oauthAuthorizations
+        case accounts, servers, identities, grants, policies, tools, oauthSigningKeys, oauthAuthorizations, trustedIssuers
     }
 
     /// A list the sender does not know yet decodes as empty, so a worker newer than its control
@@ -56,6 +57,7 @@ public struct SnapshotEntities: Codable, Sendable, Equatable {
         tools = try list(.tools)
         oauthSigningKeys = try list(.oauthSigningKeys)
         oauthAuthorizations = try list(.oauthAuthorizations)
+        trustedIssuers = try list(.trustedIssuers)
     }
 }
 
@@ -107,6 +109,7 @@ extension FullSnapshot {
         next.tools = merge(entities.tools, delta.upserts.tools, .tool)
         next.oauthSigningKeys = merge(entities.oauthSigningKeys, delta.upserts.oauthSigningKeys, .oauthSigningKey)
         next.oauthAuthorizations = merge(entities.oauthAuthorizations, delta.upserts.oauthAuthorizations, .oauthAuthorization)
+        next.trustedIssuers = merge(entities.trustedIssuers, delta.upserts.trustedIssuers, .trustedIssuer)
         return FullSnapshot(version: delta.version, entities: next)
     }
 
@@ -122,6 +125,7 @@ extension FullSnapshot {
         copy.entities.tools = sorted(entities.tools)
         copy.entities.oauthSigningKeys = sorted(entities.oauthSigningKeys)
         copy.entities.oauthAuthorizations = sorted(entities.oauthAuthorizations)
+        copy.entities.trustedIssuers = sorted(entities.trustedIssuers)
         return copy
     }
 }
