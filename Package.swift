@@ -63,6 +63,8 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                // RS256 signatures of trusted issuers' tokens (issue 14 item 4, IssuerVerificationKey).
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             resources: [.copy("Database/Migrations")]
         ),

@@ -58,6 +58,9 @@ func buildApplication(
     let rediscovery = RediscoveryService(
         database: database, discovery: configuration.serverDiscovery(tenants: TenantDatabase(database: database)),
         interval: .seconds(options.rediscoveryInterval), logger: logger)
+    let issuerKeys = IssuerKeyRefreshService(
+        database: database, refresh: configuration.issuerKeyRefresh(tenants: TenantDatabase(database: database)),
+        interval: .seconds(options.trustedIssuerRefreshInterval), logger: logger)
     let changeWatcher = ConfigChangeWatcher(database: database, logger: logger)
     let router = buildRouter(
         database: database, metrics: metrics, configuration: configuration, changeWatcher: changeWatcher, traced: tracing != nil)
@@ -69,7 +72,7 @@ func buildApplication(
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portcullis-controlplane"),
         // Shut down in reverse: the server stops first, then the watcher, then the pool, and the
         // span exporter last, so the spans of the last requests are sent.
-        services: (tracing.map { [$0.service] } ?? []) + [database, changeWatcher, rediscovery, CounterSweeper(database: database, logger: logger)],
+        services: (tracing.map { [$0.service] } ?? []) + [database, changeWatcher, rediscovery, issuerKeys, CounterSweeper(database: database, logger: logger)],
         logger: logger
     )
 }
@@ -122,6 +125,7 @@ func buildRouter(
     APIKeysController(tenants: tenants, lifetime: APIKeyLifetime(maximum: configuration.apiKeyMaxLifetime)).addRoutes(to: v1)
     IdentitiesController(tenants: tenants).addRoutes(to: v1)
     IdentityCredentialsController(tenants: tenants, sealer: configuration.credentialSealer).addRoutes(to: v1)
+    TrustedIssuersController(tenants: tenants, refresh: configuration.issuerKeyRefresh(tenants: tenants)).addRoutes(to: v1)
     AdminAuditController(tenants: tenants).addRoutes(to: v1)
     ServersController(tenants: tenants, discovery: configuration.serverDiscovery(tenants: tenants)).addRoutes(to: v1)
     ToolsController(tenants: tenants).addRoutes(to: v1)

@@ -49,6 +49,14 @@ extension UUID: JSONBodyValue {
     }
 }
 
+extension Array: JSONBodyValue where Element == JSONValue {
+    static var expected: String { "an array" }
+    init?(json value: JSONValue) {
+        guard let array = value.arrayValue else { return nil }
+        self = array
+    }
+}
+
 /// Timestamps are RFC 3339 strings, with or without fractional seconds.
 extension Date: JSONBodyValue {
     static var expected: String { "an RFC 3339 timestamp such as 2030-01-31T12:00:00Z" }

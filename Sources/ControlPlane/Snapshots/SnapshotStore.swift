@@ -27,6 +27,7 @@ struct SnapshotStore: Sendable {
             entities.identityCredentials = try await Self.identityCredentials(tx, ids: nil)
             entities.oauthSigningKeys = try await OAuthSigningKeyStore.published(tx, ids: nil)
             entities.oauthAuthorizations = try await Self.oauthAuthorizations(tx, ids: nil)
+            entities.trustedIssuers = try await Self.trustedIssuers(tx, ids: nil)
             return FullSnapshot(version: version, entities: entities)
         }
     }
@@ -65,6 +66,7 @@ struct SnapshotStore: Sendable {
             upserts.identityCredentials = try await load(.identityCredential, Self.identityCredentials)
             upserts.oauthSigningKeys = try await load(.oauthSigningKey, OAuthSigningKeyStore.published)
             upserts.oauthAuthorizations = try await load(.oauthAuthorization, Self.oauthAuthorizations)
+            upserts.trustedIssuers = try await load(.trustedIssuer, Self.trustedIssuers)
             let deletes = idsByKind.flatMap { kind, ids in ids.map { SnapshotEntityRef(kind: kind, id: $0) } }
                 .filter { !present.contains($0) }
                 .sorted { ($0.kind.rawValue, $0.id.uuidString) < ($1.kind.rawValue, $1.id.uuidString) }
@@ -91,7 +93,7 @@ struct SnapshotStore: Sendable {
     }
 
     /// The ids to load as a bind: all rows when nil (a full snapshot), else only these.
-    private static func idList(_ ids: [UUID]?) -> TextArray? {
+    static func idList(_ ids: [UUID]?) -> TextArray? {
         ids.map { TextArray($0.map(\.uuidString)) }
     }
 

@@ -18,6 +18,8 @@ struct AdminAuditStore {
         case create, update, delete, revoke, signup, login, rotate, approve, deny
         /// A tool discovery asked for through the API (`POST /v1/servers/{id}/discover`).
         case discover
+        /// A trusted issuer's keys fetched through the API (`POST /v1/trusted-issuers/{id}/refresh`).
+        case refresh
     }
 
     /// The kinds of object the log names; later resources add theirs.
@@ -26,6 +28,7 @@ struct AdminAuditStore {
         case apiKey = "api_key"
         case identityCredential = "identity_credential"
         case oauthAuthorization = "oauth_authorization"
+        case trustedIssuer = "trusted_issuer"
     }
 
     let tx: TenantTransaction

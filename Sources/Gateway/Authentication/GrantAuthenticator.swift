@@ -19,6 +19,9 @@ struct AuthenticatedGrant: Sendable {
 /// server's URL. The messages never echo the token.
 enum GrantRefusal: Error, Equatable {
     case missingToken, unknownToken, revoked, expired, wrongServer
+    /// A token from a trusted identity provider that does not verify or maps to no grant (issue 14
+    /// item 4), with what is wrong in words the caller can act on; never the token itself.
+    case externalToken(String)
 
     var httpStatus: Int { self == .wrongServer ? 403 : 401 }
 
@@ -29,6 +32,7 @@ enum GrantRefusal: Error, Equatable {
         case .revoked: "The grant has been revoked."
         case .expired: "The grant has expired."
         case .wrongServer: "The grant is not for this server."
+        case .externalToken(let reason): reason
         }
     }
 }
@@ -47,6 +51,10 @@ enum GrantAuthenticator {
         token: String?, serverID: UUID?, in snapshot: EnforcementSnapshot, now: Date
     ) -> Result<AuthenticatedGrant, GrantRefusal> {
         guard let token else { return .failure(.missingToken) }
+        if let serverID, !token.hasPrefix(TokenKind.grant.prefix),
+           let external = ExternalTokenVerifier.authenticate(token: token, serverID: serverID, in: snapshot, now: now) {
+            return external
+        }
         guard let caller = grant(of: token, in: snapshot) else { return .failure(.unknownToken) }
         if caller.grant.revoked { return .failure(.revoked) }
         if let expiry = caller.grant.expiresAt, expiry <= now { return .failure(.expired) }

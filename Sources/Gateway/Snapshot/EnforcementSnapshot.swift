@@ -54,6 +54,8 @@ final class EnforcementSnapshot: Sendable {
     let toolsByKey: [ToolKey: SnapshotTool]
     /// The catalog's inputSchemas, for policies with `validate_arguments`.
     let argumentSchemas: ArgumentSchemaIndex
+    /// Identity providers the accounts trust, for `ExternalTokenVerifier`.
+    let trustedIssuers: TrustedIssuerIndex
     /// How building this snapshot went for its policies: compilations done, documents that failed.
     let policyCompilation: (compilations: Int, failures: [SnapshotPolicyCompilation.Failure])
 
@@ -86,5 +88,6 @@ final class EnforcementSnapshot: Sendable {
             snapshot.entities.tools.map { (ToolKey(serverID: $0.serverID, name: $0.name), $0) }, uniquingKeysWith: { _, last in last }
         )
         self.argumentSchemas = ArgumentSchemaIndex(snapshot.entities.tools, reusing: previous?.argumentSchemas)
+        self.trustedIssuers = TrustedIssuerIndex(snapshot.entities)
     }
 }

@@ -32,16 +32,18 @@ public struct SnapshotEntities: Codable, Sendable, Equatable {
     public var oauthSigningKeys: [SnapshotOAuthSigningKey] = []
     public var oauthAuthorizations: [SnapshotOAuthAuthorization] = []
     public var identityCredentials: [SnapshotIdentityCredential] = []
+    public var trustedIssuers: [SnapshotTrustedIssuer] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         accounts.isEmpty && servers.isEmpty && identities.isEmpty && grants.isEmpty && policies.isEmpty && tools.isEmpty
-            && oauthSigningKeys.isEmpty && oauthAuthorizations.isEmpty && identityCredentials.isEmpty
+            && oauthSigningKeys.isEmpty && oauthAuthorizations.isEmpty && identityCredentials.isEmpty && trustedIssuers.isEmpty
     }
 
     private enum CodingKeys: String, CodingKey {
         case accounts, servers, identities, grants, policies, tools, oauthSigningKeys, oauthAuthorizations, identityCredentials
+        case trustedIssuers
     }
 
     /// A list the sender does not know yet decodes as empty, so a worker newer than its control
@@ -58,6 +60,7 @@ public struct SnapshotEntities: Codable, Sendable, Equatable {
         oauthSigningKeys = try list(.oauthSigningKeys)
         oauthAuthorizations = try list(.oauthAuthorizations)
         identityCredentials = try list(.identityCredentials)
+        trustedIssuers = try list(.trustedIssuers)
     }
 }
 
@@ -110,6 +113,7 @@ extension FullSnapshot {
         next.oauthSigningKeys = merge(entities.oauthSigningKeys, delta.upserts.oauthSigningKeys, .oauthSigningKey)
         next.oauthAuthorizations = merge(entities.oauthAuthorizations, delta.upserts.oauthAuthorizations, .oauthAuthorization)
         next.identityCredentials = merge(entities.identityCredentials, delta.upserts.identityCredentials, .identityCredential)
+        next.trustedIssuers = merge(entities.trustedIssuers, delta.upserts.trustedIssuers, .trustedIssuer)
         return FullSnapshot(version: delta.version, entities: next)
     }
 
@@ -126,6 +130,7 @@ extension FullSnapshot {
         copy.entities.oauthSigningKeys = sorted(entities.oauthSigningKeys)
         copy.entities.oauthAuthorizations = sorted(entities.oauthAuthorizations)
         copy.entities.identityCredentials = sorted(entities.identityCredentials)
+        copy.entities.trustedIssuers = sorted(entities.trustedIssuers)
         return copy
     }
 }
