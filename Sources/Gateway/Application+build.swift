@@ -78,6 +78,7 @@ func buildApplication(
             ledger: PostgresApprovalLedger(database: database, requestsPerGrantPerMinute: options.approvalRequestsPerMinute),
             watcher: watcher, keepAliveInterval: .seconds(options.approvalKeepAlive), admission: admission, logger: logger)
     }
+    let resource = ProtectedResource(publicGatewayURL: try options.validatedPublicGatewayURL())
     let liveDefinitions = LiveToolDefinitions()
     let auditor = RequestAuditor(spool: spool, workerID: options.workerID, metrics: gatewayMetrics, logger: logger)
     let endpoint = MCPEndpoint(
@@ -106,12 +107,14 @@ func buildApplication(
         limits: MCPEndpoint.Limits(
             maxBodyBytes: options.maxBodyBytes, bodyReadTimeout: .seconds(options.bodyReadTimeout), maxEventBytes: options.maxEventBytes,
             maxBatchElements: options.maxBatchSize),
-        allowedOrigins: Set(options.allowedOrigin)
+        allowedOrigins: Set(options.allowedOrigin),
+        resource: resource
     )
     // First of all, so it stops last and exports the spans of the last requests.
     if let tracing { services.insert(tracing.service, at: 0) }
     return Application(
-        router: buildRouter(metrics: metrics, snapshots: snapshots, endpoint: endpoint, tracing: tracing.map { MCPTracing(tracer: $0.tracer) }),
+        router: buildRouter(
+            metrics: metrics, snapshots: snapshots, endpoint: endpoint, tracing: tracing.map { MCPTracing(tracer: $0.tracer) }),
         server: .http1OnConnectionLoop(idleTimeout: .seconds(Int64(options.idleTimeout))),
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portcullis-gateway"),
         services: services,
@@ -130,6 +133,7 @@ func buildRouter(
         snapshots.snapshot.map { .ready("ready: policy snapshot \($0.version)") } ?? .notReady("no policy snapshot loaded")
     }.add(to: router)
     MCPRoutes(endpoint: endpoint, tracing: tracing).add(to: router)
+    ProtectedResourceRoutes(resource: endpoint.resource, snapshots: snapshots).add(to: router)
     return router
 }
 

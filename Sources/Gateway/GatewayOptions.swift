@@ -94,11 +94,24 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "New approval requests a grant may make per minute (a reused pending request does not count); beyond it the call is denied rate_limited. Env: PORTCULLIS_APPROVAL_REQUESTS_PER_MINUTE.")
     var approvalRequestsPerMinute: Int = EnvironmentVariables.int("PORTCULLIS_APPROVAL_REQUESTS_PER_MINUTE") ?? 10
 
+    @Option(help: "URL clients reach the gateway at (behind a proxy: the public one): a server's OAuth resource URL, which its access tokens must name as audience, is this URL followed by /mcp/<server id>. Env: PORTCULLIS_PUBLIC_GATEWAY_URL.")
+    var publicGatewayURL: String = EnvironmentVariables.string("PORTCULLIS_PUBLIC_GATEWAY_URL") ?? "http://127.0.0.1:8081"
+
     // The host name, not host name and process id: a restarted worker (a pod keeps its name, a
     // systemd unit its host) keeps its identity and heartbeat row, and `--help` shows the value
     // this machine would use instead of a placeholder.
     @Option(help: "Identity of this worker in audit rows and heartbeats; workers sharing a host need their own. Env: PORTCULLIS_WORKER_ID.")
     var workerID: String = EnvironmentVariables.string("PORTCULLIS_WORKER_ID") ?? ProcessInfo.processInfo.hostName
+}
+
+extension GatewayOptions {
+    /// An absolute http(s) URL without query or fragment: resource URLs are built by appending to it.
+    func validatedPublicGatewayURL() throws -> String {
+        guard let url = URL(string: publicGatewayURL), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              url.host?.isEmpty == false, url.query == nil, url.fragment == nil
+        else { throw ConfigurationError("--public-gateway-url must be an http or https URL without query or fragment") }
+        return publicGatewayURL
+    }
 }
 
 enum CounterStoreKind: String, ExpressibleByArgument, CaseIterable, Sendable {

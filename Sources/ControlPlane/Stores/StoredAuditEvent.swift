@@ -60,6 +60,8 @@ struct StoredAuditEvent: Pageable {
             "bytes_out": integer(event.bytesOut),
             "worker_id": .string(event.workerID),
             "approval_id": .uuid(event.approvalID),
+            "auth_method": .string(event.authMethod),
+            "auth_client_id": .string(event.authClientID),
             "hash": hex(hash),
         ]
     }

@@ -66,6 +66,9 @@ extension AuditEvent {
         try coder.int64(&bytesOut)
         try coder.text(&workerID)
         try coder.uuid(&approvalID)
+        // Issue 14 item 6: appended, so records written before read back with neither.
+        try coder.text(&authMethod)
+        try coder.text(&authClientID)
     }
 }
 

@@ -66,6 +66,8 @@ extension AuditEvent {
         bytesOut = integer("bytes_out")
         workerID = text("worker_id")
         approvalID = try uuid("approval_id")
+        authMethod = text("auth_method")
+        authClientID = text("auth_client_id")
     }
 }
 

@@ -39,7 +39,7 @@ extension AuditShipper {
             """)
     }
 
-    /// A batch goes in as one COPY instead of a multi-row INSERT: no 37 `$n` parameters per row for
+    /// A batch goes in as one COPY instead of a multi-row INSERT: no 39 `$n` parameters per row for
     /// the server to parse and plan, and no 65535-parameter ceiling on the batch (issue 11 item 3).
     /// PostgreSQL refuses COPY FROM into a table with row-level security (audit_events has it), so
     /// the rows are copied into a temporary table of the session (created once per connection,
@@ -51,7 +51,7 @@ extension AuditShipper {
             session_digest, protocol_version, method, jsonrpc_id, tool, decision, code, rule, message, policy_id,
             policy_version, snapshot_version, tool_definition_hash, argument_keys, arguments_hmac, arguments, result,
             unenforced_limits, upstream_status, gateway_latency_ms, upstream_latency_ms, bytes_in, bytes_out,
-            worker_id, approval_id, seq, prev_hash, hash, chain_key_version
+            worker_id, approval_id, auth_method, auth_client_id, seq, prev_hash, hash, chain_key_version
         """
     private static let createStaging = SQLQuery(unsafeSQL: """
         CREATE TEMPORARY TABLE IF NOT EXISTS audit_events_staging (LIKE audit_events) ON COMMIT DELETE ROWS
@@ -99,7 +99,8 @@ struct ChainedRows: Sendable {
             event.policyVersion, event.snapshotVersion, text(event.toolDefinitionHash), texts(event.argumentKeys),
             event.argumentsHMAC, json(event.arguments), json(event.result), texts(event.unenforcedLimits),
             event.upstreamStatus, event.gatewayLatencyMs, event.upstreamLatencyMs, event.bytesIn, event.bytesOut,
-            text(event.workerID), event.approvalID, event.seq, prevHash, hash, keyVersion,
+            text(event.workerID), event.approvalID, text(event.authMethod), text(event.authClientID), event.seq, prevHash, hash,
+            keyVersion,
         ]
     }
 }

@@ -12,6 +12,8 @@ struct AuthenticatedGrant: Sendable {
     /// Whose counters the grant's calls count against.
     let counterOwner: CounterOwner
     var method: AuthenticationMethod = .grantToken
+    /// What the caller may do (issue 14 item 1): a grant token everything, an access token its scopes.
+    var scopes: MCPScopes = .all
 }
 
 /// Why a request is refused before anything else (design.md §5.3): 401 with `WWW-Authenticate: Bearer`
@@ -22,6 +24,9 @@ enum GrantRefusal: Error, Equatable {
     /// A token from a trusted identity provider that does not verify or maps to no grant (issue 14
     /// item 4), with what is wrong in words the caller can act on; never the token itself.
     case externalToken(String)
+    /// An OAuth access token (issue 14 item 3): one that does not verify says only that it is not
+    /// valid; the others are told to a caller whose token's signature verified.
+    case invalidAccessToken, accessTokenExpired, otherResource, authorizationRevoked
 
     var httpStatus: Int { self == .wrongServer ? 403 : 401 }
 
@@ -33,6 +38,10 @@ enum GrantRefusal: Error, Equatable {
         case .expired: "The grant has expired."
         case .wrongServer: "The grant is not for this server."
         case .externalToken(let reason): reason
+        case .invalidAccessToken: "The access token is not valid."
+        case .accessTokenExpired: "The access token has expired."
+        case .otherResource: "The access token is for another server."
+        case .authorizationRevoked: "The authorization has been revoked."
         }
     }
 }
@@ -51,15 +60,8 @@ enum GrantAuthenticator {
         token: String?, serverID: UUID?, in snapshot: EnforcementSnapshot, now: Date
     ) -> Result<AuthenticatedGrant, GrantRefusal> {
         guard let token else { return .failure(.missingToken) }
-        if let serverID, !token.hasPrefix(TokenKind.grant.prefix),
-           let external = ExternalTokenVerifier.authenticate(token: token, serverID: serverID, in: snapshot, now: now) {
-            return external
-        }
         guard let caller = grant(of: token, in: snapshot) else { return .failure(.unknownToken) }
-        if caller.grant.revoked { return .failure(.revoked) }
-        if let expiry = caller.grant.expiresAt, expiry <= now { return .failure(.expired) }
-        if let serverID, serverID != caller.grant.serverID { return .failure(.wrongServer) }
-        return .success(caller)
+        return check(caller, serverID: serverID, now: now).map { .failure($0) } ?? .success(caller)
     }
 
     /// The grant a token names, whatever its state (revoked, expired): `authenticate` judges it,
@@ -68,12 +70,25 @@ enum GrantAuthenticator {
         // The checksum rejects typos and garbage without hashing or a lookup.
         guard SecretToken.parse(token, as: .grant) != nil else { return nil }
         let hash = SecretToken.hash(of: token).lowercaseHex
-        guard let grant = snapshot.grantsByTokenHash[hash],
-              let identity = snapshot.identitiesByID[grant.identityID],
+        return snapshot.grantsByTokenHash[hash].flatMap { caller(of: $0, in: snapshot) }
+    }
+
+    /// The caller a grant makes, whatever the grant's state; nil when the snapshot lacks its identity
+    /// or server. Shared by every way of authenticating: the grant decides what is allowed.
+    static func caller(of grant: SnapshotGrant, in snapshot: EnforcementSnapshot) -> AuthenticatedGrant? {
+        guard let identity = snapshot.identitiesByID[grant.identityID],
               let server = snapshot.serversByID[grant.serverID],
               let counterOwner = snapshot.counterOwners[grant.id]
         else { return nil }
         let policy = grant.policyID.flatMap { snapshot.policiesByID[$0] }
         return AuthenticatedGrant(grant: grant, identity: identity, server: server, policy: policy, counterOwner: counterOwner)
+    }
+
+    /// The state checks every credential ends with, in this order: revoked, expired, for this server.
+    static func check(_ caller: AuthenticatedGrant, serverID: UUID?, now: Date) -> GrantRefusal? {
+        if caller.grant.revoked { return .revoked }
+        if let expiry = caller.grant.expiresAt, expiry <= now { return .expired }
+        if let serverID, serverID != caller.grant.serverID { return .wrongServer }
+        return nil
     }
 }

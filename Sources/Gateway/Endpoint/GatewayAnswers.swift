@@ -25,12 +25,21 @@ enum GatewayAnswers {
     }
 
     /// design.md §5.3: 401 with `WWW-Authenticate: Bearer` (RFC 6750), 403 for a grant on another server's URL.
-    static func refusal(_ refusal: GrantRefusal) -> Response {
+    /// `challenge` replaces the 401's plain challenge (`ProtectedResource`, issue 14 item 1).
+    static func refusal(_ refusal: GrantRefusal, challenge: String? = nil) -> Response {
         var headers: HTTPFields = [:]
         if refusal.httpStatus == 401 {
-            headers[.wwwAuthenticate] = refusal == .missingToken ? #"Bearer realm="portcullis""# : #"Bearer realm="portcullis", error="invalid_token""#
+            headers[.wwwAuthenticate] = challenge
+                ?? (refusal == .missingToken ? #"Bearer realm="portcullis""# : #"Bearer realm="portcullis", error="invalid_token""#)
         }
         return error(JSONRPCErrorObject(code: -32001, message: refusal.message), id: nil, status: .init(code: refusal.httpStatus), headers: headers)
+    }
+
+    /// A token without the scope `method` needs (issue 14 item 1): 403 with the step-up challenge.
+    static func insufficientScope(method: String, needs scope: MCPScopes, id: JSONRPCID?, challenge: String) -> Response {
+        error(
+            JSONRPCErrorObject(code: -32001, message: "The access token does not grant \(scope.claim), which \(method) needs."), id: id,
+            status: .forbidden, headers: [.wwwAuthenticate: challenge])
     }
 
     /// A session id that does not open for this grant: 404 makes a client initialize again (MCP transport spec).

@@ -20,12 +20,16 @@ extension MCPEndpoint {
         let routing = IncomingMessage.RoutingHeaders(
             method: exchange.headers[Self.mcpMethodHeader], name: exchange.headers[Self.mcpNameHeader])
         let limits = IncomingMessage.Limits(maxBodyBytes: limits.maxBodyBytes, maxBatchElements: limits.maxBatchElements)
+        let message: IncomingMessage
         switch IncomingMessage.read(body, protocolVersion: exchange.protocolVersion, routing: routing, limits: limits) {
-        case .failure(let rejection):
-            return await reject(rejection, exchange)
-        case .success(.batch(let elements)):
+        case .failure(let rejection): return await reject(rejection, exchange)
+        case .success(let read): message = read
+        }
+        if let refusal = await refuseOutOfScope(message, exchange) { return refusal }
+        switch message {
+        case .batch(let elements):
             return await batch(elements, exchange)
-        case .success(.single(let message)):
+        case .single(let message):
             return await single(message, body: body, exchange)
         }
     }

@@ -29,6 +29,8 @@ struct MCPEndpoint: Sendable {
     let limits: Limits
     /// Browser origins allowed to call (design.md §5.9); requests without `Origin` are not browsers.
     let allowedOrigins: Set<String>
+    /// This gateway's public URL, for access tokens' audience and the challenges of 401 and 403.
+    let resource: ProtectedResource
 
     /// `connection` is the agent's connection, for the body-read deadline (`post`).
     func handle(_ request: Request, credential: GrantCredential, connection: any Channel) async -> Response {
@@ -38,11 +40,13 @@ struct MCPEndpoint: Sendable {
         if let origin = request.headers[.origin], !allowedOrigins.contains(origin) { return GatewayAnswers.originRefused }
 
         let caller: AuthenticatedGrant
-        switch authenticate(request, credential, in: snapshot) {
-        case .success(let grant): caller = grant
-        case .failure(let refusal):
+        switch CallerAuthenticator.authenticate(
+            credential, authorization: request.headers[.authorization], resource: resource, in: snapshot, now: Date())
+        {
+        case .authenticated(let grant): caller = grant
+        case .refused(let refusal, let auditedOn):
             metrics.countRequest(method: "unauthenticated", decision: "refused")
-            return await refuse(refusal, request, credential, in: snapshot, started: started)
+            return await refuse(refusal, credential, auditedOn: auditedOn, request, in: snapshot, started: started)
         }
 
         let sealedSessionID = request.headers[MCPExchange.sessionIDHeader]
@@ -63,45 +67,27 @@ struct MCPEndpoint: Sendable {
         return await refuseAccountBusy(exchange)
     }
 
-    private func authenticate(
-        _ request: Request, _ credential: GrantCredential, in snapshot: EnforcementSnapshot
-    ) -> Result<AuthenticatedGrant, GrantRefusal> {
-        switch credential {
-        case .secretURL(let token):
-            return GrantAuthenticator.authenticate(token: token, serverID: nil, in: snapshot, now: Date())
-        case .bearer(let serverID):
-            let token = GrantAuthenticator.bearerToken(request.headers[.authorization])
-            // A path that is not a server id cannot be the grant's server: authenticate first, so a
-            // missing or bad token is still 401, then refuse the URL.
-            let server = UUID(uuidString: serverID)
-            return GrantAuthenticator.authenticate(token: token, serverID: server, in: snapshot, now: Date()).flatMap {
-                server == nil ? .failure(.wrongServer) : .success($0)
-            }
-        }
-    }
-
-    /// A refused grant (design.md §5.3). Issue 10 item 4: a token that names a grant (revoked, expired,
-    /// used on another server's URL) leaves a row on the grant's account; a missing or unknown
-    /// token names no account to charge, so it is only counted, and a flood of bad tokens cannot
-    /// fill anyone's audit log.
+    /// A refused credential (design.md §5.3), recorded on the account of the caller it names when
+    /// that is certain (`CallerAuthentication.refused`, issue 10 item 4). On `/mcp/{serverId}` a
+    /// 401 points the client at the server's protected resource metadata (issue 14 item 1).
     private func refuse(
-        _ refusal: GrantRefusal, _ request: Request, _ credential: GrantCredential, in snapshot: EnforcementSnapshot,
-        started: ContinuousClock.Instant
+        _ refusal: GrantRefusal, _ credential: GrantCredential, auditedOn caller: AuthenticatedGrant?, _ request: Request,
+        in snapshot: EnforcementSnapshot, started: ContinuousClock.Instant
     ) async -> Response {
-        let token = switch credential {
-        case .secretURL(let token): token
-        case .bearer: GrantAuthenticator.bearerToken(request.headers[.authorization])
+        let challenge: String? = switch credential {
+        case .secretURL: nil
+        case .bearer(let path):
+            resource.unauthorizedChallenge(server: UUID(uuidString: path), tokenSent: refusal != .missingToken)
         }
-        guard refusal != .missingToken, refusal != .unknownToken, let token,
-              let caller = GrantAuthenticator.grant(of: token, in: snapshot)
-        else { return GatewayAnswers.refusal(refusal) }
+        let answer = GatewayAnswers.refusal(refusal, challenge: challenge)
+        guard let caller else { return answer }
         let exchange = MCPExchange(
             snapshot: snapshot, caller: caller, headers: request.headers, session: nil, sealedSessionID: nil, started: started)
         var event = exchange.auditEvent(method: nil, id: nil, decision: "deny")
         event.code = "grant_refused"
         event.message = refusal.message
         guard await auditor.record(event) else { return GatewayAnswers.auditUnavailable(id: nil) }
-        return GatewayAnswers.refusal(refusal)
+        return answer
     }
 
     /// A session id that does not open for this grant (forged, expired keys, another grant's):
@@ -118,6 +104,8 @@ struct MCPEndpoint: Sendable {
     /// GET (the server's event stream, or its 405) and DELETE (end of session) go upstream as they
     /// are; both are audited like any request.
     private func passThrough(_ method: HTTPRequest.Method, _ exchange: MCPExchange) async -> Response {
+        // The server's event stream and the end of a session only carry the conversation on.
+        if let refusal = await refuseOutOfScope(method: method.rawValue, needs: .read, id: nil, exchange) { return refusal }
         guard await recordPassedOn(method: method.rawValue, id: nil, bytesIn: nil, exchange) else {
             return GatewayAnswers.auditUnavailable(id: nil)
         }

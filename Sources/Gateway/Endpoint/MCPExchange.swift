@@ -59,6 +59,8 @@ struct MCPExchange: Sendable {
         event.policyID = caller.grant.policyID
         event.policyVersion = caller.policy?.version
         event.snapshotVersion = snapshot.version
+        event.authMethod = caller.method.auditName
+        event.authClientID = caller.method.clientID
         event.gatewayLatencyMs = Double((ContinuousClock.now - started).nanoseconds) / 1_000_000
         return event
     }

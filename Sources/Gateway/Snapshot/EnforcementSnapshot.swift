@@ -41,6 +41,10 @@ final class EnforcementSnapshot: Sendable {
     let accountsByID: [UUID: SnapshotAccount]
     /// Grants by the SHA-256 of their bearer token, lowercase hex.
     let grantsByTokenHash: [String: SnapshotGrant]
+    /// Grants by id, for the credentials that name their grant (OAuth access tokens, issue 14).
+    let grantsByID: [UUID: SnapshotGrant]
+    /// The control plane's signing keys and the members' OAuth authorizations (issue 14 item 3).
+    let oauth: OAuthVerificationIndex
     /// Each grant's counter keys (lowercase ids), built once rather than on every call.
     let counterOwners: [UUID: CounterOwner]
     let serversByID: [UUID: SnapshotServer]
@@ -70,6 +74,8 @@ final class EnforcementSnapshot: Sendable {
         self.policyCompilation = (compilation.compilations, compilation.failures)
         self.accountsByID = Dictionary(snapshot.entities.accounts.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         self.grantsByTokenHash = Dictionary(snapshot.entities.grants.map { ($0.tokenHash, $0) }, uniquingKeysWith: { _, last in last })
+        self.grantsByID = Dictionary(snapshot.entities.grants.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        self.oauth = OAuthVerificationIndex(keys: snapshot.entities.oauthSigningKeys, authorizations: snapshot.entities.oauthAuthorizations)
         self.counterOwners = Dictionary(snapshot.entities.grants.map { grant in
             (grant.id, CounterOwner(
                 accountID: grant.accountID.uuidString.lowercased(), grantID: grant.id.uuidString.lowercased(),

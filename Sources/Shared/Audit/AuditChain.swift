@@ -23,10 +23,16 @@ import Foundation
 /// | `jsonrpc_id`, `arguments`, `result` | the JSON value, numbers exactly as the client wrote them |
 /// | every other column (`kind`, `identity_label`, `protocol_version`, `method`, `tool`, `decision`, `code`, `rule`, `message`, `tool_definition_hash`, `worker_id`) | string |
 ///
+/// Format 2 (issue 14 item 6) adds `auth_method` and `auth_client_id` (strings or `null`), both
+/// present when either is set and both absent otherwise: an event that has neither (every event
+/// chained before) is hashed in format 1, exactly as it was, and setting either on a stored row
+/// changes its hash like any other edit.
+///
 /// Strings are the values the event holds (NUL included), not their escaped column form
 /// (`AuditStoredText`). The JSON columns store their exact JSON text, so a number is hashed as it
 /// was written and never expanded: `1e2000000000` stays 12 characters (issue 10 item 1).
-/// Changing any of this changes every hash: it is versioned by never changing it.
+/// Changing any of this changes every hash: it is versioned by never changing what an existing
+/// event hashes to, only adding members that older events do not have.
 public enum AuditChain {
     /// The `prev_hash` of an account's first event.
     public static let genesisHash = [UInt8](repeating: 0, count: 32)

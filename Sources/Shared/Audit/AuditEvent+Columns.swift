@@ -13,7 +13,7 @@ extension AuditEvent {
         func hex(_ value: [UInt8]?) -> JSONValue { value.map { .string($0.lowercaseHex) } ?? .null }
         func strings(_ value: [String]?) -> JSONValue { value.map { .array($0.map(JSONValue.string)) } ?? .null }
         func json(_ value: JSONValue?) -> JSONValue { value ?? .null }
-        return JSONObject([
+        var members = JSONObject([
             ("id", uuid(id)),
             ("account_id", uuid(accountID)),
             ("kind", .string(kind)),
@@ -47,5 +47,12 @@ extension AuditEvent {
             ("worker_id", text(workerID)),
             ("approval_id", uuid(approvalID)),
         ])
+        // Issue 14 item 6: added after events were already chained, so they are members only
+        // when set; an event with neither hashes exactly as before (`AuditChain`, format 2).
+        if authMethod != nil || authClientID != nil {
+            members["auth_method"] = text(authMethod)
+            members["auth_client_id"] = text(authClientID)
+        }
+        return members
     }
 }

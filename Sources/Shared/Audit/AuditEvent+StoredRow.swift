@@ -10,8 +10,8 @@ extension AuditEvent {
         grant_id, server_id, session_digest, protocol_version, method, jsonrpc_id, tool, decision, code, rule, message,
         policy_id, policy_version, snapshot_version, tool_definition_hash, to_jsonb(argument_keys) AS argument_keys,
         arguments_hmac, arguments, result, to_jsonb(unenforced_limits) AS unenforced_limits, upstream_status,
-        gateway_latency_ms, upstream_latency_ms, bytes_in, bytes_out, worker_id, approval_id, seq, prev_hash, hash,
-        chain_key_version
+        gateway_latency_ms, upstream_latency_ms, bytes_in, bytes_out, worker_id, approval_id, auth_method, auth_client_id,
+        seq, prev_hash, hash, chain_key_version
         """
 
     /// An event as stored, read back exactly as it was hashed (the chain links are separate columns):
@@ -62,6 +62,8 @@ extension AuditEvent {
         event.bytesOut = try row.decode("bytes_out")
         event.workerID = try text("worker_id")
         event.approvalID = try row.decode("approval_id")
+        event.authMethod = try text("auth_method")
+        event.authClientID = try text("auth_client_id")
         self = event
     }
 }

@@ -43,6 +43,11 @@ public struct AuditEvent: Sendable, Equatable {
     public var bytesOut: Int64?
     public var workerID: String?
     public var approvalID: UUID?
+    /// How the caller authenticated (issue 14 item 6): `grant_token`, `oauth` or `external_issuer`;
+    /// nil for events written before, which keep their first chain format (`AuditChain`).
+    public var authMethod: String?
+    /// The OAuth client the caller is (its client id), for `oauth` and `external_issuer` when known.
+    public var authClientID: String?
     /// Position in the account's chain: 1, 2, 3 ... in insertion order.
     public var seq: Int64
 
