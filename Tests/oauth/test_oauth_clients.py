@@ -32,6 +32,12 @@ AGENTS = {"1.x": "oauth_agent_v1.py", "2.x": "oauth_agent_v2.py"}
 POLICY = {"cimd": "interop", "dcr": "allow-all"}
 
 
+def ids_of(claims: dict[str, Any]) -> tuple[str, str, str]:
+    """The token's authorization, grant and identity ids, lowercase as the API writes them (a Swift
+    `UUID` claim encodes uppercase)."""
+    return claims["pcs_authorization"].lower(), claims["pcs_grant"].lower(), claims["sub"].lower()
+
+
 def query_of(url: str) -> dict[str, str]:
     return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
 
@@ -176,9 +182,10 @@ def test_sdk_oauth_client_consents_calls_refreshes_and_is_refused_after_revocati
         claims = jwt_claims(token["access_token"])
         assert claims["iss"] == stack.cp and claims["aud"] in (gateway_url, [gateway_url]), claims
         assert claims["client_id"] == client_id and set(claims["scope"].split()) == SCOPES, claims
+        authorization_id, grant_id, identity_id = ids_of(claims)
         grants = stack.api("GET", f"/v1/grants?server={server_id}")["items"]
-        grant = next(g for g in grants if g["id"] == claims["pcs_grant"])
-        assert grant["identity_id"] == claims["sub"] and grant["policy_id"] == policies[policy], grant
+        grant = next(g for g in grants if g["id"] == grant_id)
+        assert grant["identity_id"] == identity_id and grant["policy_id"] == policies[policy], grant
         exchanges = called["requests"]
         assert exchanges[0]["url"] == gateway_url and exchanges[0]["status"] == 401, exchanges[:3]
         if registration == "dcr":
@@ -186,7 +193,7 @@ def test_sdk_oauth_client_consents_calls_refreshes_and_is_refused_after_revocati
                        for r in exchanges), exchanges
         served = {r["worker"] for r in exchanges if r["url"] == gateway_url and r["status"] < 300}
         assert served == {w.address for w in stack.workers}, exchanges
-        check_audit(stack, claims["pcs_grant"], label, client_id)
+        check_audit(stack, grant_id, label, client_id)
         if (sdk, registration) == ("1.x", "cimd"):
             # Once is enough: the expired token is refused (after the gateway's clock leeway), checked
             # before the revocation so that only the expiry can be the reason.
@@ -205,14 +212,12 @@ def test_sdk_oauth_client_consents_calls_refreshes_and_is_refused_after_revocati
         assert fresh["refresh_token"] and fresh["refresh_token"] != token["refresh_token"], "the refresh token was not rotated"
         assert any(r["url"] == as_metadata["token_endpoint"] and r["status"] == 200 for r in refreshed["requests"]), \
             refreshed["requests"]
-        fresh_claims = jwt_claims(fresh["access_token"])
-        assert (fresh_claims["pcs_authorization"], fresh_claims["pcs_grant"]) == \
-               (claims["pcs_authorization"], claims["pcs_grant"]), fresh_claims
+        assert ids_of(jwt_claims(fresh["access_token"])) == ids_of(claims), jwt_claims(fresh["access_token"])
 
         # The member revokes; every worker refuses the (still fresh) token once the snapshot carries
         # the revocation, and the token endpoint refuses the refresh token.
         assert 401 not in worker_statuses(stack, gateway_url, fresh["access_token"]), "the fresh token was refused before the revocation"
-        stack.api("DELETE", f"/v1/oauth/authorizations/{claims['pcs_authorization']}")
+        stack.api("DELETE", f"/v1/oauth/authorizations/{authorization_id}")
         wait_until(lambda: refused_everywhere(stack, gateway_url, fresh["access_token"]), 30,
                    "the revoked authorization's token refused by every worker", interval=0.2)
         check_refresh_refused(as_metadata["token_endpoint"], fresh["refresh_token"], called["client"], gateway_url)
