@@ -117,6 +117,15 @@ interop: deps $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed
 	$(SWIFT) build --product gateway
 	Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(INTEROP_V2_VENV)
 
+# The OAuth interoperability suite (issue 14): the SDKs' OAuth clients against the control plane as
+# authorization server and the workers as protected resource, on the interop stack (Tests/oauth).
+# Not in `make test` until the authorization server and the resource server are both merged.
+.PHONY: interop-oauth
+interop-oauth: deps $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed
+	$(SWIFT) build --product controlplane
+	$(SWIFT) build --product gateway
+	PORTCULLIS_SUITE_DIR=Tests/oauth Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(INTEROP_V2_VENV)
+
 # The console's browser suite alone (issue 12), against the debug build; screenshots in .build/console-screenshots.
 console-test: deps $(CONSOLE_VENV)/.installed
 	$(SWIFT) build --product controlplane

@@ -124,6 +124,10 @@ UPSTREAMS = [
 
 HIDDEN = ["delete-endpoint", "delete-template"]
 
+# The member `Stack` signs up (the account's owner): the OAuth suite signs in as them to consent.
+MEMBER_EMAIL = "interop@portcullis.example"
+MEMBER_PASSWORD = "correct horse battery"
+
 
 def interop_policy(approval_hold: str = "20s") -> dict[str, Any]:
     """The suite's policy: reads allowed, a deny_if, hidden tools, an approval, a limit of 100 a day."""
@@ -167,6 +171,8 @@ class Stack:
     # The console suite (Tests/console) starts one upstream and signs up through the browser.
     upstream_specs: list[Upstream] = field(default_factory=lambda: list(UPSTREAMS))
     set_up_account: bool = True
+    # Further `controlplane serve` options (the OAuth suite's short access-token lifetime).
+    controlplane_args: list[str] = field(default_factory=list)
     procs: list[Process] = field(default_factory=list)
     workers: list[Worker] = field(default_factory=list)
     upstreams: dict[str, Upstream] = field(default_factory=dict)
@@ -192,7 +198,10 @@ class Stack:
         self.cp_port, self.lb_port = free_port(), free_port()
         env = {**os.environ, "PORTCULLIS_DATABASE_URL": database_url, "PORTCULLIS_SECRET_KEYS": secret_keys,
                "PORTCULLIS_ALLOW_UPSTREAM_CIDRS": "127.0.0.0/8", "PORTCULLIS_ALLOW_PLAIN_HTTP_UPSTREAMS": "true",
-               "PORTCULLIS_LOG_LEVEL": "warning"}
+               "PORTCULLIS_LOG_LEVEL": "warning",
+               # The OAuth issuer and the resource URLs (issue 14) are the addresses the suite reaches:
+               # the control plane directly, the workers through nginx.
+               "PORTCULLIS_PUBLIC_URL": self.cp, "PORTCULLIS_PUBLIC_GATEWAY_URL": self.lb}
         # Keep-alives every second while a call is held, so the suite sees them pass nginx unbuffered.
         # Workers connect as their own least-privileged role (issue 10 item 19; the cluster trusts local users).
         self.worker_env = {**env, "PORTCULLIS_WORKER_TOKEN": worker_token, "PORTCULLIS_APPROVAL_KEEPALIVE": "1",
@@ -215,7 +224,7 @@ class Stack:
         self._spawn("controlplane", [
             str(self.bin_dir / "controlplane"), "serve", "--host", "127.0.0.1", "--port", str(self.cp_port),
             "--worker-tokens", worker_token, "--public-gateway-url", f"http://127.0.0.1:{self.lb_port}",
-            "--password-hash-iterations", "1000",
+            "--password-hash-iterations", "1000", *self.controlplane_args,
         ], env=env)
         wait_until(lambda: httpx.get(f"{self.cp}/readyz", timeout=2).status_code == 200, 60, "control plane ready")
 
@@ -305,7 +314,7 @@ class Stack:
 
     def _set_up_account(self) -> None:
         signup = httpx.post(f"{self.cp}/v1/signup", timeout=30, json={
-            "account_name": "Interop", "email": "interop@portcullis.example", "password": "correct horse battery"})
+            "account_name": "Interop", "email": MEMBER_EMAIL, "password": MEMBER_PASSWORD})
         assert signup.status_code == 201, signup.text
         self.api_key = signup.json()["api_key"]
         self.api("POST", "/v1/policies/validate", {"document": interop_policy()})

@@ -2,7 +2,8 @@
 # The interoperability suite (issue 6): the official MCP Python SDK as client and upstream, through
 # nginx and two gateway workers, with a private PostgreSQL; everything on loopback.
 # Usage: Tests/interop/run.sh BIN_DIR VENV_DIR [VENV_V2_DIR]    (run by `make test`)
-# PORTCULLIS_SUITE_DIR runs another pytest suite on the same harness (Tests/console, the browser suite).
+# PORTCULLIS_SUITE_DIR runs another pytest suite on the same harness (Tests/console, the browser suite;
+# Tests/oauth, the SDKs' OAuth clients).
 # Bounded: the whole run is stopped after PORTCULLIS_INTEROP_TIMEOUT seconds (default 900), and
 # every process it started (PostgreSQL included) is stopped when it ends, however it ends.
 set -uo pipefail
