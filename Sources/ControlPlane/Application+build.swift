@@ -72,7 +72,11 @@ func buildApplication(
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portcullis-controlplane"),
         // Shut down in reverse: the server stops first, then the watcher, then the pool, and the
         // span exporter last, so the spans of the last requests are sent.
-        services: (tracing.map { [$0.service] } ?? []) + [database, changeWatcher, rediscovery, issuerKeys, CounterSweeper(database: database, logger: logger)],
+        services: (tracing.map { [$0.service] } ?? []) + [
+            database, changeWatcher, rediscovery, issuerKeys, CounterSweeper(database: database, logger: logger),
+            AuditPartitionMaintenance(
+                database: database, retentionMonths: options.auditRetentionMonths == 0 ? nil : options.auditRetentionMonths, logger: logger),
+        ],
         logger: logger
     )
 }

@@ -73,6 +73,9 @@ struct ControlPlaneOptions: ParsableArguments {
     @Option(help: "Pending approval requests per account; gateway workers answer a call beyond it as denied. Env: PORTCULLIS_MAX_PENDING_APPROVALS_PER_ACCOUNT.")
     var maxPendingApprovalsPerAccount: Int = EnvironmentVariables.int("PORTCULLIS_MAX_PENDING_APPROVALS_PER_ACCOUNT") ?? AccountLimits().pendingApprovals
 
+    @Option(help: "Whole months of audit events kept before the current one: every hour the control plane drops older monthly partitions, recording their hash-chain anchors first (0: keep every month). A month whose chain later events continue from (a spool shipped late) stays until those months go too. Env: PORTCULLIS_AUDIT_RETENTION_MONTHS.")
+    var auditRetentionMonths: Int = EnvironmentVariables.int("PORTCULLIS_AUDIT_RETENTION_MONTHS") ?? 0
+
     @Option(help: "Whether anyone may sign up (open) or only existing admins add members (closed). Env: PORTCULLIS_SIGNUP.")
     var signup: SignupMode = EnvironmentVariables.string("PORTCULLIS_SIGNUP").flatMap(SignupMode.init(rawValue:)) ?? .open
 }
@@ -88,6 +91,7 @@ extension ControlPlaneOptions {
             throw ValidationError("--admin-requests-per-minute and --simulations-per-minute must be at least 1")
         }
         guard apiKeyMaxLifetimeDays >= 0 else { throw ValidationError("--api-key-max-lifetime-days must be 0 or more") }
+        guard auditRetentionMonths >= 0 else { throw ValidationError("--audit-retention-months must be 0 (keep every month) or more") }
         guard accountLimits.all.allSatisfy({ $0 > 0 }) else { throw ValidationError("every --max-...-per-account limit must be at least 1") }
         _ = try trustedProxyNetworks()
         guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme?.lowercased()), url.host?.isEmpty == false,

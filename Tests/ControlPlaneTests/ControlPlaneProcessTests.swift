@@ -16,7 +16,7 @@ struct ControlPlaneProcessTests {
             ("--password-hash-iterations", "PORTCULLIS_PASSWORD_HASH_ITERATIONS"),
             ("--database-pool-size", "PORTCULLIS_DATABASE_POOL_SIZE"), ("--log-level", "PORTCULLIS_LOG_LEVEL"), ("--log-format", "PORTCULLIS_LOG_FORMAT"),
             ("--otel-endpoint", "PORTCULLIS_OTEL_ENDPOINT"), ("--otel-service-name", "PORTCULLIS_OTEL_SERVICE_NAME"),
-            ("--otel-sampling-ratio", "PORTCULLIS_OTEL_SAMPLING_RATIO"),
+            ("--otel-sampling-ratio", "PORTCULLIS_OTEL_SAMPLING_RATIO"), ("--audit-retention-months", "PORTCULLIS_AUDIT_RETENTION_MONTHS"),
         ]
         let help = try ChildProcess.run(["\(builtProductsFolder())/controlplane", "serve", "--help"])
         for (flag, variable) in expected {
