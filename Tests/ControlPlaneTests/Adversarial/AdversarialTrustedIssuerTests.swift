@@ -114,3 +114,14 @@ extension AdversarialTrustedIssuerTests {
         }
     }
 }
+
+extension AdversarialTrustedIssuerTests {
+    /// Issue 10 item 9: a failed fetch names a fixed kind of failure, never the address it tried.
+    @Test func aFailedFetchNeverNamesTheAddressItTried() async throws {
+        try await Self.refreshAfter({ $0.overrideDiscovery(["jwks_uri": "http://127.0.0.1:1/jwks"]) }) { answer, _, _ in
+            let error = answer["keys_error"]?.stringValue ?? ""
+            #expect(error == "The issuer's JWKS could not be fetched: unreachable: connection failed.")
+            #expect(!error.contains("127.0.0.1"))
+        }
+    }
+}
