@@ -149,3 +149,27 @@ struct TrustedIssuersTests {
         }
     }
 }
+
+/// Which keys of a JWKS are published: signing keys usable with the issuer's algorithms, and nothing
+/// but their public parameters.
+struct IssuerKeySelectionTests {
+    @Test func onlySigningKeysOfAllowedAlgorithmsThatBuildArePublished() throws {
+        let ed = TestIssuerKey.ed25519(), ec = TestIssuerKey.p256()
+        var withPrivatePart = ed.jwk.objectValue!
+        withPrivatePart["d"] = "c2VjcmV0"
+        var encryption = ec.jwk.objectValue!
+        encryption["use"] = "enc"
+        var mislabelled = ec.jwk.objectValue!
+        mislabelled["alg"] = "RS256"
+        let entries: [JSONValue] = [
+            .object(withPrivatePart), .object(encryption), .object(mislabelled),
+            ["kty": "oct", "k": "c2VjcmV0", "alg": "HS256", "kid": "hmac"],
+            ["kty": "EC", "crv": "P-384", "x": "AA", "y": "AA", "kid": "p384"],
+            ["kty": "OKP", "crv": "Ed25519", "x": "c2hvcnQ", "kid": "short"],
+            ec.jwk,
+        ]
+        let all = entries.compactMap { IssuerKeyDiscovery.key($0, allowed: IssuerSigningAlgorithm.allCases) }
+        #expect(all == [ed.published, ec.published])
+        #expect(entries.compactMap { IssuerKeyDiscovery.key($0, allowed: [.es256]) } == [ec.published])
+    }
+}

@@ -45,9 +45,10 @@ curl -fsS "$base/v1/openapi.yaml" | cmp - "$root/docs/openapi.yaml"
 #   issue, an expiry in the past, a policy whose regex does not compile), so a schema-valid request
 #   may rightly get 400. The reverse check (negative_data_rejection) stays on.
 # - unsupported_method: Hummingbird answers an undeclared method on a known path with 404, not 405.
-# Operations left out: registering, changing or discovering a server resolves and connects to the
-# URL it is given; generated URLs name arbitrary hosts, which a test must not contact. The Swift
-# suites (ServersAPITests, ToolCatalogTests) cover them against a fake upstream on loopback.
+# Operations left out: registering, changing or discovering a server, and trusting an OIDC issuer,
+# resolve and connect to the URL they are given; generated URLs name arbitrary hosts, which a test
+# must not contact. The Swift suites (ServersAPITests, ToolCatalogTests, TrustedIssuersTests) cover
+# them against a fake upstream or a local issuer on loopback.
 # `logout` revokes the key it is called with, which would end the run's own key; the Swift suite
 # ConsoleSessionTests covers it.
 excluded_checks=positive_data_acceptance,unsupported_method
@@ -58,6 +59,7 @@ status=0
     --max-examples 25 --seed 20261124 --workers 2 \
     --exclude-path-regex '^/internal/' \
     --exclude-operation-id createServer --exclude-operation-id updateServer --exclude-operation-id discoverServer \
+    --exclude-operation-id createTrustedIssuer \
     --exclude-operation-id logout \
     --suppress-health-check too_slow \
     --generation-database none || status=$?

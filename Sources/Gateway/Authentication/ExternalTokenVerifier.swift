@@ -36,6 +36,7 @@ enum ExternalTokenVerifier {
         // RFC 7515 §4.1.11: extensions we do not understand must not be ignored.
         guard jws.header["crit"] == nil else { throw .externalToken("The token uses critical header extensions, which are not supported.") }
         let kid = jws.header["kid"]?.stringValue
+        guard kid != nil || jws.header["kid"] == nil else { throw .externalToken("The token's key id (kid) is not a string.") }
         let candidates = issuer.keys.filter { $0.algorithm == algorithm && (kid == nil || $0.kid == kid) }
         // One signature check per token: without a `kid`, only an issuer with a single key of the
         // algorithm can be used, so a token cannot make a worker try every key.

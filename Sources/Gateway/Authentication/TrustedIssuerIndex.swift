@@ -30,12 +30,15 @@ struct TrustedIssuerIndex: Sendable {
     private let grantsByIdentityAndServer: [GrantKey: [SnapshotGrant]]
 
     /// A key the control plane published but this worker cannot build (it checked the same way, so
-    /// only a newer control plane's key could) is left out: tokens it signed are refused.
-    init(_ entities: SnapshotEntities) {
+    /// only a newer control plane's key could) is left out: tokens it signed are refused. Issuers
+    /// unchanged since `previous` keep their built keys, so a snapshot change elsewhere does not
+    /// rebuild every account's RSA keys (issue 11: propagation stays cheap).
+    init(_ entities: SnapshotEntities, reusing previous: TrustedIssuerIndex? = nil) {
         issuers = Dictionary(
             entities.trustedIssuers.map { issuer in
-                (IssuerKey(accountID: issuer.accountID, issuer: issuer.issuer),
-                 Issuer(settings: issuer, keys: issuer.keys.compactMap { try? IssuerVerificationKey($0) }))
+                let key = IssuerKey(accountID: issuer.accountID, issuer: issuer.issuer)
+                if let built = previous?.issuers[key], built.settings == issuer { return (key, built) }
+                return (key, Issuer(settings: issuer, keys: issuer.keys.compactMap { try? IssuerVerificationKey($0) }))
             }, uniquingKeysWith: { _, last in last })
         let trusting = Set(entities.trustedIssuers.map(\.accountID))
         identitiesByLabel = Dictionary(

@@ -94,6 +94,6 @@ final class EnforcementSnapshot: Sendable {
             snapshot.entities.tools.map { (ToolKey(serverID: $0.serverID, name: $0.name), $0) }, uniquingKeysWith: { _, last in last }
         )
         self.argumentSchemas = ArgumentSchemaIndex(snapshot.entities.tools, reusing: previous?.argumentSchemas)
-        self.trustedIssuers = TrustedIssuerIndex(snapshot.entities)
+        self.trustedIssuers = TrustedIssuerIndex(snapshot.entities, reusing: previous?.trustedIssuers)
     }
 }

@@ -68,7 +68,8 @@ public struct GuardedDocumentFetch: Sendable {
         } catch is NIOTooManyBytesError {
             throw Failure("The \(what) is larger than \(maxBytes) bytes.")
         } catch {
-            throw Failure("The \(what) could not be fetched: \(error).")
+            // A fixed phrase, never NIO's error: it names the checked (maybe internal) address (issue 10 item 9).
+            throw Failure("The \(what) could not be fetched: \(UpstreamConnectionFailure.reason(for: error)).")
         }
         guard let object = (try? JSONParser().parse(bytes))?.objectValue else {
             throw Failure("The \(what) is not a JSON object.")

@@ -63,4 +63,29 @@ public struct SnapshotTrustedIssuer: Codable, Sendable, Equatable, Identifiable 
         self.groupPolicies = groupPolicies
         self.keys = keys
     }
+
+    /// An algorithm this worker does not know (a newer control plane's), and the keys for it, are
+    /// left out rather than refusing the whole snapshot during a rolling upgrade: tokens signed
+    /// with it are refused here until the worker is upgraded.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(UUID.self, forKey: .id)
+        accountID = try container.decode(UUID.self, forKey: .accountID)
+        issuer = try container.decode(String.self, forKey: .issuer)
+        audience = try container.decode(String.self, forKey: .audience)
+        algorithms = try container.decode([String].self, forKey: .algorithms).compactMap(IssuerSigningAlgorithm.init(rawValue:))
+        identityClaim = try container.decode(String.self, forKey: .identityClaim)
+        groupClaim = try container.decodeIfPresent(String.self, forKey: .groupClaim)
+        groupPolicies = try container.decode([GroupPolicy].self, forKey: .groupPolicies)
+        keys = try container.decode([KnownKey].self, forKey: .keys).compactMap(\.key)
+    }
+
+    /// A key, or nil for a key of an algorithm this worker does not know.
+    private struct KnownKey: Decodable {
+        let key: Key?
+
+        init(from decoder: any Decoder) throws {
+            key = try? Key(from: decoder)
+        }
+    }
 }

@@ -96,3 +96,32 @@ struct AdversarialTrustedIssuerTests {
         }
     }
 }
+
+extension AdversarialTrustedIssuerTests {
+    /// Every worker carries every account's issuers: an account cannot add them without bound.
+    @Test func trustedIssuersAreBoundedPerAccount() async throws {
+        try await withAPI(configure: allowLoopbackUpstreams) { api, database in
+            let admin = try await api.signup()
+            try await database.execute("UPDATE account_limits SET trusted_issuers = 1")
+            try await LocalOIDCIssuer.run(keys: [TestIssuerKey.ed25519()]) { issuer in
+                #expect(try await TrustedIssuersTests.create(api, issuer, by: admin).status == .created)
+                let refused = try await api.send(.post, "/v1/trusted-issuers", key: admin.key, json: [
+                    "issuer": .string(issuer.url + "/tenant-2"), "audience": "portcullis",
+                ])
+                #expect(refused.status == .conflict)
+                #expect(refused["detail"]?.stringValue?.contains("trusted_issuers (1)") == true)
+            }
+        }
+    }
+}
+
+extension AdversarialTrustedIssuerTests {
+    /// Issue 10 item 9: a failed fetch names a fixed kind of failure, never the address it tried.
+    @Test func aFailedFetchNeverNamesTheAddressItTried() async throws {
+        try await Self.refreshAfter({ $0.overrideDiscovery(["jwks_uri": "http://127.0.0.1:1/jwks"]) }) { answer, _, _ in
+            let error = answer["keys_error"]?.stringValue ?? ""
+            #expect(error == "The issuer's JWKS could not be fetched: unreachable: connection failed.")
+            #expect(!error.contains("127.0.0.1"))
+        }
+    }
+}

@@ -94,6 +94,8 @@ struct AdversarialExternalTokenTests {
         let world = try ExternalIssuerWorld.make()
         let claims = testIssuerClaims(issuer: ExternalIssuerWorld.issuer, audience: "portcullis", subject: "u-1", extra: ["email": "alice@example.com"])
         #expect(world.refusal(try world.keys[0].token(claims, header: ["kid": .null])) == nil)
+        // A kid that is not a string is not "no kid".
+        #expect(world.refusal(try world.keys[0].token(claims, header: ["kid": 7])) == .externalToken("The token's key id (kid) is not a string."))
         let twoEdKeys = try ExternalIssuerWorld.make { $0.keys.append(TestIssuerKey.ed25519().published) }
         #expect(twoEdKeys.refusal(try twoEdKeys.keys[0].token(claims, header: ["kid": .null]))
             == .externalToken("The token names no key (kid) and the issuer has no single key for its algorithm."))

@@ -31,3 +31,9 @@ CREATE POLICY tenant_isolation ON trusted_issuers TO portcullis_app
     WITH CHECK (account_id = nullif(current_setting('portcullis.account_id', true), '')::uuid);
 ALTER TABLE trusted_issuers ENABLE ROW LEVEL SECURITY;
 GRANT SELECT, INSERT, UPDATE, DELETE ON trusted_issuers TO portcullis_app;
+
+-- Every worker carries every account's issuers and keys in its snapshot: a per-account bound like
+-- those of migration 0005 (issue 10 item 15), refused with `account limit reached: trusted_issuers (20)`.
+ALTER TABLE account_limits ADD COLUMN trusted_issuers integer NOT NULL DEFAULT 20 CHECK (trusted_issuers > 0);
+CREATE TRIGGER trusted_issuers_account_limit BEFORE INSERT ON trusted_issuers
+    FOR EACH ROW EXECUTE FUNCTION portcullis_enforce_account_limit('trusted_issuers', 'true');
