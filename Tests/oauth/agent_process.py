@@ -49,7 +49,7 @@ class AgentProcess:
         self.popen.stdin.flush()
 
     def stderr(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-80:])
 
     def close(self) -> None:
         if self.popen.poll() is None:

@@ -149,5 +149,7 @@ class Scenario:
     def refused(self, error: Exception) -> dict[str, Any]:
         """After the revocation, the error that ended the session is the outcome; before, a failure."""
         if not self.revoked:
+            exchanges = "".join(f"\n  {r['method']} {r['url']} -> {r['status']} {r['worker']}" for r in self.requests.drain())
+            print(f"HTTP exchanges before the failure:{exchanges}", file=sys.stderr)
             raise error
         return {"after_revocation": {"error": describe(error)}, "requests": self.requests.drain()}
