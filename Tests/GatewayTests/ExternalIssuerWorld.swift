@@ -75,8 +75,16 @@ struct ExternalIssuerWorld {
         return try (key ?? keys[0]).token(testIssuerClaims(issuer: issuer, audience: Self.audience, subject: "u-1", now: now, extra: claims))
     }
 
+    /// Through the gateway's dispatch (`CallerAuthenticator`), as a request to `/mcp/{server}` is.
     func authenticate(_ token: String, on server: UUID? = nil, now: Date = Date()) -> Result<AuthenticatedGrant, GrantRefusal> {
-        GrantAuthenticator.authenticate(token: token, serverID: server ?? self.server, in: snapshot, now: now)
+        let path = (server ?? self.server).uuidString.lowercased()
+        switch CallerAuthenticator.authenticate(
+            .bearer(serverID: path), authorization: "Bearer \(token)",
+            resource: ProtectedResource(publicGatewayURL: "http://127.0.0.1:8081"), in: snapshot, now: now)
+        {
+        case .authenticated(let caller): return .success(caller)
+        case .refused(let refusal, _): return .failure(refusal)
+        }
     }
 
     func refusal(_ token: String, on server: UUID? = nil, now: Date = Date()) -> GrantRefusal? {

@@ -80,7 +80,7 @@ struct ExternalTokenVerifierTests {
 
     @Test func aTokenOfNoTrustedIssuerIsAnUnknownToken() throws {
         let world = try ExternalIssuerWorld.make()
-        #expect(world.refusal(try world.token(issuer: "https://idp.unknown.example")) == .unknownToken)
+        #expect(world.refusal(try world.token(issuer: "https://idp.unknown.example")) == .invalidAccessToken)
         #expect(world.refusal("not-a-jwt") == .unknownToken)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Base64url without padding (RFC 7515 §2), as JWS segments and JWK parameters are written.
+/// Base64url without padding (RFC 7515 §2), as JWS segments, JWK parameters, PKCE challenges and
+/// `kid`s are written.
 public enum Base64URL {
     /// The bytes of `text`, or nil when it is not unpadded base64url (padding, `+`, `/`,
     /// whitespace and a length of 1 mod 4 are all refused, so one token has one spelling).
@@ -20,7 +21,7 @@ public enum Base64URL {
         return Data(base64Encoded: standard).map(Array.init)
     }
 
-    public static func encode(_ bytes: some DataProtocol) -> String {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

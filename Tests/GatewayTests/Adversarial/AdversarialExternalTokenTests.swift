@@ -114,14 +114,14 @@ struct AdversarialExternalTokenTests {
     @Test func anotherAccountsIssuerIsNotTrustedOnThisServer() throws {
         let world = try ExternalIssuerWorld.make()
         let fromB = try world.token(key: world.otherKey, issuer: ExternalIssuerWorld.otherIssuer)
-        #expect(world.refusal(fromB) == .unknownToken)
+        #expect(world.refusal(fromB) == .invalidAccessToken)
         #expect(world.refusal(fromB, on: world.otherServer) == nil)
-        #expect(world.refusal(try world.token(), on: world.otherServer) == .unknownToken)
+        #expect(world.refusal(try world.token(), on: world.otherServer) == .invalidAccessToken)
     }
 
     /// Duplicate claims would let the judged claims differ from the signed ones in another
     /// parser; oversized and malformed tokens are not parsed at all.
-    @Test func malformedTokensAreUnknownTokens() throws {
+    @Test func malformedTokensAreRefused() throws {
         let world = try ExternalIssuerWorld.make()
         let key = world.keys[0]
         let header = Base64URL.encode((["alg": "EdDSA", "kid": .string(key.kid)] as JSONValue).serializedBytes())
@@ -129,7 +129,12 @@ struct AdversarialExternalTokenTests {
         let input = "\(header).\(duplicate)"
         let duplicated = input + "." + Base64URL.encode(try key.signature(of: Array(input.utf8)))
         let huge = try world.token(claims: ["padding": .string(String(repeating: "a", count: CompactJWS.maximumBytes))])
-        for token in [duplicated, huge, "a.b", "a.b.c.d", "..", "\(header).!!!.AAAA", "\(header).\(duplicate).+/=="] {
+        // A bearer of JWS shape within the size bound is refused as an access token, anything else
+        // as an unknown grant token (`CallerAuthenticator`'s dispatch).
+        for token in [duplicated, "..", "\(header).!!!.AAAA", "\(header).\(duplicate).+/=="] {
+            #expect(world.refusal(token) == .invalidAccessToken, "\(token.prefix(40))")
+        }
+        for token in [huge, "a.b", "a.b.c.d"] {
             #expect(world.refusal(token) == .unknownToken, "\(token.prefix(40))")
         }
     }
@@ -142,8 +147,8 @@ struct AdversarialExternalTokenTests {
             id: UUID(), accountID: first.accountID, identityID: first.identityID, serverID: first.serverID, policyID: nil,
             tokenHash: "00", expiresAt: nil, revoked: false))
         let snapshot = EnforcementSnapshot(FullSnapshot(version: 2, entities: entities))
-        let result = GrantAuthenticator.authenticate(token: try world.token(), serverID: world.server, in: snapshot, now: Date())
-        guard case .failure(let refusal) = result else { Issue.record("two grants were guessed between"); return }
+        let result = ExternalTokenVerifier.authenticate(token: try world.token(), serverID: world.server, in: snapshot, now: Date())
+        guard case .failure(let refusal)? = result else { Issue.record("two grants were guessed between"); return }
         #expect(refusal == .externalToken("The identity has more than one active grant on this server; keep one for tokens from an identity provider."))
     }
 
