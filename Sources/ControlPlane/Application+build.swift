@@ -122,7 +122,7 @@ func buildRouter(
     APIKeysController(tenants: tenants, lifetime: APIKeyLifetime(maximum: configuration.apiKeyMaxLifetime)).addRoutes(to: v1)
     IdentitiesController(tenants: tenants).addRoutes(to: v1)
     AdminAuditController(tenants: tenants).addRoutes(to: v1)
-    ServersController(tenants: tenants, discovery: configuration.serverDiscovery(tenants: tenants)).addRoutes(to: v1)
+    ServersController(tenants: tenants, discovery: configuration.serverDiscovery(tenants: tenants), urls: gatewayURLs).addRoutes(to: v1)
     ToolsController(tenants: tenants).addRoutes(to: v1)
     PoliciesController(
         tenants: tenants, maxDocumentBytes: configuration.accountLimits.policyBytes,

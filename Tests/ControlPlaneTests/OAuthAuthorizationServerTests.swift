@@ -165,6 +165,23 @@ struct OAuthAuthorizationServerTests {
     }
 
     @Test(.timeLimit(.minutes(2)))
+    func serverAnswerCarriesTheOAuthClientConfigurationWithoutAToken() async throws {
+        try await withOAuthAPI { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin, name: "RunPod GPUs")
+            let answer = try await api.send(.get, "/v1/servers/\(server)", key: admin.key)
+            let url = "\(testGatewayBase)/mcp/\(server)"
+            #expect(answer["gateway_url"] == .string(url))
+            let config = try #require(answer["oauth_client_config"])
+            #expect(config["claude_code"]?["command"] == .string("claude mcp add --transport http portcullis-runpod-gpus \(url)"))
+            #expect(config["vscode"]?["config"]?["servers"]?["portcullis-runpod-gpus"] == ["type": "http", "url": .string(url)])
+            #expect(config["cursor"]?["config"]?["mcpServers"]?["portcullis-runpod-gpus"] == ["url": .string(url)])
+            #expect(config["claude_desktop"]?["config"]?["mcpServers"]?["portcullis-runpod-gpus"]?["args"] == ["-y", "mcp-remote", .string(url)])
+            #expect(!answer.bodyText.contains("pcs_gt_"))
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
     func rotatedKeyKeepsVerifyingUntilItsOverlapEnds() async throws {
         try await withOAuthAPI { api, database in
             let admin = try await api.signup()
