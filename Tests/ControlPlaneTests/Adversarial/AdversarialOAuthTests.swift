@@ -137,7 +137,7 @@ struct AdversarialOAuthTests {
     }
 
     @Test(.timeLimit(.minutes(2)))
-    func metadataDocumentMustNameItselfAndPassTheAddressGuard() async throws {
+    func metadataDocumentMustNameItselfStaySmallAndPassTheAddressGuard() async throws {
         try await withOAuthAPI { api, database in
             let admin = try await api.signup()
             let server = try await Fixtures(database: database).server(of: admin)
@@ -147,6 +147,12 @@ struct AdversarialOAuthTests {
                 let response = try await api.send(.get, flow.authorizeQuery(resource: resource))
                 #expect(response.status == .badRequest)
                 #expect(response.headers[.location] == nil)
+            }
+            try await withClientMetadataDocument(redirectURI: "http://127.0.0.1:40000/cb", padding: 6000) { url in
+                let flow = OAuthFlow(api: api, clientID: url, redirectURI: "http://127.0.0.1:40000/cb")
+                let response = try await api.send(.get, flow.authorizeQuery(resource: resource))
+                #expect(response.status == .badRequest)
+                #expect(response["error_description"]?.stringValue?.contains("larger than") == true)
             }
         }
         // With the default guard, a client_id pointing at loopback is never fetched.
