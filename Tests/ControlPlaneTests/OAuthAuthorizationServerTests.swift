@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import TestSupport
 import Shared
 import Testing
 
@@ -179,6 +180,26 @@ struct OAuthAuthorizationServerTests {
             #expect(config["claude_desktop"]?["config"]?["mcpServers"]?["portcullis-runpod-gpus"]?["args"] == ["-y", "mcp-remote", .string(url)])
             #expect(!answer.bodyText.contains("pcs_gt_"))
         }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func newPublicURLGetsItsOwnKeyAndRetiresTheOldOne() async throws {
+        try await withTestDatabase { database, _ in
+            let sealer = SecretSealer(keyRing: try SecretKeyRing(parsing: testSecretKeys), purpose: .oauthSigningKeys)
+            let before = try await OAuthSigningKeyStore(database: database, sealer: sealer, issuer: "https://old.example").current()
+            #expect(try await OAuthSigningKeyStore(database: database, sealer: sealer, issuer: "https://old.example").current().kid == before.kid)
+            let after = try await OAuthSigningKeyStore(database: database, sealer: sealer, issuer: "https://new.example").current()
+            #expect(after.kid != before.kid)
+            let keys = try await SnapshotStore(database: database).full().entities.oauthSigningKeys
+            #expect(keys.first { $0.kid == before.kid }?.retiresAt != nil)
+            #expect(keys.first { $0.kid == after.kid }.map { $0.issuer == "https://new.example" && $0.retiresAt == nil } == true)
+        }
+    }
+
+    @Test func optionsRefuseABadPublicURLOrTokenLifetime() throws {
+        #expect(throws: (any Error).self) { try ControlPlaneOptions.parse(["--public-url", "ftp://cp.example"]).validate() }
+        #expect(throws: (any Error).self) { try ControlPlaneOptions.parse(["--oauth-access-token-lifetime", "5"]).validate() }
+        try ControlPlaneOptions.parse(["--public-url", "https://cp.example", "--oauth-access-token-lifetime", "900"]).validate()
     }
 
     @Test(.timeLimit(.minutes(2)))
