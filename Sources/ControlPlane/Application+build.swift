@@ -131,7 +131,7 @@ func buildRouter(
     IdentityCredentialsController(tenants: tenants, sealer: configuration.credentialSealer).addRoutes(to: v1)
     TrustedIssuersController(tenants: tenants, refresh: configuration.issuerKeyRefresh(tenants: tenants)).addRoutes(to: v1)
     AdminAuditController(tenants: tenants).addRoutes(to: v1)
-    ServersController(tenants: tenants, discovery: configuration.serverDiscovery(tenants: tenants)).addRoutes(to: v1)
+    ServersController(tenants: tenants, discovery: configuration.serverDiscovery(tenants: tenants), urls: gatewayURLs).addRoutes(to: v1)
     ToolsController(tenants: tenants).addRoutes(to: v1)
     PoliciesController(
         tenants: tenants, maxDocumentBytes: configuration.accountLimits.policyBytes,

@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import TestSupport
 import Shared
 import Testing
 
@@ -162,6 +163,43 @@ struct OAuthAuthorizationServerTests {
             // An unknown token is answered the same way (RFC 7009 §2.2).
             #expect(try await api.form("/oauth/revoke", [("token", "nonsense"), ("client_id", flow.clientID)]).status == .ok)
         }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func serverAnswerCarriesTheOAuthClientConfigurationWithoutAToken() async throws {
+        try await withOAuthAPI { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin, name: "RunPod GPUs")
+            let answer = try await api.send(.get, "/v1/servers/\(server)", key: admin.key)
+            let url = "\(testGatewayBase)/mcp/\(server)"
+            #expect(answer["gateway_url"] == .string(url))
+            let config = try #require(answer["oauth_client_config"])
+            #expect(config["claude_code"]?["command"] == .string("claude mcp add --transport http portcullis-runpod-gpus \(url)"))
+            #expect(config["vscode"]?["config"]?["servers"]?["portcullis-runpod-gpus"] == ["type": "http", "url": .string(url)])
+            #expect(config["cursor"]?["config"]?["mcpServers"]?["portcullis-runpod-gpus"] == ["url": .string(url)])
+            #expect(config["claude_desktop"]?["config"]?["mcpServers"]?["portcullis-runpod-gpus"]?["args"] == ["-y", "mcp-remote", .string(url)])
+            #expect(!answer.bodyText.contains("pcs_gt_"))
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func newPublicURLGetsItsOwnKeyAndRetiresTheOldOne() async throws {
+        try await withTestDatabase { database, _ in
+            let sealer = SecretSealer(keyRing: try SecretKeyRing(parsing: testSecretKeys), purpose: .oauthSigningKeys)
+            let before = try await OAuthSigningKeyStore(database: database, sealer: sealer, issuer: "https://old.example").current()
+            #expect(try await OAuthSigningKeyStore(database: database, sealer: sealer, issuer: "https://old.example").current().kid == before.kid)
+            let after = try await OAuthSigningKeyStore(database: database, sealer: sealer, issuer: "https://new.example").current()
+            #expect(after.kid != before.kid)
+            let keys = try await SnapshotStore(database: database).full().entities.oauthSigningKeys
+            #expect(keys.first { $0.kid == before.kid }?.retiresAt != nil)
+            #expect(keys.first { $0.kid == after.kid }.map { $0.issuer == "https://new.example" && $0.retiresAt == nil } == true)
+        }
+    }
+
+    @Test func optionsRefuseABadPublicURLOrTokenLifetime() throws {
+        #expect(throws: (any Error).self) { try ControlPlaneOptions.parse(["--public-url", "ftp://cp.example"]).validate() }
+        #expect(throws: (any Error).self) { try ControlPlaneOptions.parse(["--oauth-access-token-lifetime", "5"]).validate() }
+        try ControlPlaneOptions.parse(["--public-url", "https://cp.example", "--oauth-access-token-lifetime", "900"]).validate()
     }
 
     @Test(.timeLimit(.minutes(2)))

@@ -133,9 +133,10 @@ extension APIClient {
 }
 
 /// A Client ID Metadata Document served on a loopback port for the duration of `body`; the
-/// document's `client_id` is its own URL unless `claimedID` says otherwise.
+/// document's `client_id` is its own URL unless `claimedID` says otherwise; `padding` bytes of
+/// filler make it as large as a test needs.
 func withClientMetadataDocument<T: Sendable>(
-    redirectURI: String, claimedID: String? = nil, _ body: (String) async throws -> T
+    redirectURI: String, claimedID: String? = nil, padding: Int = 0, _ body: (String) async throws -> T
 ) async throws -> T {
     let port = Mutex<Int>(0)
     let router = Router()
@@ -143,7 +144,7 @@ func withClientMetadataDocument<T: Sendable>(
         let url = "http://127.0.0.1:\(port.withLock { $0 })/client.json"
         let document: JSONValue = [
             "client_id": .string(claimedID ?? url), "client_name": "Metadata Client", "redirect_uris": [.string(redirectURI)],
-            "token_endpoint_auth_method": "none",
+            "token_endpoint_auth_method": "none", "padding": .string(String(repeating: "x", count: padding)),
         ]
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document.serialized())))
     }

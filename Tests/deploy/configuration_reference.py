@@ -23,6 +23,7 @@ COMMANDS = [
     ("controlplane", ["reseal"]),
     ("controlplane", ["account-upstream-cidrs"]),
     ("controlplane", ["new-token"]),
+    ("controlplane", ["oauth-rotate-key"]),
 ]
 MACHINE_DEPENDENT_DEFAULTS = {
     "--worker-id": "host name",

@@ -23,27 +23,34 @@ struct GatewayURLs: Sendable {
     }
 }
 
-/// Ready-to-paste client configuration for a freshly issued grant token: a Claude Code command
-/// and the JSON snippets of Claude Desktop, Cursor and VS Code, each sending the token in the
-/// `Authorization` header. Only ever part of the create and rotate answers, since it holds the token.
+/// Ready-to-paste client configuration: a Claude Code command and the JSON snippets of Claude
+/// Desktop, Cursor and VS Code. With a grant token, each sends it in the `Authorization` header
+/// (only ever part of the grant create and rotate answers, since it holds the token). Without one,
+/// the OAuth form (issue 14 item 6): only the URL, and the client finds the authorization server
+/// from the gateway's 401 and signs the member in through the consent page.
 enum GrantClientConfig {
-    static func json(serverName: String, gatewayURL: String, token: SecretToken) -> JSONValue {
+    static func json(serverName: String, gatewayURL: String, token: SecretToken?) -> JSONValue {
         let name = entryName(serverName)
-        let bearer = "Bearer \(token.text)"
-        let headers: JSONValue = ["Authorization": .string(bearer)]
+        let bearer = token.map { "Bearer \($0.text)" }
+        let headers: JSONValue? = bearer.map { ["Authorization": .string($0)] }
         // Claude Desktop's config file starts local (stdio) servers only; mcp-remote bridges to
-        // HTTP. The header goes through an environment variable because some launchers split
-        // arguments on spaces.
-        let desktop: JSONValue = [
-            "command": "npx",
-            "args": ["-y", "mcp-remote", .string(gatewayURL), "--header", "Authorization:${PORTCULLIS_AUTHORIZATION}"],
-            "env": ["PORTCULLIS_AUTHORIZATION": .string(bearer)],
-        ]
-        let cursor: JSONValue = ["url": .string(gatewayURL), "headers": headers]
-        let vscode: JSONValue = ["type": "http", "url": .string(gatewayURL), "headers": headers]
-        func entry(_ value: JSONValue) -> JSONValue { .object(JSONObject([(name, value)])) }
+        // HTTP (and runs the OAuth flow itself). The header goes through an environment variable
+        // because some launchers split arguments on spaces.
+        var desktop = JSONObject([("command", "npx"), ("args", ["-y", "mcp-remote", .string(gatewayURL)])])
+        if let bearer {
+            desktop["args"] = ["-y", "mcp-remote", .string(gatewayURL), "--header", "Authorization:${PORTCULLIS_AUTHORIZATION}"]
+            desktop["env"] = ["PORTCULLIS_AUTHORIZATION": .string(bearer)]
+        }
+        var cursor = JSONObject([("url", .string(gatewayURL))])
+        var vscode = JSONObject([("type", "http"), ("url", .string(gatewayURL))])
+        if let headers {
+            cursor["headers"] = headers
+            vscode["headers"] = headers
+        }
+        func entry(_ value: JSONObject) -> JSONValue { .object(JSONObject([(name, .object(value))])) }
+        let command = "claude mcp add --transport http \(name) \(gatewayURL)" + (bearer.map { " --header 'Authorization: \($0)'" } ?? "")
         return [
-            "claude_code": ["command": .string("claude mcp add --transport http \(name) \(gatewayURL) --header 'Authorization: \(bearer)'")],
+            "claude_code": ["command": .string(command)],
             "claude_desktop": ["file": "claude_desktop_config.json", "config": ["mcpServers": entry(desktop)]],
             "cursor": ["file": "~/.cursor/mcp.json", "config": ["mcpServers": entry(cursor)]],
             "vscode": ["file": ".vscode/mcp.json", "config": ["servers": entry(vscode)]],

@@ -7,6 +7,7 @@ import Shared
 struct ServersController {
     let tenants: TenantDatabase
     let discovery: ServerDiscovery
+    let urls: GatewayURLs
 
     func addRoutes(to group: RouterGroup<MemberRequestContext>) {
         group.get("/servers", use: list)
@@ -57,11 +58,18 @@ struct ServersController {
         }
     }
 
+    /// One server, with its gateway URL and the client configuration that connects to it through
+    /// OAuth (issue 14 item 6): no token in it, the client signs in through the consent page.
     @Sendable func show(request: Request, context: MemberRequestContext) async throws -> JSONResponse {
         try context.require(.read)
         let id = try context.id(of: "Server")
         return try await tenants.transaction(account: context.accountID) { tx in
-            JSONResponse(try await ServerStore(tx: tx).find(id))
+            let server = try await ServerStore(tx: tx).find(id)
+            guard case .object(var object) = server.json else { return JSONResponse(server) }
+            let gatewayURL = urls.gatewayURL(server: id)
+            object["gateway_url"] = .string(gatewayURL)
+            object["oauth_client_config"] = GrantClientConfig.json(serverName: server.name, gatewayURL: gatewayURL, token: nil)
+            return JSONResponse(.object(object))
         }
     }
 

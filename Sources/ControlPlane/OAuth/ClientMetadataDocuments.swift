@@ -55,21 +55,31 @@ final class ClientMetadataDocuments: Sendable {
             throw Refusal(description: "the client_id URL is refused: \(error.reason)")
         }
         var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(Int64(Self.fetchTimeout.components.seconds))))
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(Int64(Self.fetchTimeout.components.seconds)), read: .seconds(Int64(Self.fetchTimeout.components.seconds))))
         configuration.dnsOverride = pinned.dnsOverride
         do {
             return try await HTTPClient.withHTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration) { http in
-                var request = HTTPClientRequest(url: url)
-                request.headers.add(name: "Accept", value: "application/json")
-                let response = try await http.execute(request, timeout: .seconds(Int64(Self.fetchTimeout.components.seconds)))
-                guard response.status == .ok else { throw Refusal(description: "the client metadata document answered \(response.status.code)") }
-                let body = try await response.body.collect(upTo: Self.maximumBytes)
-                return Array(buffer: body)
+                // The whole fetch, body included, within the timeout: the client's own covers the head only.
+                try await withThrowingTaskGroup(of: [UInt8].self) { group in
+                    group.addTask {
+                        var request = HTTPClientRequest(url: url)
+                        request.headers.add(name: "Accept", value: "application/json")
+                        let response = try await http.execute(request, timeout: .seconds(Int64(Self.fetchTimeout.components.seconds)))
+                        guard response.status == .ok else { throw Refusal(description: "the client metadata document answered \(response.status.code)") }
+                        return Array(buffer: try await response.body.collect(upTo: Self.maximumBytes))
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: Self.fetchTimeout)
+                        throw Refusal(description: "the client metadata document took longer than \(Self.fetchTimeout.components.seconds) s")
+                    }
+                    defer { group.cancelAll() }
+                    return try await group.next()!
+                }
             }
         } catch let refusal as Refusal {
             throw refusal
-        } catch let error as NIOTooManyBytesError {
-            _ = error
+        } catch is NIOTooManyBytesError {
             throw Refusal(description: "the client metadata document is larger than \(Self.maximumBytes) bytes")
         } catch {
             throw Refusal(description: "the client metadata document could not be fetched")

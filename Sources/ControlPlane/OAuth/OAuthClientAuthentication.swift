@@ -23,7 +23,8 @@ struct OAuthClientAuthentication {
                 throw OAuthError.invalidRequest("client_id in the body differs from the Authorization header's.")
             }
             guard parameters["client_secret"] == nil else { throw OAuthError.invalidRequest("Use one way of client authentication, not two.") }
-            presented = (id, secret, true)
+            // A public client may still send Basic with an empty secret.
+            presented = (id, secret.isEmpty ? nil : secret, true)
         } else {
             presented = (try parameters.required("client_id"), parameters["client_secret"], false)
         }

@@ -137,7 +137,7 @@ struct AdversarialOAuthTests {
     }
 
     @Test(.timeLimit(.minutes(2)))
-    func metadataDocumentMustNameItselfAndPassTheAddressGuard() async throws {
+    func metadataDocumentMustNameItselfStaySmallAndPassTheAddressGuard() async throws {
         try await withOAuthAPI { api, database in
             let admin = try await api.signup()
             let server = try await Fixtures(database: database).server(of: admin)
@@ -147,6 +147,12 @@ struct AdversarialOAuthTests {
                 let response = try await api.send(.get, flow.authorizeQuery(resource: resource))
                 #expect(response.status == .badRequest)
                 #expect(response.headers[.location] == nil)
+            }
+            try await withClientMetadataDocument(redirectURI: "http://127.0.0.1:40000/cb", padding: 6000) { url in
+                let flow = OAuthFlow(api: api, clientID: url, redirectURI: "http://127.0.0.1:40000/cb")
+                let response = try await api.send(.get, flow.authorizeQuery(resource: resource))
+                #expect(response.status == .badRequest)
+                #expect(response["error_description"]?.stringValue?.contains("larger than") == true)
             }
         }
         // With the default guard, a client_id pointing at loopback is never fetched.
@@ -159,6 +165,40 @@ struct AdversarialOAuthTests {
                 #expect(response.status == .badRequest)
                 #expect(response["error_description"]?.stringValue?.contains("refused") == true)
             }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func repeatedParameterIsRefused() async throws {
+        try await withOAuthAPI { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin)
+            let flow = try await api.registerPublicClient()
+            let query = flow.authorizeQuery(resource: "\(testGatewayBase)/mcp/\(server)")
+            let doubled = try await api.send(.get, query + "&client_id=" + UUID().uuidString.lowercased())
+            #expect(doubled.status == .badRequest)
+            #expect(doubled.headers[.location] == nil)
+            let token = try await api.form("/oauth/token", [
+                ("grant_type", "refresh_token"), ("refresh_token", "a"), ("refresh_token", "b"), ("client_id", flow.clientID),
+            ])
+            #expect(token["error"] == "invalid_request")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func consentPageRunsNoInlineScriptAndCannotBeFramed() async throws {
+        try await withOAuthAPI { api, _ in
+            let page = try await api.client.execute(uri: "/oauth/consent?request=x", method: .get, headers: [:], body: nil)
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true)
+            #expect(page.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+            let html = String(buffer: page.body)
+            #expect(html.components(separatedBy: "<script").count == 2)
+            #expect(html.contains("<script type=\"module\" src=\"/oauth/consent.js\"></script>"))
+            let script = try await api.client.execute(uri: "/oauth/consent.js", method: .get, headers: [:], body: nil)
+            #expect(script.headers[.contentType]?.hasPrefix("text/javascript") == true)
+            // Values from the client (its name, its redirect URI) are set as text, never parsed as HTML.
+            #expect(!String(buffer: script.body).contains("innerHTML"))
         }
     }
 
