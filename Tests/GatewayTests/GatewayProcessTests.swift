@@ -15,6 +15,7 @@ struct GatewayProcessTests {
             ("--worker-id", "PORTCULLIS_WORKER_ID"), ("--snapshot-file", "PORTCULLIS_SNAPSHOT_FILE"), ("--log-level", "PORTCULLIS_LOG_LEVEL"), ("--log-format", "PORTCULLIS_LOG_FORMAT"),
             ("--otel-endpoint", "PORTCULLIS_OTEL_ENDPOINT"), ("--otel-service-name", "PORTCULLIS_OTEL_SERVICE_NAME"),
             ("--otel-sampling-ratio", "PORTCULLIS_OTEL_SAMPLING_RATIO"), ("--shutdown-drain-timeout", "PORTCULLIS_SHUTDOWN_DRAIN_TIMEOUT"),
+            ("--public-gateway-url", "PORTCULLIS_PUBLIC_GATEWAY_URL"),
         ]
         let help = try ChildProcess.run(["\(builtProductsFolder())/gateway", "serve", "--help"])
         for (flag, variable) in expected {
@@ -59,6 +60,17 @@ struct GatewayProcessTests {
             try ChildProcess.run(["\(builtProductsFolder())/gateway", "serve", "--counters", "postgres", "--port", "\(try freeLoopbackPort())"] + GatewayHarness.standaloneArguments())
         }
         #expect(error?.description.contains("--counters memory") == true)
+    }
+
+    /// Issue 14 item 1: resource URLs are built by appending to it, so it must be a plain base URL.
+    @Test func aPublicGatewayURLThatIsNotAnHTTPBaseURLIsRefusedAtStartUp() throws {
+        for url in ["gateway.example", "ftp://gateway.example", "https://gateway.example/?a=b"] {
+            let error = #expect(throws: ChildProcessError.self) {
+                try ChildProcess.run(["\(builtProductsFolder())/gateway", "serve", "--counters", "memory", "--port", "\(try freeLoopbackPort())",
+                                      "--public-gateway-url", url] + GatewayHarness.standaloneArguments())
+            }
+            #expect(error?.description.contains("--public-gateway-url") == true, "\(url)")
+        }
     }
 }
 

@@ -35,16 +35,20 @@ struct OAuthGatewayTests {
                     + [("Accept", "application/json, text/event-stream"), ("Content-Type", "application/json")])
         }
 
-        /// The `auth_method` and `auth_client_id` of the shipped rows with this code and method.
-        func auditedAuthentication(method: String?, code: String?) async -> [(String?, String?)] {
+        /// The `auth_method` and `auth_client_id` of the shipped rows of this method (nil: none) and
+        /// with this code and decision (nil: any).
+        func auditedAuthentication(method: String?, code: String? = nil, decision: String? = nil) async -> [(String?, String?)] {
             let rows = try? await harness.database.query("""
                 SELECT auth_method, auth_client_id FROM audit_events
-                WHERE grant_id = \(grant.id) AND method IS NOT DISTINCT FROM \(method)::text AND code IS NOT DISTINCT FROM \(code)::text
+                WHERE grant_id = \(grant.id) AND method IS NOT DISTINCT FROM \(method)::text
+                  AND (\(code)::text IS NULL OR code = \(code)::text) AND (\(decision)::text IS NULL OR decision = \(decision)::text)
                 """)
             return (rows ?? []).compactMap { row in
-                guard let method = try? row.decode("auth_method", as: String?.self),
-                      let client = try? row.decode("auth_client_id", as: String?.self) else { return nil }
-                return (method, client)
+                do {
+                    return (try row.decode("auth_method", as: String?.self), try row.decode("auth_client_id", as: String?.self))
+                } catch {
+                    return nil
+                }
             }
         }
     }
@@ -122,9 +126,9 @@ struct OAuthGatewayTests {
 
             // Audit rows say how each caller authenticated, through the spool, the shipper and the API.
             #expect(try await eventually(within: .seconds(20)) {
-                let called = await setup.auditedAuthentication(method: "tools/call", code: nil)
+                let called = await setup.auditedAuthentication(method: "tools/call", decision: "allow")
                 let refused = await setup.auditedAuthentication(method: "tools/call", code: "insufficient_scope")
-                let pinged = await setup.auditedAuthentication(method: "ping", code: nil)
+                let pinged = await setup.auditedAuthentication(method: "ping")
                 return called.contains { $0 == ("oauth", Self.clientID) } && refused.contains { $0 == ("oauth", Self.clientID) }
                     && pinged.contains { $0 == ("grant_token", nil) }
             })

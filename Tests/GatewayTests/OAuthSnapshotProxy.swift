@@ -53,15 +53,20 @@ final class OAuthSnapshotProxy: Sendable {
             throw FixtureError("the snapshot proxy did not start")
         }
         let proxy = OAuthSnapshotProxy(port: port, added: added, serviceGroup: serviceGroup, running: running)
-        defer { running.cancel() }
         do {
             let result = try await body(proxy)
-            await serviceGroup.triggerGracefulShutdown()
+            await proxy.stop()
             return result
         } catch {
-            await serviceGroup.triggerGracefulShutdown()
+            await proxy.stop()
             throw error
         }
+    }
+
+    /// A worker's long poll may still be open: it ends with the server.
+    private func stop() async {
+        await serviceGroup.triggerGracefulShutdown()
+        _ = await running.result
     }
 
     private static func router(forwardingTo controlPlane: String, added: NIOLockedValueBox<SnapshotEntities>) -> Router<BasicRequestContext> {
