@@ -3,8 +3,8 @@ import Tracing
 /// The process's tracer, reading only `traceparent` and `tracestate` headers it can take as they
 /// are (issue 10, hostile input; issue 13 item 6). Both headers come from whoever sends a request,
 /// and swift-otel, given one it cannot decode, logs a warning with every header of the request
-/// (`Authorization` included) and its `tracestate` decoder copies the value so far for each byte
-/// it reads (quadratic in a header of up to 80 KiB). A header that fails the checks below is not
+/// (`Authorization` included); its `tracestate` decoder takes about 10 ms of the request's event
+/// loop for a value of 79 KiB (the header limit is 80 KiB). A header that fails the checks below is not
 /// handed over at all: a bad `traceparent` starts a new trace (W3C Trace Context, section 3.2.2.1:
 /// "restart the trace"), a bad `tracestate` is dropped and the trace continues (section 3.3.1.1
 /// lets a vendor discard it). Every other key goes through unchanged.

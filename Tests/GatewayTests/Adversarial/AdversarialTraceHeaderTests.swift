@@ -42,7 +42,7 @@ struct AdversarialTraceHeaderTests {
                 #expect(call.status == 200)
                 #expect(call.response(id: index + 1)?["result"]?["isError"] == false)
             }
-            // A good traceparent with a tracestate the tracer's decoder would read in quadratic time.
+            // A good traceparent with a long tracestate, which the tracer's decoder would read byte by byte.
             let kept = try await worker.post(
                 toolCall(99, "echo", [:]), grant: grant,
                 headers: [("traceparent", Self.traceparent), ("tracestate", String(repeating: "a", count: 16 << 10))])

@@ -30,7 +30,7 @@ import Testing
             #expect(W3CTraceHeaders.isReadableTraceState(readable), "\(readable)")
         }
         for refused in [
-            String(repeating: "a", count: 64 << 10),                                // quadratic in the tracer's decoder
+            String(repeating: "a", count: 64 << 10),                                // ~8 ms in the tracer's decoder
             "a=" + String(repeating: "b", count: W3CTraceHeaders.maxTraceStateBytes),
             " a=1", "a=1,,b=2", "A=1", "a@b@c=1", "a=\u{e9}", "novalue",
             "a@" + String(repeating: "s", count: 15) + "=1",
