@@ -99,6 +99,9 @@ struct HostileTraffic: Sendable {
     let shape: HostileShape
     /// Makes every approval call's arguments new, across phases too.
     private let approvalCounter = NIOLockedValueBox(0)
+    /// Built once: serializing 1,000 calls per request took CPU of the benchmark's own process,
+    /// which shares the cores with the gateway and B's client, and counted against B's figures.
+    private let batchBody: [UInt8]
 
     init(url: String, grantToken: String, shape: HostileShape) {
         var configuration = HTTPClient.Configuration()
@@ -109,6 +112,7 @@ struct HostileTraffic: Sendable {
         self.url = url
         self.grantToken = grantToken
         self.shape = shape
+        batchBody = JSONValue.array((0..<shape.batchSize).map { Self.call(id: $0 + 1, tool: "echo", arguments: ["text": "hello"]) }).serializedBytes()
     }
 
     /// Runs `kinds` until the task is cancelled (the end of the phase); returns what each got.
@@ -157,7 +161,7 @@ struct HostileTraffic: Sendable {
             let query = String(repeating: "a", count: shape.regexLength) + "!"
             return Self.call(id: 1, tool: "search", arguments: ["query": .string(query)]).serializedBytes()
         case .batch:
-            return JSONValue.array((0..<shape.batchSize).map { Self.call(id: $0 + 1, tool: "echo", arguments: ["text": "hello"]) }).serializedBytes()
+            return batchBody
         case .approval:
             let arguments: JSONValue = ["target": "production", "attempt": .number(JSONNumber(approvalCounter.withLockedValue { $0 += 1; return $0 }))]
             return Self.call(id: 1, tool: "deploy", arguments: arguments).serializedBytes()

@@ -103,6 +103,7 @@ func buildApplication(
         heldCalls: approvals.map { HeldCallStream(approvals: $0, metrics: gatewayMetrics) },
         auditor: auditor,
         admission: admission,
+        parsePool: rewritePool,
         metrics: gatewayMetrics,
         limits: MCPEndpoint.Limits(
             maxBodyBytes: options.maxBodyBytes, bodyReadTimeout: .seconds(options.bodyReadTimeout), maxEventBytes: options.maxEventBytes,

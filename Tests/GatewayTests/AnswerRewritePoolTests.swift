@@ -4,8 +4,8 @@ import Testing
 
 @testable import Gateway
 
-/// Issue 10 item 26: large answers are rewritten off the cooperative pool, at a low priority, one
-/// per account at a time, accounts taking turns.
+/// Issue 10 item 26: large answers are rewritten (and large request bodies parsed) off the threads
+/// every account's calls share, at a low priority, one per account at a time, accounts taking turns.
 @Suite(.timeLimit(.minutes(1)))
 struct AnswerRewritePoolTests {
     /// A job that holds its pool thread until `release()`, and says when it started.
@@ -81,6 +81,18 @@ struct AnswerRewritePoolTests {
         let onPool = try await pool.run(for: UUID()) { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
         #expect(onPool == AnswerRewritePool.defaultNiceness)
         #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) == before)
+    }
+
+    /// Large request bodies and answers go to the pool, smaller ones are handled where they arrived
+    /// (a thread hop costs more than their parse).
+    @Test func workOverTheInlineSizeRunsOnThePoolAndSmallerWorkWhereItIsAsked() async throws {
+        let pool = AnswerRewritePool(threads: 1, inlineBytes: 16)
+        defer { Task { try? await pool.shutdown() } }
+        let caller = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        let small = try await pool.run(size: 16, for: UUID()) { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
+        let large = try await pool.run(size: 17, for: UUID()) { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
+        #expect(small == caller)
+        #expect(large == AnswerRewritePool.defaultNiceness)
     }
 
     @Test func workAfterThePoolShutDownFailsInsteadOfHanging() async throws {

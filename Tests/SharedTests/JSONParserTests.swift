@@ -100,6 +100,20 @@ import Testing
         #expect((try? JSONParser(maxDepth: 3).parse("[[[1]]]")) != nil)
     }
 
+    /// Issue 10 item 26: a JSON-RPC batch over its cap is refused where its first extra element
+    /// begins, without reading the rest; arrays below the top level are not counted.
+    @Test func aTopLevelArrayBeyondItsElementLimitIsRefusedWhereTheExtraElementBegins() {
+        let parser = JSONParser(maxTopLevelElements: 2)
+        #expect((try? parser.parse("[1, [2, 3, 4]]"))?.arrayValue?.count == 2)
+        #expect((try? parser.parse(#"{"a": [1, 2, 3]}"#)) != nil)
+        #expect {
+            try parser.parse("[1, 2, 3, not json")
+        } throws: { error in
+            guard let error = error as? JSONParseError else { return false }
+            return error.kind == .tooManyElements && error.offset == 7 && error.jsonRPCCode == -32600
+        }
+    }
+
     @Test func hostileDeepNestingFailsWithoutCrashing() {
         let bomb = String(repeating: "[", count: 1_000_000)
         #expect(throws: JSONParseError.self) { try JSONValue.parse(bomb) }
@@ -108,6 +122,7 @@ import Testing
     @Test func errorKindsMapToJSONRPCCodesOfSpec59() {
         #expect(JSONParseError(.duplicateKey, at: 0, "").jsonRPCCode == -32600)
         #expect(JSONParseError(.tooDeep, at: 0, "").jsonRPCCode == -32600)
+        #expect(JSONParseError(.tooManyElements, at: 0, "").jsonRPCCode == -32600)
         #expect(JSONParseError(.invalidUTF8, at: 0, "").jsonRPCCode == -32700)
         #expect(JSONParseError(.loneSurrogate, at: 0, "").jsonRPCCode == -32700)
         #expect(JSONParseError(.syntax, at: 0, "").jsonRPCCode == -32700)

@@ -32,21 +32,32 @@ enum IncomingMessage: Equatable {
         guard body.count <= limits.maxBodyBytes else { return .failure(.tooLarge(limit: limits.maxBodyBytes)) }
         let value: JSONValue
         do {
-            value = try JSONParser(maxDepth: limits.maxDepth).parse(body)
+            value = try JSONParser(maxDepth: limits.maxDepth, maxTopLevelElements: limits.maxBatchElements).parse(body)
+        } catch let error where error.kind == .tooManyElements {
+            // Issue 10 item 26: the parser stopped at the first element beyond the cap, without
+            // reading the rest; the answer is the one the whole batch would get.
+            return .failure(batchRefusal(count: limits.maxBatchElements + 1, protocolVersion: protocolVersion, limits: limits))
         } catch {
             return .failure(error.jsonRPCCode == -32600 ? .invalidRequest(error.message) : .parseError(error.message))
         }
         if let elements = value.arrayValue {
-            guard protocolVersion == nil || protocolVersion == batchProtocolVersion else {
-                return .failure(.invalidRequest("batches are not part of MCP \(protocolVersion ?? "")"))
-            }
-            guard !elements.isEmpty else { return .failure(.invalidRequest("an empty batch")) }
-            guard elements.count <= limits.maxBatchElements else {
-                return .failure(.invalidRequest("a batch of more than \(limits.maxBatchElements) messages"))
+            guard allowsBatches(protocolVersion), !elements.isEmpty, elements.count <= limits.maxBatchElements else {
+                return .failure(batchRefusal(count: elements.count, protocolVersion: protocolVersion, limits: limits))
             }
             return .success(.batch(elements.map { message(from: $0, routing: routing) }))
         }
         return message(from: value, routing: routing).map(IncomingMessage.single)
+    }
+
+    private static func allowsBatches(_ protocolVersion: String?) -> Bool {
+        protocolVersion == nil || protocolVersion == batchProtocolVersion
+    }
+
+    /// Why a top-level array of `count` elements is not read as a batch: the first check it fails.
+    private static func batchRefusal(count: Int, protocolVersion: String?, limits: Limits) -> MessageRejection {
+        if !allowsBatches(protocolVersion) { return .invalidRequest("batches are not part of MCP \(protocolVersion ?? "")") }
+        if count == 0 { return .invalidRequest("an empty batch") }
+        return .invalidRequest("a batch of more than \(limits.maxBatchElements) messages")
     }
 
     private static func message(from value: JSONValue, routing: RoutingHeaders) -> Result<JSONRPCMessage, MessageRejection> {

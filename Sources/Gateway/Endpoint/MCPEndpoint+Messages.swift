@@ -20,10 +20,14 @@ extension MCPEndpoint {
         let routing = IncomingMessage.RoutingHeaders(
             method: exchange.headers[Self.mcpMethodHeader], name: exchange.headers[Self.mcpNameHeader])
         let limits = IncomingMessage.Limits(maxBodyBytes: limits.maxBodyBytes, maxBatchElements: limits.maxBatchElements)
+        let protocolVersion = exchange.protocolVersion
+        let read = { @Sendable in IncomingMessage.read(body, protocolVersion: protocolVersion, routing: routing, limits: limits) }
+        // Issue 10 item 26: a large body is parsed on the pool in its account's turn, not on the
+        // event loop every account's requests share; here after all once the pool has stopped.
         let message: IncomingMessage
-        switch IncomingMessage.read(body, protocolVersion: exchange.protocolVersion, routing: routing, limits: limits) {
+        switch (try? await parsePool.run(size: body.count, for: exchange.caller.grant.accountID, read)) ?? read() {
         case .failure(let rejection): return await reject(rejection, exchange)
-        case .success(let read): message = read
+        case .success(let parsed): message = parsed
         }
         if let refusal = await refuseOutOfScope(message, exchange) { return refusal }
         switch message {

@@ -25,6 +25,8 @@ struct MCPEndpoint: Sendable {
     let auditor: RequestAuditor
     /// Per-account bounds on requests at this worker (issue 10 item 26).
     let admission: AccountAdmission
+    /// Where bodies larger than its inline size are parsed, in their account's turn (issue 10 item 26).
+    let parsePool: AnswerRewritePool
     let metrics: GatewayMetrics
     let limits: Limits
     /// Browser origins allowed to call (design.md §5.9); requests without `Origin` are not browsers.

@@ -4,10 +4,10 @@ import NIOConcurrencyHelpers
 import NIOPosix
 import ServiceLifecycle
 
-/// Where large upstream answers are parsed, filtered and re-serialized (issue 10 item 26): on
-/// threads of their own at a lower CPU priority, not on Swift's cooperative pool, which every
-/// account's calls share (one thread per core). A 6 MiB `tools/list` answer takes a core for tens of
-/// milliseconds; on the cooperative pool, another account's calls waited behind it.
+/// Where large upstream answers are parsed, filtered and re-serialized, and large request bodies
+/// parsed (issue 10 item 26): on threads of their own at a lower CPU priority, not on the threads
+/// every account's calls share (the event loops, one per core). A 6 MiB `tools/list` answer takes a
+/// core for tens of milliseconds; on a shared thread, another account's calls waited behind it.
 ///
 /// Fairness: an account has at most one answer in work at a time, and accounts with answers waiting
 /// take turns (round robin). One account's stream of huge answers therefore holds at most one
@@ -57,6 +57,13 @@ final class AnswerRewritePool: Service, Sendable {
                 continuation.resume(with: runs ? Result { try work() } : .failure(CancellationError()))
             }
         }
+    }
+
+    /// Runs `work` on the pool in `account`'s turn when it handles more than the inline size of
+    /// bytes (`size`), and where it is called otherwise.
+    func run<T: Sendable>(size: Int, for account: UUID?, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        guard size > inlineBytes else { return try work() }
+        return try await run(for: account, work)
     }
 
     /// The pool's threads stop once the worker shuts down (after the HTTP server, which the

@@ -14,8 +14,7 @@ extension UpstreamRelay {
     /// the pool's inline size is handled on the `AnswerRewritePool` in its account's turn, so a
     /// multi-MiB answer does not hold a thread every account's calls need (issue 10 item 26).
     func rewrittenMessage(_ bytes: [UInt8], plan: Plan) async throws -> RewrittenMessage {
-        guard bytes.count > rewritePool.inlineBytes else { return try Self.rewrittenMessage(bytes, plan: plan) }
-        return try await rewritePool.run(for: plan.account) { try Self.rewrittenMessage(bytes, plan: plan) }
+        try await rewritePool.run(size: bytes.count, for: plan.account) { try Self.rewrittenMessage(bytes, plan: plan) }
     }
 
     /// Issue 10 item 7: every message is parsed with the strict parser (what it refuses is not

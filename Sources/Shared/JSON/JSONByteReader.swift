@@ -3,12 +3,14 @@ struct JSONByteReader {
     let base: UnsafePointer<UInt8>
     let count: Int
     let maxDepth: Int
+    let maxTopLevelElements: Int
     var position = 0
 
-    init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int) {
+    init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int, maxTopLevelElements: Int) {
         self.base = base
         self.count = count
         self.maxDepth = maxDepth
+        self.maxTopLevelElements = maxTopLevelElements
     }
 
     @inline(__always) var current: UInt8? { position < count ? base[position] : nil }
@@ -108,6 +110,9 @@ struct JSONByteReader {
             return .array(elements)
         }
         while true {
+            if depth == 1, elements.count == maxTopLevelElements {
+                throw JSONParseError(.tooManyElements, at: position, "more than \(maxTopLevelElements) elements in the top-level array")
+            }
             do {
                 elements.append(try readValue(depth: depth))
             } catch var error {

@@ -2,7 +2,8 @@
 ///
 /// The gateway maps `kind` to its answer (design.md §5.9): syntax and encoding problems are JSON-RPC
 /// parse errors (-32700); duplicate keys and excessive nesting parse fine as text but are refused as
-/// requests (-32600), because an upstream could read them differently from the way they were judged.
+/// requests (-32600), because an upstream could read them differently from the way they were judged;
+/// so is a top-level array beyond `JSONParser.maxTopLevelElements` (a batch over its cap).
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case syntax
@@ -10,6 +11,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case loneSurrogate
         case duplicateKey
         case tooDeep
+        case tooManyElements
         case trailingData
         case empty
     }
@@ -31,7 +33,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     /// The JSON-RPC error code for a request body that failed this way.
     public var jsonRPCCode: Int {
         switch kind {
-        case .duplicateKey, .tooDeep: -32600
+        case .duplicateKey, .tooDeep, .tooManyElements: -32600
         case .syntax, .invalidUTF8, .loneSurrogate, .trailingData, .empty: -32700
         }
     }

@@ -10,16 +10,23 @@ public struct JSONParser: Sendable {
 
     /// Deepest allowed nesting of arrays and objects; a top-level `[]` has depth 1.
     public var maxDepth: Int
+    /// Most elements a top-level array may hold (a JSON-RPC batch); nil for no bound. Issue 10
+    /// item 26: the parser stops where the first element beyond it begins, so a batch over its cap
+    /// costs the cap's worth of parsing before it is refused, not the whole body's.
+    public var maxTopLevelElements: Int?
 
-    public init(maxDepth: Int = JSONParser.defaultMaxDepth) {
+    public init(maxDepth: Int = JSONParser.defaultMaxDepth, maxTopLevelElements: Int? = nil) {
         self.maxDepth = maxDepth
+        self.maxTopLevelElements = maxTopLevelElements
     }
 
     public func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
         guard let base = bytes.baseAddress, !bytes.isEmpty else {
             throw JSONParseError(.empty, at: 0, "empty input")
         }
-        var reader = JSONByteReader(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, maxDepth: maxDepth)
+        var reader = JSONByteReader(
+            base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, maxDepth: maxDepth,
+            maxTopLevelElements: maxTopLevelElements ?? .max)
         reader.skipWhitespace()
         let value = try reader.readValue(depth: 0)
         reader.skipWhitespace()

@@ -50,7 +50,7 @@ public struct TracingOptions: ParsableArguments, Sendable {
         configuration.traces.sampler = .parentBasedTraceIDRatio(ratio: samplingRatio) ?? .parentBasedAlwaysOn
         configuration.traces.otlpExporter.endpoint = Self.tracesURL(endpoint)
         let (tracer, service) = try OTel.makeTracingBackend(configuration: configuration)
-        return TracingBackend(tracer: tracer, service: service)
+        return TracingBackend(tracer: TraceHeaderCheckingTracer(base: tracer), service: service)
     }
 
     static func tracesURL(_ endpoint: String) -> String {

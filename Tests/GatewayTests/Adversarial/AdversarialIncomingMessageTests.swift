@@ -26,6 +26,29 @@ struct AdversarialIncomingMessageTests {
         #expect(Self.rejection(IncomingMessage.read(Self.batch(of: 3), protocolVersion: nil, limits: .init(maxBatchElements: 2))) != nil)
     }
 
+    /// Issue 10 item 26: the parser stops where the first element beyond the cap begins, so a hostile
+    /// batch of thousands of elements costs the cap's worth of parsing; what follows is never read
+    /// (here bytes that are not JSON, which a whole parse would answer -32700). The answer is the
+    /// one a whole parse gives a batch over the cap, in every protocol version.
+    @Test func anOversizedBatchIsRefusedWithoutReadingBeyondTheCap() {
+        let limits = IncomingMessage.Limits(maxBatchElements: 100)
+        let wellFormed = Self.batch(of: 101)
+        let truncated = Array(wellFormed.dropLast()) + Array(",".utf8) + [0xFF] + Array("not json".utf8)
+        for version in ["2025-03-26", "2025-06-18", nil] {
+            let whole = Self.rejection(IncomingMessage.read(wellFormed, protocolVersion: version, limits: limits))
+            let cut = Self.rejection(IncomingMessage.read(truncated, protocolVersion: version, limits: limits))
+            #expect(cut != nil)
+            #expect(cut == whole)
+        }
+        #expect(Self.rejection(IncomingMessage.read(truncated, protocolVersion: "2025-03-26", limits: limits))?.error.message
+            == "Invalid Request: a batch of more than 100 messages")
+        #expect(Self.rejection(IncomingMessage.read(truncated, protocolVersion: "2025-06-18", limits: limits))?.error.message
+            == "Invalid Request: batches are not part of MCP 2025-06-18")
+        // Below the cap the whole body is read, and bytes that are not JSON are still a parse error.
+        let short = Array(Self.batch(of: 3).dropLast()) + Array(",".utf8) + [0xFF]
+        #expect(Self.rejection(IncomingMessage.read(short, protocolVersion: "2025-03-26", limits: limits))?.error.code == -32700)
+    }
+
     @Test(arguments: ["tools/call", "resources/read", "prompts/get", "tools/list", "initialize", "completion/complete"])
     func aRequestMethodSentAsANotificationIsRefusedNotForwarded(method: String) {
         let body = #"{"jsonrpc":"2.0","method":"\#(method)","params":{"name":"stop-pod","uri":"file:///etc/passwd","arguments":{}}}"#
