@@ -97,8 +97,8 @@ extension ControlPlaneOptions {
         guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme?.lowercased()), url.host?.isEmpty == false,
               url.query == nil, url.fragment == nil
         else { throw ValidationError("--public-url must be an http or https URL without query or fragment (e.g. https://portcullis.example.com)") }
-        guard (60...86_400).contains(oauthAccessTokenLifetime) else {
-            throw ValidationError("--oauth-access-token-lifetime must be between 60 and 86400 seconds")
+        guard (10...86_400).contains(oauthAccessTokenLifetime) else {
+            throw ValidationError("--oauth-access-token-lifetime must be between 10 and 86400 seconds")
         }
         for token in workerTokenList where SecretToken.parse(token, as: .worker) == nil {
             throw ValidationError("--worker-tokens: \(token.prefix(7))... is not a worker token (make one with `controlplane new-token worker`)")

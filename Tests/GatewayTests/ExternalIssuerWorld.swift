@@ -84,6 +84,7 @@ struct ExternalIssuerWorld {
         {
         case .authenticated(let caller): return .success(caller)
         case .refused(let refusal, _): return .failure(refusal)
+        case .awaitingSnapshot: return .failure(.invalidAccessToken)
         }
     }
 

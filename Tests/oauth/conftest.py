@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
 from harness import UPSTREAMS, Stack, serve_for_session  # noqa: E402
 from suite_options import bin_dir, pytest_addoption, session_workdir, venv2  # noqa: E402,F401 - the shared options and fixtures
 
-# Seconds: `--oauth-access-token-lifetime`'s minimum. Each client test waits it out once.
-ACCESS_TOKEN_LIFETIME = 60
+# Seconds: short, so each client test waits out one expiry quickly (the minimum is 10).
+ACCESS_TOKEN_LIFETIME = 15
 UPSTREAM = "sse-stateful"
 
 

@@ -25,7 +25,8 @@ struct AccessTokenSigner: Sendable {
             iss: settings.issuer, sub: subject.identityID.uuidString.lowercased(), aud: subject.resource,
             exp: now + Double(settings.accessTokenLifetime.components.seconds), iat: now, jti: UUID().uuidString.lowercased(),
             clientID: subject.clientID, scope: subject.scope, authorizationID: subject.authorizationID,
-            grantID: subject.grantID, accountID: subject.accountID)
+            grantID: subject.grantID, accountID: subject.accountID,
+            snapshotVersion: try await keys.database.withSession(SnapshotStore.currentVersion))
         let collection = JWTKeyCollection()
         await collection.add(eddsa: EdDSA.PrivateKey(backing: key.privateKey), kid: JWKIdentifier(string: key.kid))
         var header = JWTHeader()

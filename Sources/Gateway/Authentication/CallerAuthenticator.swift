@@ -10,6 +10,10 @@ enum CallerAuthentication: Sendable {
     /// item 4). A missing, unknown or unverifiable credential names no account to charge, so it is
     /// only counted, and a flood of bad tokens cannot fill anyone's audit log.
     case refused(GrantRefusal, auditedOn: AuthenticatedGrant?)
+    /// A verified access token issued after this snapshot, for an authorization the snapshot does
+    /// not hold yet: the consent's change is still on its way to this worker. The endpoint waits
+    /// for that version, briefly, and authenticates again (`MCPEndpoint.handle`).
+    case awaitingSnapshot(version: Int64)
 }
 
 /// Who is calling, from the credential a request presents (issue 14, identity contract): a

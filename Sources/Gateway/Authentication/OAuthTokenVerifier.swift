@@ -23,6 +23,10 @@ enum OAuthTokenVerifier {
         }
         // Signed by a key in force for the issuer it names: from here the claims are the control
         // plane's word, and a refusal is audited on the grant's account, like a grant token's.
+        if snapshot.oauth.authorizationsByID[claims.authorizationID] == nil || snapshot.grantsByID[claims.grantID] == nil,
+           let issuedAt = claims.snapshotVersion, issuedAt > snapshot.version {
+            return .awaitingSnapshot(version: issuedAt)
+        }
         guard let authorization = snapshot.oauth.authorizationsByID[claims.authorizationID],
               authorization.grantID == claims.grantID, authorization.accountID == claims.accountID,
               authorization.clientID == claims.clientID,

@@ -34,21 +34,35 @@ struct MCPEndpoint: Sendable {
     /// This gateway's public URL, for access tokens' audience and the challenges of 401 and 403.
     let resource: ProtectedResource
 
+    /// How long a verified access token waits for the snapshot that holds its authorization.
+    static let consentPropagationWait: Duration = .seconds(3)
+
     /// `connection` is the agent's connection, for the body-read deadline (`post`).
     func handle(_ request: Request, credential: GrantCredential, connection: any Channel) async -> Response {
         let started = ContinuousClock.now
         defer { metrics.recordGatewayLatency(nanoseconds: (ContinuousClock.now - started).nanoseconds) }
-        guard let snapshot = snapshots.snapshot else { return GatewayAnswers.noSnapshot }
+        guard var snapshot = snapshots.snapshot else { return GatewayAnswers.noSnapshot }
         if let origin = request.headers[.origin], !allowedOrigins.contains(origin) { return GatewayAnswers.originRefused }
 
+        func authenticate(in snapshot: EnforcementSnapshot) -> CallerAuthentication {
+            CallerAuthenticator.authenticate(
+                credential, authorization: request.headers[.authorization], resource: resource, in: snapshot, now: Date())
+        }
+        var authentication = authenticate(in: snapshot)
+        if case .awaitingSnapshot(let version) = authentication,
+           let newer = await snapshots.snapshot(atLeast: version, within: Self.consentPropagationWait) {
+            snapshot = newer
+            authentication = authenticate(in: newer)
+        }
         let caller: AuthenticatedGrant
-        switch CallerAuthenticator.authenticate(
-            credential, authorization: request.headers[.authorization], resource: resource, in: snapshot, now: Date())
-        {
+        switch authentication {
         case .authenticated(let grant): caller = grant
         case .refused(let refusal, let auditedOn):
             metrics.countRequest(method: "unauthenticated", decision: "refused")
             return await refuse(refusal, credential, auditedOn: auditedOn, request, in: snapshot, started: started)
+        case .awaitingSnapshot:
+            metrics.countRequest(method: "unauthenticated", decision: "refused")
+            return await refuse(.invalidAccessToken, credential, auditedOn: nil, request, in: snapshot, started: started)
         }
 
         let sealedSessionID = request.headers[MCPExchange.sessionIDHeader]

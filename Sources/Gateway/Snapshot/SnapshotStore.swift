@@ -29,6 +29,16 @@ final class SnapshotStore: Sendable {
         }
     }
 
+    /// The snapshot in force once it reaches `version`, or nil after `timeout`. Polled: it serves
+    /// only the first call of a freshly authorized OAuth client, which may outrun its consent's change.
+    func snapshot(atLeast version: Int64, within timeout: Duration) async -> EnforcementSnapshot? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let snapshot, snapshot.version >= version { return snapshot }
+            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(20))) != nil else { return nil }
+        }
+    }
+
     func markConfirmed(at date: Date) {
         state.withLock { $0.confirmedAt = date }
     }

@@ -23,6 +23,10 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     /// The grant the client acts as, and its account.
     public var grantID: UUID
     public var accountID: UUID
+    /// The configuration change number when the token was issued, so at least the one that
+    /// published its authorization: a worker whose snapshot is older waits for it before refusing
+    /// (the client calls within milliseconds of the token exchange, issue 14 item 3).
+    public var snapshotVersion: Int64?
 
     enum CodingKeys: String, CodingKey {
         case iss, sub, aud, exp, iat, jti, scope
@@ -30,11 +34,12 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
         case authorizationID = "pcs_authorization"
         case grantID = "pcs_grant"
         case accountID = "pcs_account"
+        case snapshotVersion = "pcs_snapshot"
     }
 
     public init(
         iss: String, sub: String, aud: String, exp: Date, iat: Date, jti: String, clientID: String, scope: String,
-        authorizationID: UUID, grantID: UUID, accountID: UUID
+        authorizationID: UUID, grantID: UUID, accountID: UUID, snapshotVersion: Int64? = nil
     ) {
         self.iss = IssuerClaim(value: iss)
         self.sub = SubjectClaim(value: sub)
@@ -47,6 +52,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
         self.authorizationID = authorizationID
         self.grantID = grantID
         self.accountID = accountID
+        self.snapshotVersion = snapshotVersion
     }
 
     /// Only the signature and expiry: the issuer, audience and authorization are checked by the
