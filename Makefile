@@ -68,6 +68,7 @@ test: deps $(VENV)/.installed $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.ins
 	Tests/deploy/run.sh "$$($(SWIFT) build --show-bin-path)" $(DEPLOY_VENV)
 	Tests/api/schemathesis.sh "$$($(SWIFT) build --show-bin-path)" $(VENV)
 	Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(INTEROP_V2_VENV)
+	PORTCULLIS_SUITE_DIR=Tests/oauth Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(INTEROP_V2_VENV)
 	PORTCULLIS_SUITE_DIR=Tests/console Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(CONSOLE_VENV)
 	Tests/deploy/compose_test.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(COMPOSE_VENV)
 	Tests/swift-test.sh
@@ -117,9 +118,9 @@ interop: deps $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed
 	$(SWIFT) build --product gateway
 	Tests/interop/run.sh "$$($(SWIFT) build --show-bin-path)" $(INTEROP_VENV) $(INTEROP_V2_VENV)
 
-# The OAuth interoperability suite (issue 14): the SDKs' OAuth clients against the control plane as
-# authorization server and the workers as protected resource, on the interop stack (Tests/oauth).
-# Not in `make test` until the authorization server and the resource server are both merged.
+# The OAuth interoperability suite alone (issue 14, also in `make test`): the SDKs' OAuth clients
+# against the control plane as authorization server and the workers as protected resource, on the
+# interop stack (Tests/oauth).
 .PHONY: interop-oauth
 interop-oauth: deps $(INTEROP_VENV)/.installed $(INTEROP_V2_VENV)/.installed
 	$(SWIFT) build --product controlplane

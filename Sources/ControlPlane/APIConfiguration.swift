@@ -7,6 +7,8 @@ struct APIConfiguration: Sendable {
     var passwordHasher = PasswordHasher()
     /// Shared by signup and login, per client address.
     var authenticationRate: ClientRateLimiter.Rate = .signupAndLogin
+    /// `/oauth/authorize` and `/oauth/token`, per client address; registration keeps signup's rate.
+    var oauthRate: ClientRateLimiter.Rate = .oauthEndpoints
     /// Keys made by `POST /v1/login` are for a console session and expire; keys made through
     /// `POST /v1/api-keys` live until revoked unless the caller sets `expires_at`.
     var loginKeyLifetime: Duration = .seconds(12 * 3600)

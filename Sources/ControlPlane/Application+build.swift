@@ -155,18 +155,20 @@ func buildRouter(
 }
 
 /// The OAuth authorization server's unauthenticated routes (issue 14 item 2), served only when
-/// signing keys can be sealed. Their own rate limit, as strict as signup and login's but apart from
-/// them, so a busy OAuth client cannot lock members out of the console.
+/// signing keys can be sealed. Their own rate limits, apart from signup and login's so a busy OAuth
+/// client cannot lock members out of the console: registration (which stores a client) as strict
+/// as signup, authorize and token by `oauthRate`.
 private func addOAuthRoutes(
     to router: Router<APIRequestContext>, signingKeys: OAuthSigningKeyStore, gatewayURLs: GatewayURLs, database: Database,
     configuration: APIConfiguration
 ) {
     let settings = configuration.oauth
-    let throttle = AuthenticationThrottle(rate: configuration.authenticationRate, proxies: configuration.trustedProxies)
+    let throttle = AuthenticationThrottle(rate: configuration.oauthRate, proxies: configuration.trustedProxies)
+    let registrations = AuthenticationThrottle(rate: configuration.authenticationRate, proxies: configuration.trustedProxies)
     let registered = OAuthClientStore(database: database)
     let clients = OAuthClientDirectory(registered: registered, documents: ClientMetadataDocuments(addressGuard: configuration.upstreamAddressGuard))
     OAuthMetadataController(settings: settings, database: database).addRoutes(to: router)
-    OAuthRegistrationController(store: registered, throttle: throttle).addRoutes(to: router)
+    OAuthRegistrationController(store: registered, throttle: registrations).addRoutes(to: router)
     OAuthAuthorizeController(
         settings: settings, clients: clients, urls: gatewayURLs, database: database, tenants: TenantDatabase(database: database), throttle: throttle
     ).addRoutes(to: router)

@@ -15,6 +15,11 @@ final class ClientRateLimiter: Sendable {
         /// 10 at once, then one every 6 s (10 a minute).
         static let signupAndLogin = Rate(burst: 10, refillInterval: 6)
 
+        /// 120 at once, then two a second: authorize and token requests cost one lookup by the hash
+        /// of a 256-bit secret (nothing to guess), and many agents behind one address authorize and
+        /// refresh; at signup's rate the fifth agent behind a NAT got 429 (issue 14 item 2).
+        static let oauthEndpoints = Rate(burst: 120, refillInterval: 0.5)
+
         /// `count` requests a minute, all of which may come at once.
         static func perMinute(_ count: Int) -> Rate {
             Rate(burst: count, refillInterval: 60 / Double(count))
