@@ -54,10 +54,9 @@ final class ClientMetadataDocuments: Sendable {
         } catch {
             throw Refusal(description: "the client_id URL is refused: \(error.reason)")
         }
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(Int64(Self.fetchTimeout.components.seconds)), read: .seconds(Int64(Self.fetchTimeout.components.seconds))))
-        configuration.dnsOverride = pinned.dnsOverride
+        let timeout = TimeAmount.seconds(Int64(Self.fetchTimeout.components.seconds))
+        let configuration = HTTPClient.Configuration.untrustedHost(
+            pinned.host, pinnedTo: pinned.pinnedAddress, connectTimeout: timeout, readTimeout: timeout)
         do {
             return try await HTTPClient.withHTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration) { http in
                 // The whole fetch, body included, within the timeout: the client's own covers the head only.

@@ -46,9 +46,7 @@ public struct GuardedDocumentFetch: Sendable {
         } catch {
             throw Failure("The \(what) URL is refused: \(error.reason).", refused: true)
         }
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: HTTPClient.Configuration.Timeout(connect: TimeAmount(timeout)))
-        configuration.dnsOverride = pinned.dnsOverride
+        let configuration = HTTPClient.Configuration.untrustedHost(pinned, connectTimeout: TimeAmount(timeout))
         let bytes: [UInt8]
         do {
             bytes = try await HTTPClient.withHTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration) {

@@ -3,7 +3,8 @@ import NIOCore
 
 extension HTTPClient.Configuration {
     /// The one configuration of every HTTP client that talks to a host a tenant named: upstream
-    /// MCP servers (the worker's calls, the control plane's discovery) and approval webhooks.
+    /// MCP servers (the worker's calls, the control plane's discovery), approval webhooks, and the
+    /// documents the control plane fetches for OAuth clients and trusted issuers.
     ///
     /// - Redirects are refused: a 3xx could send the request to an address the SSRF guard never
     ///   checked (`UpstreamAddressGuard`).
