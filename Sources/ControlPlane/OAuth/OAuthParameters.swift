@@ -19,6 +19,9 @@ struct OAuthParameters: Sendable {
         for (name, value) in uri.queryParameters {
             let name = String(name)
             guard values[name] == nil else { throw .invalidRequest("The parameter \(name) is repeated.") }
+            // PostgreSQL's text cannot hold NUL: a stored `state` or client id with one would fail
+            // the request with a 500 instead of this answer (issue 10 item 1 for OAuth).
+            guard !name.contains("\u{0}"), !value.contains("\u{0}") else { throw .invalidRequest("A parameter holds a NUL character.") }
             if !value.isEmpty { values[name] = String(value) }
         }
         self.values = values

@@ -186,6 +186,23 @@ struct AdversarialOAuthTests {
     }
 
     @Test(.timeLimit(.minutes(2)))
+    func nulInAParameterIsRefusedWithoutARedirect() async throws {
+        try await withOAuthAPI { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin)
+            let flow = try await api.registerPublicClient()
+            let query = flow.authorizeQuery(resource: "\(testGatewayBase)/mcp/\(server)")
+            let authorize = try await api.send(.get, query + "&nonce=a%00b")
+            #expect(authorize.status == .badRequest)
+            #expect(authorize.headers[.location] == nil)
+            let token = try await api.form("/oauth/token", [
+                ("grant_type", "refresh_token"), ("refresh_token", "pcs_rt_\u{0}"), ("client_id", flow.clientID),
+            ])
+            #expect(token["error"] == "invalid_request")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
     func consentPageRunsNoInlineScriptAndCannotBeFramed() async throws {
         try await withOAuthAPI { api, _ in
             let page = try await api.client.execute(uri: "/oauth/consent?request=x", method: .get, headers: [:], body: nil)
