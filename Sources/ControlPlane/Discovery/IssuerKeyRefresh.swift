@@ -46,16 +46,7 @@ struct IssuerKeyRefreshService: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await Task.sleep(for: interval)
-                } catch {
-                    return
-                }
-                await refreshDueIssuers()
-            }
-        }
+        await repeatUntilShutdown(every: interval, firstRound: .afterInterval) { await refreshDueIssuers() }
     }
 
     func refreshDueIssuers() async {

@@ -18,16 +18,7 @@ struct RediscoveryService: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await Task.sleep(for: interval)
-                } catch {
-                    return
-                }
-                await rediscoverDueServers()
-            }
-        }
+        await repeatUntilShutdown(every: interval, firstRound: .afterInterval) { await rediscoverDueServers() }
     }
 
     func rediscoverDueServers() async {

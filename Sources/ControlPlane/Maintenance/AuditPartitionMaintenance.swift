@@ -34,18 +34,11 @@ struct AuditPartitionMaintenance: Service {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await maintain()
-                } catch {
-                    logger.error("audit partition maintenance failed", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                do {
-                    try await Task.sleep(for: interval)
-                } catch {
-                    return
-                }
+        await repeatUntilShutdown(every: interval, firstRound: .immediately) {
+            do {
+                try await maintain()
+            } catch {
+                logger.error("audit partition maintenance failed", metadata: ["error": "\(String(reflecting: error))"])
             }
         }
     }

@@ -16,16 +16,7 @@ struct CounterSweeper: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await sweep()
-                do {
-                    try await Task.sleep(for: interval)
-                } catch {
-                    return
-                }
-            }
-        }
+        await repeatUntilShutdown(every: interval, firstRound: .immediately) { await sweep() }
     }
 
     /// Deletes ended windows batch by batch until none is left; returns how many rows went.

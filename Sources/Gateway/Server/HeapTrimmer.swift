@@ -3,6 +3,7 @@ import CMalloc
 import Glibc
 #endif
 import ServiceLifecycle
+import Shared
 
 /// Keeps glibc's heap from creeping up over a worker's life (issue 11 "Measure", memory: the RSS
 /// must level off under load). Two causes were measured on a release worker:
@@ -33,10 +34,6 @@ struct HeapTrimmer: Service {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while (try? await Task.sleep(for: interval)) != nil {
-                Self.trim()
-            }
-        }
+        await repeatUntilShutdown(every: interval, firstRound: .afterInterval) { Self.trim() }
     }
 }
