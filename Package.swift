@@ -43,11 +43,18 @@ let package = Package(
             path: "Sources/CRE2",
             linkerSettings: [.linkedLibrary("re2")]
         ),
+        // The JSON value, its strict parser and canonical form: depends on nothing, not even
+        // Foundation (issue 15 item 1), so every target that reads hostile bytes can use it.
+        .target(name: "JSON", path: "Sources/Shared/JSON"),
+        // The policy engine: compiles and decides, does no I/O and reads no clock (design.md). Its
+        // only arrows are the JSON value and the RE2 shim; the compiler keeps it that way.
+        .target(name: "PolicyEngine", dependencies: ["JSON", "CRE2"], path: "Sources/Shared/PolicyEngine"),
         .target(
             name: "Shared",
             dependencies: [
                 "CLibPQ",
-                "CRE2",
+                "JSON",
+                "PolicyEngine",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -66,12 +73,13 @@ let package = Package(
                 // RS256 signatures of trusted issuers' tokens (issue 14 item 4, IssuerVerificationKey).
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
+            exclude: ["JSON", "PolicyEngine"],
             resources: [.copy("Database/Migrations")]
         ),
         .executableTarget(
             name: "ControlPlane",
             dependencies: [
-                "Shared",
+                "Shared", "JSON", "PolicyEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -86,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "Gateway",
             dependencies: [
-                "Shared", "CMalloc",
+                "Shared", "CMalloc", "JSON", "PolicyEngine",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -98,7 +106,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "PolicyBenchmarks",
-            dependencies: ["Shared"],
+            dependencies: ["Shared", "JSON", "PolicyEngine"],
             path: "Benchmarks/PolicyBenchmarks",
             // Exports the benchmark's malloc family so shared libraries bind to the counting
             // versions (AllocationCounter.swift).
@@ -107,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "GatewayBenchmarks",
             dependencies: [
-                "Shared", "TestSupport",
+                "Shared", "TestSupport", "JSON", "PolicyEngine",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // The floor proxy (FloorProxy.swift) and the gateway's Server/ files it links.
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -123,7 +131,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Shared",
+                "Shared", "JSON", "PolicyEngine",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -137,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "SharedTests",
             dependencies: [
-                "Shared",
+                "Shared", "JSON", "PolicyEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -147,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "DatabaseTests",
             dependencies: [
-                "Shared", "TestSupport",
+                "Shared", "TestSupport", "JSON", "PolicyEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -157,14 +165,14 @@ let package = Package(
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [
-                "ControlPlane", "TestSupport", "Shared",
+                "ControlPlane", "TestSupport", "Shared", "JSON", "PolicyEngine",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "TestSupport", "Shared",
+                "Gateway", "TestSupport", "Shared", "JSON", "PolicyEngine",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,3 +1,5 @@
+import JSON
+import PolicyEngine
 import Shared
 
 // Policy engine benchmark (docs/performance.md): JSON parsing of tools/call bodies and decision

@@ -6,6 +6,7 @@ import Shared
 import TestSupport
 
 @testable import ControlPlane
+import JSON
 
 /// Hashing passwords with the production iteration count would make every sign-up take a second.
 let fastPasswordHasher = PasswordHasher(iterations: 1_000)

@@ -4,6 +4,7 @@ import Shared
 import Testing
 
 @testable import ControlPlane
+import JSON
 
 @Suite(.timeLimit(.minutes(2)))
 struct AuditLogTests {

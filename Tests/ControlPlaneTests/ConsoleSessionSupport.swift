@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Shared
 
 @testable import ControlPlane
+import JSON
 
 /// A browser as the console's session tests drive it: the session cookie, and whether its page sets
 /// the CSRF header (a cross-site form cannot).

@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 
 @testable import ControlPlane
+import JSON
 
 /// Issue 14 item 5: `/v1/identities/{id}/credentials/{serverId}`, each identity's own sealed
 /// upstream credential for a server, and the server's `credential_mode`.

@@ -5,6 +5,7 @@ import Shared
 import Testing
 
 @testable import ControlPlane
+import JSON
 
 /// Issue 14 item 2: the control plane as the OAuth 2.1 authorization server.
 struct OAuthAuthorizationServerTests {

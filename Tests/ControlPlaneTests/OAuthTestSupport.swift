@@ -8,6 +8,7 @@ import Shared
 import Synchronization
 
 @testable import ControlPlane
+import JSON
 
 /// The issuer and gateway the OAuth tests run under.
 let testIssuer = "https://portcullis.example.com"

@@ -3,6 +3,7 @@ import Shared
 import Testing
 
 @testable import ControlPlane
+import JSON
 
 let denyAllPolicy: JSONValue = ["version": "1", "default": "deny"]
 let listPodsPolicy: JSONValue = ["version": "1", "default": "deny", "tools": ["list-pods": [:]]]

@@ -3,6 +3,7 @@ import Shared
 import Testing
 
 @testable import ControlPlane
+import JSON
 
 @Suite(.timeLimit(.minutes(2)))
 struct PolicySimulationTests {

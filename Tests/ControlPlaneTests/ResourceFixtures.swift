@@ -3,6 +3,7 @@ import Shared
 import Testing
 
 @testable import ControlPlane
+import JSON
 
 /// Rows the API under test cannot make itself (servers and the catalog belong to discovery;
 /// approvals, audit events and counters to gateway workers), inserted as the table owner.

@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 
 @testable import ControlPlane
+import JSON
 
 /// `/v1/servers`: registration with sealed credentials and the SSRF guard, reads, changes, roles
 /// and tenant isolation.

@@ -2,6 +2,7 @@ import Foundation
 import Shared
 
 @testable import ControlPlane
+import JSON
 
 /// 32 zero-free bytes as an operator key, so sealing works in tests.
 let testSecretKeys = "v1:" + Data((1...32).map { UInt8($0) }).base64EncodedString()

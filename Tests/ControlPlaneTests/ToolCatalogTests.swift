@@ -4,6 +4,7 @@ import Shared
 import Testing
 
 @testable import ControlPlane
+import PolicyEngine
 
 /// The tool catalog (design.md §5.7, §5.8): discovery at registration, on demand and in the background,
 /// auto-approval of clean tools, rug pulls, approvals, risk overrides, removed tools and the

@@ -5,6 +5,7 @@ import Testing
 import TestSupport
 
 @testable import ControlPlane
+import JSON
 
 /// Issue 14 item 4: `/v1/trusted-issuers`, the keys fetched through discovery, and their way into
 /// the snapshot, against a local OpenID provider on loopback (allowed as the servers' tests allow it).

@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 
 @testable import Gateway
+import JSON
 
 /// design.md §5.6 steps 1, 2 and 5 as a worker performs them against PostgreSQL.
 @Suite(.timeLimit(.minutes(2)))

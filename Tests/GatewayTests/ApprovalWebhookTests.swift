@@ -10,6 +10,8 @@ import TestSupport
 import Testing
 
 @testable import Gateway
+import JSON
+import PolicyEngine
 
 /// design.md §5.6 step 2: the signed approval webhook, against a real HTTP receiver on loopback.
 @Suite(.timeLimit(.minutes(1)))

@@ -4,6 +4,7 @@ import Shared
 import TestSupport
 import Testing
 @testable import Gateway
+import JSON
 
 /// The spool shipped into a real PostgreSQL: rows, chains, restarts, outages.
 @Suite(.timeLimit(.minutes(2)))

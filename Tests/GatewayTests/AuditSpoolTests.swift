@@ -2,6 +2,7 @@ import Foundation
 import Shared
 import Testing
 @testable import Gateway
+import JSON
 
 /// The local spool on its own: durability, order, torn records and the size limit.
 @Suite(.timeLimit(.minutes(1)))

@@ -3,6 +3,7 @@ import Logging
 import Shared
 import TestSupport
 @testable import Gateway
+import JSON
 
 /// A fresh spool folder under the temporary directory, removed after `body`.
 func withSpoolFolder<T>(_ body: (String) async throws -> T) async throws -> T {

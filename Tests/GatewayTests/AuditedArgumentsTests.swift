@@ -2,6 +2,7 @@ import Shared
 import Testing
 
 @testable import Gateway
+import JSON
 
 /// design.md §7: argument recording modes and credential masking in audit rows.
 struct AuditedArgumentsTests {

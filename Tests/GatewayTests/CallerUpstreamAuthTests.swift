@@ -4,6 +4,7 @@ import Shared
 import Testing
 
 @testable import Gateway
+import PolicyEngine
 
 /// Issue 14 item 5: which credential a call sends upstream, by the server's credential mode.
 struct CallerUpstreamAuthTests {

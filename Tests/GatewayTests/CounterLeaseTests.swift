@@ -5,6 +5,8 @@ import TestSupport
 import Testing
 
 @testable import Gateway
+import JSON
+import PolicyEngine
 
 /// Issue 11 item 1: a worker leases blocks of counter units from PostgreSQL and spends them
 /// locally, and the total allowed across workers still never exceeds `max`.

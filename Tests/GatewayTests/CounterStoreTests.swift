@@ -5,6 +5,8 @@ import TestSupport
 import Testing
 
 @testable import Gateway
+import JSON
+import PolicyEngine
 
 /// design.md §5.5: counters shared by every worker, all-or-nothing reservations, release on upstream
 /// failure, `fail: closed|open`, and a memory store with the same semantics.

@@ -7,6 +7,7 @@ import TestSupport
 import Testing
 
 @testable import Gateway
+import JSON
 
 /// design.md §5.7: a worker reports a tool definition that drifted from its pin, once, off the request path.
 @Suite(.timeLimit(.minutes(2)))

@@ -1,7 +1,8 @@
 import Foundation
+import JSON
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Issue 14 item 4 end to end: a control plane that trusts a local identity provider, a worker that
 /// learned the provider's keys from its snapshot alone, and an agent calling with the provider's token.

@@ -3,6 +3,7 @@ import Shared
 import TestSupport
 
 @testable import Gateway
+import JSON
 
 /// A snapshot with two accounts that each trust their own identity provider (issue 14 item 4).
 /// Account A: server `server`, identity `alice@example.com` with one grant under `grantPolicy`,

@@ -1,10 +1,11 @@
 import AsyncHTTPClient
 import Foundation
+import JSON
 import NIOCore
 import NIOHTTP1
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// The fake upstream the gateway's integration tests proxy to, checked on its own with a plain
 /// HTTP client.

@@ -6,6 +6,8 @@ import Synchronization
 import Testing
 
 @testable import Gateway
+import JSON
+import PolicyEngine
 
 /// Everything `ToolCallJudge` reads, in-process: a snapshot with one grant on one server (its
 /// policy `ToolCallJudgeTests.policy`, a catalog whose tools are all approved), memory counters,

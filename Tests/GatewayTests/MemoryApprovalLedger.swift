@@ -3,6 +3,7 @@ import Shared
 import Synchronization
 
 @testable import Gateway
+import JSON
 
 /// The approval ledger in memory, behind the protocol `PostgresApprovalLedger` implements, for the
 /// judge's in-process tests (issue 15 item 8). The same rules: an approval is consumed once, an

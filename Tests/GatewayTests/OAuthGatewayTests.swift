@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import NIOHTTP1
 import Shared
 import TestSupport

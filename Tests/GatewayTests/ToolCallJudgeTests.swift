@@ -4,6 +4,7 @@ import Shared
 import Testing
 
 @testable import Gateway
+import PolicyEngine
 
 /// The decision path in-process (issue 11 item 5, issue 15 item 8): the judge with memory counters,
 /// the in-memory approval ledger and a real spool in a temporary folder, without HTTP, upstream or

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 import TestSupport
 import Testing

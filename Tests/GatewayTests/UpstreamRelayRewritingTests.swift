@@ -4,6 +4,7 @@ import Shared
 import Testing
 
 @testable import Gateway
+import JSON
 
 /// How one upstream message goes on to the agent: parsed always (issue 10 item 7), re-serialized
 /// only when the rewrite changed it or gateway answers are merged in.

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 
+@testable import JSON
 @testable import Shared
 
 struct AuditChainTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Shared
+import JSON
 
 @Suite struct CanonicalJSONTests {
     @Test func canonicalFormSortsKeysAndDropsWhitespace() throws {

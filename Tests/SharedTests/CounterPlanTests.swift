@@ -1,5 +1,6 @@
 import Testing
 @testable import Shared
+import PolicyEngine
 
 @Suite struct CounterPlanTests {
     @Test func seedPolicyRateLimitsStopPodPerGrantPerMinute() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Shared
+import PolicyEngine
 
 /// Every policy example in docs/policy-language.md must get the verdict its fence label claims from
 /// the engine; Tests/docs/check_policy_examples.py holds the schema to the same labels.

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import Synchronization
 @testable import Shared
+import JSON
 
 /// A request as the fake upstream saw it, for assertions about what the client sent.
 struct RecordedRequest: Sendable {

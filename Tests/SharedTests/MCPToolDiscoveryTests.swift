@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 @testable import Shared
+import JSON
 
 @Suite(.timeLimit(.minutes(1))) struct MCPToolDiscoveryTests {
     static let loopbackOnly = UpstreamAddressPolicy(allowsPlainHTTP: true, allowedNetworks: [IPNetwork("127.0.0.0/8")!])

@@ -1,5 +1,6 @@
 import Testing
 @testable import Shared
+import JSON
 
 @Suite struct PoisoningScannerTests {
     struct Case: Sendable, CustomTestStringConvertible {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Shared
+import PolicyEngine
 
 @Suite struct PolicyDecisionTests {
     let spec = try! Fixture.policy(Fixture.specExample)

@@ -1,4 +1,5 @@
 import Testing
+@testable import PolicyEngine
 @testable import Shared
 
 @Suite struct PolicyMessageTests {

@@ -1,4 +1,6 @@
 import Testing
+@testable import JSON
+@testable import PolicyEngine
 @testable import Shared
 
 @Suite struct PolicyPathTests {

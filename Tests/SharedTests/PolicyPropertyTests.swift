@@ -1,4 +1,6 @@
 import Testing
+@testable import JSON
+@testable import PolicyEngine
 @testable import Shared
 
 /// Properties checked over seeded random policies and calls; a failure names its seed.

@@ -1,4 +1,6 @@
 @testable import Shared
+import JSON
+import PolicyEngine
 
 /// Shorthands shared by the policy tests.
 enum Fixture {

@@ -1,5 +1,7 @@
 import Testing
 @testable import Shared
+import JSON
+import PolicyEngine
 
 @Suite struct RiskClassifierTests {
     static let expected: [String: RiskClass] = [

@@ -1,4 +1,5 @@
 @testable import Shared
+import JSON
 
 /// The 36 tools of the RunPod MCP server v1.4.0 (`shared/runpod-tools.md`): name, main parameters,
 /// and the annotation kind later upstream versions carry (R, W, D).

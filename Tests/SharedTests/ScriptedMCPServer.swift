@@ -1,6 +1,7 @@
 import Hummingbird
 import Synchronization
 @testable import Shared
+import JSON
 
 /// A well-behaved MCP server for the fake upstream, modelled on the Python SDK's answers in
 /// shared/mcp-wire.md: stateful (session ids, 404 for an unknown session) or stateless, answering

@@ -1,3 +1,4 @@
+@testable import JSON
 @testable import Shared
 
 /// A small deterministic generator (SplitMix64) for property-based tests: the same seed gives the

@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import JSON
 import Shared
 
 /// A signing key of a test identity provider (issue 14 item 4), with its public JWK, and tokens

@@ -1,5 +1,5 @@
 import FuzzCheck
-import Shared
+import JSON
 
 /// The strict JSON parser (Sources/Shared/JSON) on arbitrary bytes. Properties, beyond not crashing:
 /// - an accepted input is valid UTF-8 (the parser is the gate for design.md §5.9);

@@ -1,7 +1,8 @@
 import FuzzCheck
-import Shared
+import JSON
+import PolicyEngine
 
-/// The policy document reader (Sources/Shared/Policy): parse, validate, compile, then decide calls.
+/// The policy document reader (Sources/Shared/PolicyEngine): parse, validate, compile, then decide calls.
 /// The input is a policy document, optionally followed by a NUL byte (never valid inside JSON text)
 /// and a call: `{"tool": ..., "arguments": ..., "identity": {"label": ..., "metadata": ...},
 /// "session": ..., "risk": ..., "approved": ...}`. Properties, beyond not trapping:

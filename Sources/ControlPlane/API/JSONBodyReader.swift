@@ -1,4 +1,5 @@
 import Hummingbird
+import JSON
 import Shared
 
 /// Reads the members of a JSON request body, collecting every problem (missing, wrong type,

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// A Swift type a request body member can be read as, with the phrase used when it is wrong.

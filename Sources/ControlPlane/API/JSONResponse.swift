@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSON
 import Shared
 
 /// A successful JSON answer. Bodies are built as `JSONValue` with explicit snake_case names, so

@@ -1,3 +1,4 @@
+import JSON
 import Shared
 
 /// A member taken as it is, for bodies that carry a document another layer judges (a policy

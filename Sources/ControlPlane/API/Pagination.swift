@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSON
 import Shared
 
 /// `?limit=&cursor=` of a list endpoint (design.md §6).

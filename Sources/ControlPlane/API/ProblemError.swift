@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSON
 import Shared
 
 /// Every error the admin API answers with: an RFC 9457 `application/problem+json` document.

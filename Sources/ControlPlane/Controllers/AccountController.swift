@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSON
 import Shared
 
 /// `/v1/account`: the caller's account settings, including `approval_webhook_url` (design.md §5.6).

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// The URLs agents reach a server through (design.md §5.1), from the operator's `--public-gateway-url`.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSON
 import Shared
 
 /// `/v1/identities/{id}/credentials`: an identity's own upstream credential per server (issue 14

@@ -1,3 +1,4 @@
+import JSON
 import Shared
 
 extension JSONBodyReader {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSON
 import Shared
 
 /// `POST /v1/login`: email and password for an expiring API key, for the console (design.md §6).

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSON
 import Shared
 
 /// `/v1/members`: everyone reads; admins add members, change roles and passwords, remove members.

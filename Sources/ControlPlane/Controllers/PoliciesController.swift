@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import JSON
+import PolicyEngine
 import Shared
 
 /// `/v1/policies`: everyone reads; admins and policy managers write. Every change is a new

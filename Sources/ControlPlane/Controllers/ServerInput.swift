@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// The nested members of `POST` and `PATCH /v1/servers`: `auth` and `timeouts`, with problems

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSON
 import Shared
 
 /// `/v1/servers`: everyone reads; admins register, change and delete; admins and policy managers

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import JSON
+import PolicyEngine
 import Shared
 
 /// A server's tool catalog: `GET /v1/servers/{id}/tools` for everyone, `PATCH .../tools/{name}`

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSON
 import Shared
 
 /// `/v1/trusted-issuers` (issue 14 item 4): OIDC issuers whose tokens an account's agents may call

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// Applies one discovery's `tools/list` to a server's catalog, by the rules of design.md §5.7:

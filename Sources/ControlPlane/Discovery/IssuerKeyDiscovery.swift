@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// Finds a trusted issuer's public keys (issue 14 item 4): its OpenID discovery document names the

@@ -1,3 +1,4 @@
+import JSON
 import Shared
 
 /// What changed between the approved and the current definition of a tool (design.md §5.7: "the API

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// A member's consent as the API shows it (`/v1/oauth/authorizations`).

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// Dynamically registered clients (RFC 7591) in `oauth_clients`: installation-wide, owner only.

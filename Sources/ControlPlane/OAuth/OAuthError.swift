@@ -1,4 +1,5 @@
 import Hummingbird
+import JSON
 import Shared
 
 /// An error of the OAuth endpoints (`/oauth/token`, `/oauth/register`, `/oauth/revoke`) in the

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSON
 import Shared
 
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414) and `GET /oauth/jwks`: what a client

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSON
 import Shared
 
 /// `POST /oauth/register`: RFC 7591 dynamic client registration, for clients that do not publish a

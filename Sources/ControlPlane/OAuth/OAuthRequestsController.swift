@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSON
 import Shared
 
 /// The member side of the code flow (issue 14 item 2): the consent page reads a pending request

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSON
 import Shared
 
 /// `POST /oauth/token` (authorization code with PKCE, refresh with rotation) and

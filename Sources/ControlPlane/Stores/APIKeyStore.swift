@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// An API key as the API lists it: enough to recognise it (`pcs_ak_…last`), never the token.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// An account (tenant) as the API shows it.

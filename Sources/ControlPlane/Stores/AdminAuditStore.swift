@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// Who made a change through the API, as the admin audit log records it.

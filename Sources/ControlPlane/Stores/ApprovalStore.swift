@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// An approval request (design.md §5.6) as the API shows it. `status` is effective: a pending or

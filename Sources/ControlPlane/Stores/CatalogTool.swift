@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import PolicyEngine
 import Shared
 
 /// A tool of a server's catalog (design.md §2, §5.7, 5.8) as `GET /v1/servers/{id}/tools` shows it.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// A grant (design.md §2): identity × server × policy. Holds no secret: the token is stored only as its

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// An identity's own upstream credential for one server (issue 14 item 5) as the API shows it:

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// An identity (design.md §2): an agent or person that calls tools through grants.

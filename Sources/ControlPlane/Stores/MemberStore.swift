@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// A member as the API shows it (never the password hash).

@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import PolicyEngine
 import Shared
 
 /// What a simulated call would get: the engine's decision, then the counter check a worker makes

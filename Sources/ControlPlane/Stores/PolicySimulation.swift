@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import PolicyEngine
 import Shared
 
 /// The body of `POST /v1/policies/{id}/simulate`:

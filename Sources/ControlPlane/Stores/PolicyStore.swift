@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// A live policy at its current version (design.md §2).

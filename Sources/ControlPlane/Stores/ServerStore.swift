@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// Upstream timeouts of a server (design.md §5.4), in milliseconds.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// An `audit_events` row: the chained event plus its links, as the audit endpoints show it.

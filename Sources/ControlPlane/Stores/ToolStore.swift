@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// The `tools` table (the catalog) of one account. Writes that change what a worker's snapshot

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// An OIDC issuer an account trusts (issue 14 item 4) as the API shows it, with the state of its

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// One counter in its current window.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// Identifies "the same call" for approvals (design.md §5.6): an HMAC, under a key derived for this

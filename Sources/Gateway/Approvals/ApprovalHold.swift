@@ -1,5 +1,7 @@
 import Foundation
+import JSON
 import Logging
+import PolicyEngine
 import Shared
 
 /// A `tools/call` that needs a human (design.md §5.6), carried out across workers: step 1 consumes an

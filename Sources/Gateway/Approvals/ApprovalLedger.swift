@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// Where a worker finds, requests and consumes the approvals of calls a human must decide

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// What the approval webhook tells a receiver about a new approval request (design.md §5.6 step 2):

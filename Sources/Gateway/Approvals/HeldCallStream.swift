@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JSON
 import Shared
 
 /// design.md §5.6 step 3 for a client that reads SSE: the answer starts at once, keep-alive comments

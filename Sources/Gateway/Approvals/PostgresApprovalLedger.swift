@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// The approval ledger in PostgreSQL, shared by every worker (design.md §5.6). Workers read across

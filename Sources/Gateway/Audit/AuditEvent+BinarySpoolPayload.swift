@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// An event's form inside a `binary` spool segment (issue 11 item 2): what the hot path writes,

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// An event as a JSON object with the `audit_events` column names: the payload of `json` spool

@@ -1,3 +1,5 @@
+import JSON
+import PolicyEngine
 import Shared
 
 /// The part of a call's arguments an audit row keeps, as the policy's `audit.arguments` says

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// Authenticates a JWT from an identity provider the server's account trusts (issue 14 item 4):

@@ -1,4 +1,5 @@
 import Foundation
+import PolicyEngine
 import Shared
 
 /// The caller of a request, resolved from the snapshot alone: the hot path never asks the control

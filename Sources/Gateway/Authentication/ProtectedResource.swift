@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// The gateway as an OAuth 2.1 protected resource (issue 14 item 1, RFC 9728): each server's

@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import PolicyEngine
 import Shared
 
 /// Rewrites a `tools/list` result for one grant (design.md §5.2, §5.7): tools its policy hides and,

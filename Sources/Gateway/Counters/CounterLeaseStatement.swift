@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import PolicyEngine
 import Shared
 
 /// The one statement a worker sends about counters (migration 0007, `portcullis_lease_counters`):

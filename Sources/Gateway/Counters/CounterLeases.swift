@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import PolicyEngine
 import Shared
 
 /// The counter units this worker holds (issue 11 item 1): leased in blocks from PostgreSQL by

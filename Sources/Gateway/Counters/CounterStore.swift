@@ -1,3 +1,4 @@
+import PolicyEngine
 import Shared
 
 /// Where rate-limit and quota counters live (design.md §5.5): PostgreSQL, shared by every worker, or

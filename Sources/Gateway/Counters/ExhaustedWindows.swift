@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import PolicyEngine
 import Shared
 
 /// Counters this worker has seen full, until their window ends: a call against one is denied

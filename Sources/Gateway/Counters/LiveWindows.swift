@@ -1,3 +1,4 @@
+import PolicyEngine
 import Shared
 
 /// Values per counter window (keyed by `CounterReservation.storageKey`) that matter only until the

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import PolicyEngine
 import Shared
 
 /// Counters in this process only (`--counters memory`): the same all-or-nothing semantics as the

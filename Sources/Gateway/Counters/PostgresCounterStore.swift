@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PolicyEngine
 import ServiceLifecycle
 import Shared
 

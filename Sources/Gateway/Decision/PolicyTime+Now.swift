@@ -1,4 +1,5 @@
 import Foundation
+import PolicyEngine
 import Shared
 
 extension PolicyTime {

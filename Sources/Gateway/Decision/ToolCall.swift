@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import PolicyEngine
 import Shared
 
 /// A `tools/call` as the decision sees it: the request, the engine's input, and what its audit

@@ -1,4 +1,5 @@
 import Foundation
+import PolicyEngine
 import Shared
 
 /// How each outcome of a `tools/call` is counted and recorded before it takes effect.

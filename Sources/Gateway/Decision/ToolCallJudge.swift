@@ -1,4 +1,5 @@
 import Foundation
+import PolicyEngine
 import Shared
 
 /// Decides a `tools/call` (design.md §4, §5.5, 5.6): the policy engine, then the counters, then

@@ -1,4 +1,5 @@
 import Foundation
+import PolicyEngine
 import Shared
 
 /// What judging a `tools/call` came to (`ToolCallJudge`).

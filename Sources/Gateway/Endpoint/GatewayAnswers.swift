@@ -1,6 +1,8 @@
 import HTTPTypes
 import Hummingbird
+import JSON
 import NIOCore
+import PolicyEngine
 import Shared
 
 /// The answers the gateway writes itself rather than relaying from the upstream. Policy decisions

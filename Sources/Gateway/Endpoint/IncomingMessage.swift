@@ -1,3 +1,4 @@
+import JSON
 import Shared
 
 /// A POST body, parsed once with the strict parser and judged as MCP (design.md §5.2, §5.9). Decisions

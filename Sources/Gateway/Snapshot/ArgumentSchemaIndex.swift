@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import PolicyEngine
 import Shared
 
 /// The catalog's inputSchemas, read once per snapshot for `validate_arguments` (issue 10 item 14).

@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import PolicyEngine
 import Shared
 
 /// A policy snapshot indexed for the hot path: every lookup a tool call needs is one dictionary

@@ -1,4 +1,5 @@
 import Foundation
+import PolicyEngine
 import Shared
 
 /// Compiles a snapshot's policy documents for `EnforcementSnapshot` (issue 10 item 11).

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Shared
 
 /// What the forwarder does to tool lists coming back (design.md §5.2, §5.7; issue 10 item 7).

@@ -1,3 +1,4 @@
+import JSON
 import Shared
 
 /// How a forwarded message fared upstream, for its audit row and its counters.

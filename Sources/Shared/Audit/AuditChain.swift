@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import JSON
 
 /// The per-account hash chain of the audit log (design.md §7, keyed by issue 10 item 20):
 /// `hash = HMAC-SHA256(key, prev_hash || canonical(event))`, the first event of an account chained

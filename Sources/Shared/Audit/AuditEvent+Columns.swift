@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 extension AuditEvent {
     /// The event as JSON members named after the `audit_events` columns: the spool stores them and

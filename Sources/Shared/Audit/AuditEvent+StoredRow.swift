@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Reading `audit_events` rows back, for the audit API and verification: one definition of the
 /// columns and their decoding, so every reader hashes exactly what the shipper stored.

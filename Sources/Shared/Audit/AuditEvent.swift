@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// One audit event (design.md §7) as it is chained: every column of `audit_events` except `prev_hash`
 /// and `hash`, which the chain computes. The gateway's shipper fills it from a spooled event; the

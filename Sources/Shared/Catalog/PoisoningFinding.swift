@@ -1,3 +1,5 @@
+import JSON
+
 /// Something in a tool definition that looks like an attempt to steer the model (design.md §5.7).
 public struct PoisoningFinding: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {

@@ -1,3 +1,5 @@
+import JSON
+
 /// Scans a tool definition for poisoning (design.md §5.7) before it is approved.
 ///
 /// It looks at every string the model will read: name, title, description, annotations, and every

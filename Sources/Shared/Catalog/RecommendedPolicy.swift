@@ -1,3 +1,6 @@
+import JSON
+import PolicyEngine
+
 /// The starting policy `GET /v1/servers/{id}/recommended-policy` returns (design.md §5.8): each tool's
 /// rule follows from its risk class, and everything not listed is denied.
 public enum RecommendedPolicy {

@@ -1,3 +1,6 @@
+import JSON
+import PolicyEngine
+
 /// The catalog's verdict on a tool: class, severity, and the one-line reason an admin reads.
 public struct RiskAssessment: Sendable, Equatable {
     /// Which signal decided, in the order they are consulted (design.md §5.8).

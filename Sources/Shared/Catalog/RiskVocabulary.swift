@@ -1,3 +1,5 @@
+import PolicyEngine
+
 /// The words the classifier recognises (design.md §5.8), and how it splits names and prose into words.
 enum RiskVocabulary {
     /// Checked strongest first, so "lists and deletes" is destructive, not read.

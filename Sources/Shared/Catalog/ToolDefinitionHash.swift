@@ -1,4 +1,5 @@
 import Crypto
+import JSON
 
 /// The SHA-256 fingerprint of a tool definition (design.md §5.7), used to pin approved definitions and
 /// to spot a changed one (a "rug pull") in a later `tools/list`.

@@ -1,3 +1,5 @@
+import JSON
+
 /// jsonb (or json) columns as `JSONValue`: sent as its serialization, read back through the
 /// strict parser, so stores never handle JSON text themselves.
 extension JSONValue: PostgresEncodable, PostgresDecodable {

@@ -1,3 +1,5 @@
+import JSON
+
 /// A JWS in compact serialization (`header.payload.signature`, RFC 7515 §7.1), split and parsed
 /// but not verified. Parsing is bounded: the size cap is checked before anything is decoded, and
 /// the header and payload go through the strict `JSONParser` (duplicate keys refused, so the claims

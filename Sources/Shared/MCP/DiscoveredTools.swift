@@ -1,3 +1,5 @@
+import JSON
+
 /// What discovery found on an upstream (design.md §5.7).
 public struct DiscoveredTools: Sendable, Equatable {
     /// The protocol version the server chose in `initialize`.

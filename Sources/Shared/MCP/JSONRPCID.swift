@@ -1,3 +1,5 @@
+import JSON
+
 /// A JSON-RPC request id: a string or a number, kept as written (`1` and `1.0` are different ids
 /// on the wire, and a 20-digit id must come back unchanged).
 public enum JSONRPCID: Sendable, Hashable, CustomStringConvertible {

@@ -1,3 +1,5 @@
+import JSON
+
 /// One JSON-RPC 2.0 message as MCP uses it (batches are arrays of these, handled by the caller).
 ///
 /// Built on `JSONValue` so `params` and `result` pass through untouched: numbers keep their text

@@ -1,3 +1,5 @@
+import JSON
+
 /// A JSON-RPC response: a result or an error for the request with the same id.
 public struct JSONRPCResponse: Sendable, Equatable {
     public enum Outcome: Sendable, Equatable {

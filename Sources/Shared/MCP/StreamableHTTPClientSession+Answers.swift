@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import JSON
 import NIOCore
 
 /// Reading what an upstream answers to a POST (MCP Streamable HTTP): a JSON body, or an event

@@ -1,3 +1,5 @@
+import JSON
+
 /// The stored form: `servers.auth_type` in the clear, the credentials as JSON to be sealed into
 /// `servers.credentials_ciphertext` (the database requires ciphertext exactly when the type is
 /// not `none`).

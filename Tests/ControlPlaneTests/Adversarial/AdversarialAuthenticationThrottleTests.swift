@@ -4,6 +4,7 @@ import Shared
 import Testing
 
 @testable import ControlPlane
+import JSON
 
 /// Issue 10 item 17: signup and login limits hold behind a load balancer, per email as well as per
 /// client, for IPv6 clients too, and password hashing cannot pile up.

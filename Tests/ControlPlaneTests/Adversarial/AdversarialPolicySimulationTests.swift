@@ -3,6 +3,7 @@ import Shared
 import Testing
 
 @testable import ControlPlane
+import JSON
 
 /// Issue 10 item 14: simulating a `validate_arguments` policy checks the arguments against the
 /// catalog's inputSchema, as a worker does, instead of answering "schema not known".

@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 
 @testable import ControlPlane
+import JSON
 
 /// Issue 10 item 14: `validate_arguments` needs the catalog's inputSchema on the worker, and one
 /// tenant's upstream must not bloat every worker's snapshot with a huge one.

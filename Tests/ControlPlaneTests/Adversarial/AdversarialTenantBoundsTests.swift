@@ -7,6 +7,7 @@ import TestSupport
 import Testing
 
 @testable import ControlPlane
+import JSON
 
 /// Issue 10 items 12 and 15: one tenant cannot starve the others through the admin API, the
 /// simulator or the size of what it stores.

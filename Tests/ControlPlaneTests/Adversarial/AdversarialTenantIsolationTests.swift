@@ -4,6 +4,7 @@ import Shared
 import Testing
 
 @testable import ControlPlane
+import JSON
 
 /// Issue 4: two walls between accounts. Through the API another account's objects are 404 (never
 /// 403); and inside a tenant transaction, RLS alone hides them from a query with no account filter.

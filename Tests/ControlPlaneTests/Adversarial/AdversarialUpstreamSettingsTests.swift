@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 
 @testable import ControlPlane
+import JSON
 
 /// Issue 10 item 9, at the control plane: what a hostile tenant admin may configure toward
 /// upstreams and webhooks.

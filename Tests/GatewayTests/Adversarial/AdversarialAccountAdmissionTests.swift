@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 
 @testable import Gateway
+import JSON
 
 /// Issue 10 item 26: one account's requests cannot take the whole worker. `AccountAdmission`
 /// bounds per account the requests worked on, open, and held for approval; beyond its bound

@@ -5,6 +5,8 @@ import TestSupport
 import Testing
 
 @testable import Gateway
+import JSON
+import PolicyEngine
 
 /// Issue 10 item 18: an agent cannot flood its approvers, approvers see what they approve, and an
 /// approval is not lost to a call that is refused after consuming it.

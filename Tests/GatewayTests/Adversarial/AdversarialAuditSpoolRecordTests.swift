@@ -2,6 +2,7 @@ import Foundation
 import Shared
 import Testing
 @testable import Gateway
+import JSON
 
 /// Issue 11 item 2 under issue 10 items 1 and 6: the binary spool record carries whatever an agent
 /// sent exactly (NUL, numbers no database type holds, exact number text), and a record damaged on

@@ -3,6 +3,7 @@ import Shared
 import TestSupport
 import Testing
 @testable import Gateway
+import JSON
 
 /// Issue 10 item 6: one owner per spool folder, no folder that depends on the working directory,
 /// and no failure that leaves the spool refusing every append after it.

@@ -4,6 +4,7 @@ import Shared
 import TestSupport
 import Testing
 @testable import Gateway
+import JSON
 
 /// Issue 10 items 1 and 2: whatever an agent sends is stored and chained, and an event PostgreSQL
 /// still refuses never blocks the events behind it.

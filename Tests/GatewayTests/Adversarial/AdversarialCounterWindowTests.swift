@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 
 @testable import Gateway
+import PolicyEngine
 
 /// Issue 10 item 16: every worker counts into the same windows, and what a worker remembers about
 /// full windows stays bounded by the windows still live.

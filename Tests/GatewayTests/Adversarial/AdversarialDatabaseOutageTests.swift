@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 
 @testable import Gateway
+import PolicyEngine
 
 /// Issue 10 item 21: a PostgreSQL that stops answering costs a call seconds, and the limit's
 /// `fail` setting decides, instead of hanging the call (and the pool) forever.

@@ -5,6 +5,7 @@ import Testing
 import TestSupport
 
 @testable import Gateway
+import JSON
 
 /// Issue 14 item 4: forged, stale and misdirected tokens from identity providers are refused 401
 /// (or are simply unknown tokens), and no refusal echoes the token.

@@ -4,6 +4,7 @@ import Shared
 import Testing
 
 @testable import Gateway
+import JSON
 
 /// Issue 14 item 3, hostile access tokens: only EdDSA under a known key in force verifies, the
 /// claims must match the snapshot's authorization, and nothing a client controls chooses the key.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import PolicyEngine
 
 /// Issue 10 items 11, 14 and 23 on the worker's snapshot: a policy that does not compile costs only
 /// its own grants, deltas recompile only what changed, the catalog's inputSchema reaches the

@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 
 @testable import Gateway
+import JSON
 
 /// Issue 10 items 7 and 8 with real processes: a malicious upstream cannot slip a tool past the
 /// grant's filter, an event past the strict parser, or a header past the allowlist.

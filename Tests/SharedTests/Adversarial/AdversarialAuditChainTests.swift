@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Shared
+import JSON
 
 /// Issue 10 item 1: whatever JSON the parser accepts is hashed as written, in bounded time and
 /// memory, and every string survives the text columns.

@@ -1,5 +1,7 @@
 import Testing
 @testable import Shared
+import JSON
+import PolicyEngine
 
 /// Found by the policy fuzz target (docs/fuzzing.md): a key whose `/` or `~` is followed by a
 /// combining mark came out of `JSONPointer.escape` unescaped, because the two form one Character.

@@ -1,4 +1,6 @@
 import Testing
+@testable import JSON
+@testable import PolicyEngine
 @testable import Shared
 
 /// Issue 10 items 10, 13, 14 and 23 (code points), at the engine: hostile documents and hostile

@@ -1,3 +1,5 @@
+import JSON
+
 /// One counter the gateway must reserve before forwarding a call: the key parts, the amount, and
 /// what to answer if the window is exhausted. The engine only plans; the gateway's counter store
 /// reserves all of a call's reservations atomically and releases them all on any failure.

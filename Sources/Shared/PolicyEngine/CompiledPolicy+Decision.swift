@@ -1,3 +1,5 @@
+import JSON
+
 extension CompiledPolicy {
     /// Decides one `tools/call` in the order of design.md §4; the first denial wins.
     ///

@@ -1,3 +1,5 @@
+import JSON
+
 /// A `tools` or `hide` key containing `*`, which matches any run of characters (design.md §4, ext).
 ///
 /// Compiled once into its literal pieces and matched over UTF-8 bytes: the prefix and suffix are

@@ -1,3 +1,5 @@
+import JSON
+
 /// Where a condition looks (design.md §4): `args.a.b` and `args.items.0.id` into the call's arguments,
 /// and (ext) `identity.label`, `identity.metadata.x`, `session.id`.
 public struct PolicyPath: Sendable, Equatable, CustomStringConvertible {

@@ -1,3 +1,5 @@
+import JSON
+
 /// A `require` or `deny_if` rule (design.md §4): `{ "name"?, "conditions": [...], "on_deny"? }`.
 public struct PolicyRule: Sendable {
     public enum Kind: Sendable {

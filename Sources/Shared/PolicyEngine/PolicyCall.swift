@@ -1,3 +1,5 @@
+import JSON
+
 /// Everything the engine may look at when deciding a `tools/call`.
 public struct PolicyCall: Sendable {
     public var tool: String

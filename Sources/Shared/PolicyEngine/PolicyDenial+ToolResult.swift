@@ -1,3 +1,5 @@
+import JSON
+
 extension PolicyDenial {
     public static let messagePrefix = "[POLICY DENIED] "
 

@@ -1,3 +1,5 @@
+import JSON
+
 /// The part of a tool's catalog `inputSchema` the gateway checks before judging a call, when the
 /// policy sets `"validate_arguments": true` (ext, issue 10 item 14): `type` (a name or a list of
 /// names), `required`, `properties` and `items`, recursively. Every other keyword is ignored, so

@@ -1,3 +1,5 @@
+import JSON
+
 /// What a tool does, as the catalog classifies it (design.md §5.8). The policy's `risk` map decides
 /// tools without an entry of their own by this class.
 public enum RiskClass: String, Sendable, CaseIterable, Codable {

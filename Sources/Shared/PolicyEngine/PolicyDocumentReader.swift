@@ -1,3 +1,5 @@
+import JSON
+
 /// Walks a policy document, collecting every problem with its pointer instead of stopping at the
 /// first, and building the compiled parts of whatever is valid. Unknown fields are problems too:
 /// a misspelt `limts` must not silently leave a tool unlimited (design.md §4).

@@ -1,3 +1,5 @@
+import JSON
+
 /// An instant in UTC, passed into the engine by its caller: the engine never reads a clock, so a
 /// decision is a pure function of policy, call and time, and tests pin the time exactly.
 public struct PolicyTime: Sendable, Hashable, Comparable, CustomStringConvertible {

@@ -1,3 +1,5 @@
+import JSON
+
 /// Who shares a counter (design.md §4): one bucket per grant, identity, server, account or session.
 public enum CounterScope: String, Sendable, CaseIterable {
     case grant, identity, server, account, session

@@ -1,3 +1,5 @@
+import JSON
+
 /// `conditions_mode` (ext, issue 10 item 14): what a condition does when its path exists but holds
 /// a value its operator cannot judge (`gpuCount: "4"` for `gt 1`). `lenient` (the default, design.md §4)
 /// makes the condition false, which lets a `deny_if` pass; `strict` denies the call instead.

@@ -1,3 +1,5 @@
+import JSON
+
 /// Text compared the way an upstream compares it: by code points, i.e. by UTF-8 bytes
 /// (issue 10 item 23). Swift's `String ==` and `String` hashing use canonical equivalence, so the
 /// precomposed "é" would equal "e\u{301}" for the gateway while the upstream (and PostgreSQL)

@@ -1,3 +1,5 @@
+import JSON
+
 /// The engine's answer for one `tools/call`. The gateway carries it out: it reserves the counters,
 /// holds the call for approval, or answers with the denial.
 public enum PolicyDecision: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import JSON
+
 extension PolicyDocumentReader {
     mutating func rule(_ value: JSONValue, at pointer: String, kind: PolicyRule.Kind) -> PolicyRule? {
         guard let object = self.object(value, at: pointer, fields: ["name", "conditions", "on_deny"], required: ["conditions"]) else {

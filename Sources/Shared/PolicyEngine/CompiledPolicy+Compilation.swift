@@ -1,3 +1,5 @@
+import JSON
+
 extension CompiledPolicy {
     static let documentFields = ["version", "default", "hide", "all_tools", "tools", "risk", "pin", "audit", "conditions_mode", "validate_arguments"]
 

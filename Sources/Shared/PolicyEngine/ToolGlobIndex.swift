@@ -1,3 +1,5 @@
+import JSON
+
 /// Finds the winning glob for a tool name without trying every glob.
 ///
 /// Globs are indexed by their literal prefix (or, for `*suffix` globs, by their literal suffix):

@@ -1,3 +1,5 @@
+import JSON
+
 /// One compiled condition: `{ "path": ..., "op": ..., "value": ... }` (design.md §4).
 ///
 /// Each operator's value is checked and converted when the policy is compiled, so evaluation only

@@ -1,3 +1,5 @@
+import JSON
+
 /// Durations written as in the policy's approval block: `"15m"`, `"25s"`, `"1h30m"`, `"2d"`.
 enum PolicyDuration {
     /// Seconds, or nil when the text is not one or more `<digits><s|m|h|d>` groups or is zero.

@@ -1,3 +1,5 @@
+import JSON
+
 /// One thing wrong with a policy document: where (a JSON Pointer) and what, in plain words.
 public struct PolicyProblem: Sendable, Equatable, CustomStringConvertible {
     public let pointer: String

@@ -1,3 +1,5 @@
+import JSON
+
 /// The default texts the model reads after `[POLICY DENIED] ` when a rule has no `on_deny`.
 /// They name the tool, the rule and the way forward, because the model can act on them.
 public enum PolicyMessages {

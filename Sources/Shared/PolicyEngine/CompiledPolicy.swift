@@ -1,3 +1,5 @@
+import JSON
+
 /// A validated policy document compiled for deciding calls (design.md §4).
 ///
 /// Immutable and `Sendable`: a worker builds it once per snapshot, off the hot path, and shares it

@@ -1,4 +1,5 @@
 import CRE2
+import JSON
 
 /// A `regex` condition's pattern, compiled once when the policy is compiled.
 ///
