@@ -147,7 +147,7 @@ func buildRouter(
     // Workers' internal API. Without a running watcher (router tests), long-polls end at their timeout.
     let internalV1 = router.group("/internal/v1").add(middleware: WorkerTokenAuthenticator(tokens: configuration.workerTokens))
     WorkerController(
-        store: SnapshotStore(database: database),
+        store: SnapshotReader(database: database),
         watcher: changeWatcher ?? ConfigChangeWatcher(database: database, logger: Logger(label: "portcullis.controlplane")),
         database: database
     ).addRoutes(to: internalV1)

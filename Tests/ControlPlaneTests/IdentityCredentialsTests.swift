@@ -124,7 +124,7 @@ struct IdentityCredentialsTests {
             try await FakeCatalogUpstream.run(tools: Self.tools) { upstream in
                 let setup = try await Self.setUp(api, upstream: upstream)
                 let path = "/v1/identities/\(setup.identity)/credentials/\(setup.server)"
-                let store = SnapshotStore(database: database)
+                let store = SnapshotReader(database: database)
                 let before = try await store.full().version
                 #expect(try await api.send(.put, path, key: setup.admin.key, json: ["auth": ["type": "bearer", "token": "alice-secret"]]).status == .created)
 

@@ -66,7 +66,7 @@ struct OAuthAuthorizationServerTests {
 
             let listed = try await api.send(.get, "/v1/oauth/authorizations", key: admin.key)
             #expect(listed["items"]?.arrayValue?.first?["id"] == .string(claims.authorizationID.uuidString.lowercased()))
-            let snapshot = try await SnapshotStore(database: database).full()
+            let snapshot = try await SnapshotReader(database: database).full()
             #expect(snapshot.entities.oauthAuthorizations.contains { $0.id == claims.authorizationID && $0.grantID == claims.grantID && !$0.revoked })
             #expect(snapshot.entities.oauthSigningKeys.contains { $0.issuer == testIssuer && $0.retiresAt == nil })
         }
@@ -124,7 +124,7 @@ struct OAuthAuthorizationServerTests {
             #expect(reused["error"] == "invalid_grant")
             // The reuse revoked the authorization: the newest refresh token is dead too, and workers learn it.
             #expect(try await flow.refresh(next)["error"] == "invalid_grant")
-            let snapshot = try await SnapshotStore(database: database).full()
+            let snapshot = try await SnapshotReader(database: database).full()
             #expect(snapshot.entities.oauthAuthorizations.first { $0.id == claims.authorizationID }?.revoked == true)
         }
     }
@@ -137,7 +137,7 @@ struct OAuthAuthorizationServerTests {
             let flow = try await api.registerPublicClient()
             let answer = try await flow.tokens(resource: "\(testGatewayBase)/mcp/\(server)", member: admin)
             let claims = try await api.verifiedClaims(try #require(answer["access_token"]?.stringValue))
-            let store = SnapshotStore(database: database)
+            let store = SnapshotReader(database: database)
             let before = try await store.full().version
 
             let deleted = try await api.send(.delete, "/v1/oauth/authorizations/\(claims.authorizationID.uuidString.lowercased())", key: admin.key)
@@ -191,7 +191,7 @@ struct OAuthAuthorizationServerTests {
             #expect(try await OAuthSigningKeyStore(database: database, sealer: sealer, issuer: "https://old.example").current().kid == before.kid)
             let after = try await OAuthSigningKeyStore(database: database, sealer: sealer, issuer: "https://new.example").current()
             #expect(after.kid != before.kid)
-            let keys = try await SnapshotStore(database: database).full().entities.oauthSigningKeys
+            let keys = try await SnapshotReader(database: database).full().entities.oauthSigningKeys
             #expect(keys.first { $0.kid == before.kid }?.retiresAt != nil)
             #expect(keys.first { $0.kid == after.kid }.map { $0.issuer == "https://new.example" && $0.retiresAt == nil } == true)
         }
@@ -222,18 +222,18 @@ struct OAuthAuthorizationServerTests {
             _ = try await api.verifiedClaims(before)
             let after = try #require(try await flow.tokens(resource: "\(testGatewayBase)/mcp/\(server)", member: admin)["access_token"]?.stringValue)
             #expect(try JSONValue.parse(Array(Data(base64Encoded: base64(after.split(separator: ".")[0]))!))["kid"] == .string(newKid))
-            let snapshotKeys = try await SnapshotStore(database: database).full().entities.oauthSigningKeys
+            let snapshotKeys = try await SnapshotReader(database: database).full().entities.oauthSigningKeys
             #expect(snapshotKeys.first { $0.kid == oldKid }?.retiresAt != nil)
             #expect(snapshotKeys.first { $0.kid == newKid }?.retiresAt == nil)
 
             // With no overlap the previous key retires at once; the next rotation deletes it, and
             // the snapshot's delta says so.
-            let version = try await SnapshotStore(database: database).full().version
+            let version = try await SnapshotReader(database: database).full().version
             try await keys.rotate(overlap: .seconds(0))
             try await keys.rotate(overlap: .seconds(3600))
             let remaining = try #require(try await api.send(.get, "/oauth/jwks")["keys"]?.arrayValue).compactMap { $0["kid"]?.stringValue }
             #expect(!remaining.contains(newKid))
-            guard case .delta(let delta) = try await SnapshotStore(database: database).delta(since: version) else { throw TestFailure("no delta") }
+            guard case .delta(let delta) = try await SnapshotReader(database: database).delta(since: version) else { throw TestFailure("no delta") }
             #expect(delta.deletes.contains { $0.kind == .oauthSigningKey })
             await #expect(throws: (any Error).self) { _ = try await api.verifiedClaims(after) }
         }

@@ -14,7 +14,7 @@ struct SharedDeltaReadsTests {
         let calls = Mutex(0)
         private let gate = AsyncStream<Void>.makeStream()
 
-        func read(since: Int64) async throws -> SnapshotStore.DeltaAnswer {
+        func read(since: Int64) async throws -> SnapshotReader.DeltaAnswer {
             let call = calls.withLock { $0 += 1; return $0 }
             var iterator = gate.stream.makeAsyncIterator()
             _ = await iterator.next()
@@ -31,15 +31,15 @@ struct SharedDeltaReadsTests {
     @Test func longPollsWokenByOneCommitShareOneRead() async throws {
         let held = HeldReads()
         let reads = SharedDeltaReads(read: held.read(since:))
-        try await withThrowingTaskGroup(of: SnapshotStore.DeltaAnswer.self) { group in
+        try await withThrowingTaskGroup(of: SnapshotReader.DeltaAnswer.self) { group in
             group.addTask { try await reads.delta(since: 7, committed: 8) }
             try await held.waitForCalls(1)
             for _ in 0..<3 { group.addTask { try await reads.delta(since: 7, committed: 8) } }
             while reads.load.requests < 4 { try await Task.sleep(for: .milliseconds(5)) }
             held.release(1)
-            var answers: [SnapshotStore.DeltaAnswer] = []
+            var answers: [SnapshotReader.DeltaAnswer] = []
             for try await answer in group { answers.append(answer) }
-            let expected = SnapshotStore.DeltaAnswer.delta(SnapshotDelta(since: 7, version: 8, upserts: SnapshotEntities(), deletes: []))
+            let expected = SnapshotReader.DeltaAnswer.delta(SnapshotDelta(since: 7, version: 8, upserts: SnapshotEntities(), deletes: []))
             #expect(answers == Array(repeating: expected, count: 4))
         }
         #expect(held.calls.withLock { $0 } == 1)

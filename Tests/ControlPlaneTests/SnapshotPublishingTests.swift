@@ -59,7 +59,7 @@ struct SnapshotPublishingTests {
     @Test func readerApplyingDeltasDuringEightConcurrentWritersEndsEqualToAFreshFullSnapshot() async throws {
         try await withTestDatabase(poolSize: 10) { db, _ in
             let account = try await Self.makeAccount(db)
-            let store = SnapshotStore(database: db)
+            let store = SnapshotReader(database: db)
             var state = try await store.full()
             var deltasApplied = 0
             let writersDone = DoneFlag()
@@ -100,7 +100,7 @@ struct SnapshotPublishingTests {
     @Test func deltaCarriesUpsertsAndDeletesAndAnswersUnchangedAndGone() async throws {
         try await withTestDatabase { db, _ in
             let account = try await Self.makeAccount(db)
-            let store = SnapshotStore(database: db)
+            let store = SnapshotReader(database: db)
             let start = try await store.full()
             var mine: [UUID] = []
             try await Self.identityWrite(.create, db, account: account, writer: 0, step: 0, mine: &mine)
@@ -122,7 +122,7 @@ struct SnapshotPublishingTests {
             let replicaB = Database(conninfo: conninfo, poolSize: 2, logger: Logger(label: "replica-b"))
             let account = try await Self.makeAccount(replicaB)
             let watcher = ConfigChangeWatcher(database: replicaA, logger: Logger(label: "replica-a"))
-            let store = SnapshotStore(database: replicaA)
+            let store = SnapshotReader(database: replicaA)
             var wakeDelays: [Duration] = []
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await watcher.run() }
@@ -152,7 +152,7 @@ struct SnapshotPublishingTests {
             let watcher = ConfigChangeWatcher(database: db, logger: Logger(label: "t"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await watcher.run() }
-                let version = try await SnapshotStore(database: db).full().version
+                let version = try await SnapshotReader(database: db).full().version
                 #expect(await watcher.waitForChange(after: version, timeout: .milliseconds(300)) == false)
                 group.cancelAll()
             }

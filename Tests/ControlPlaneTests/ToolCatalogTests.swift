@@ -117,13 +117,13 @@ struct ToolCatalogTests {
                 #expect(removed["removed_at"]?.stringValue != nil && removed["approved"] == true)
                 #expect(try await api.send(.get, "/v1/servers/\(server)/recommended-policy", key: admin.key)["hide"] == nil)
                 // Workers' snapshots leave the removed tool out.
-                let snapshot = try await SnapshotStore(database: database).full()
+                let snapshot = try await SnapshotReader(database: database).full()
                 #expect(snapshot.entities.tools.map(\.name) == ["list-pods"])
 
                 upstream.setTools([Tool.tool("list-pods"), Tool.tool("delete-pod")])
                 _ = try await api.send(.post, "/v1/servers/\(server)/discover", key: admin.key)
                 #expect(try await api.tools(of: server, by: admin)["delete-pod"]?["removed_at"] == .null)
-                #expect(try await SnapshotStore(database: database).full().entities.tools.count == 2)
+                #expect(try await SnapshotReader(database: database).full().entities.tools.count == 2)
             }
         }
     }
@@ -168,7 +168,7 @@ struct ToolCatalogTests {
                 await service.rediscoverDueServers()
                 #expect(try await api.tools(of: server, by: admin)["stop-pod"]?["approved"] == false)
                 let hash = try await database.query("SELECT definition_hash FROM tools").first!.decode("definition_hash", as: String.self)
-                let pinned = try await SnapshotStore(database: database).full().entities.tools.first
+                let pinned = try await SnapshotReader(database: database).full().entities.tools.first
                 #expect(pinned?.definitionHash == hash && pinned?.approvedHash != hash)
 
                 // The operator withdrew the loopback allowlist: the next round refuses the address.

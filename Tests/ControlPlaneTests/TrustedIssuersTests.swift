@@ -18,7 +18,7 @@ struct TrustedIssuersTests {
     }
 
     static func publishedIssuer(_ database: Database, _ id: String) async throws -> SnapshotTrustedIssuer? {
-        try await SnapshotStore(database: database).full().entities.trustedIssuers.first { $0.id == UUID(uuidString: id) }
+        try await SnapshotReader(database: database).full().entities.trustedIssuers.first { $0.id == UUID(uuidString: id) }
     }
 
     @Test func creatingAnIssuerFetchesItsKeysThroughDiscoveryAndPublishesThem() async throws {
@@ -47,20 +47,20 @@ struct TrustedIssuersTests {
             let first = TestIssuerKey.ed25519(), second = TestIssuerKey.ed25519()
             try await LocalOIDCIssuer.run(keys: [first]) { issuer in
                 let id = try await Self.create(api, issuer, by: admin).objectID
-                let version = try await SnapshotStore(database: database).full().version
+                let version = try await SnapshotReader(database: database).full().version
                 issuer.setKeys([second])
                 let refreshed = try await api.send(.post, "/v1/trusted-issuers/\(id)/refresh", key: admin.key)
                 #expect(refreshed.status == .ok)
                 #expect(refreshed["keys"]?.arrayValue?.compactMap { $0["kid"]?.stringValue } == [second.kid])
-                guard case .delta(let delta) = try await SnapshotStore(database: database).delta(since: version) else {
+                guard case .delta(let delta) = try await SnapshotReader(database: database).delta(since: version) else {
                     Issue.record("the rotation was not published")
                     return
                 }
                 #expect(delta.upserts.trustedIssuers.map(\.keys) == [[second.published]])
                 // A refresh that finds the same keys publishes nothing new.
-                let unchanged = try await SnapshotStore(database: database).full().version
+                let unchanged = try await SnapshotReader(database: database).full().version
                 _ = try await api.send(.post, "/v1/trusted-issuers/\(id)/refresh", key: admin.key)
-                #expect(try await SnapshotStore(database: database).full().version == unchanged)
+                #expect(try await SnapshotReader(database: database).full().version == unchanged)
             }
         }
     }

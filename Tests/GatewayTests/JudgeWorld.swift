@@ -95,7 +95,7 @@ struct JudgeWorld {
     func counters(of tool: String) throws -> [CounterReservation] {
         let call = try #require(ToolCall(
             Self.request(0, tool), bytesIn: 0, exchange: exchange, liveDefinitions: liveDefinitions, fingerprint: judge.argumentsFingerprint))
-        guard case .allow(let counters) = PolicyEngine.decide(policy: exchange.caller.policy?.compiled, call: call.policyCall, now: .now) else {
+        guard case .allow(let counters) = CompiledPolicy.decide(policy: exchange.caller.policy?.compiled, call: call.policyCall, now: .now) else {
             return []
         }
         return counters

@@ -6,7 +6,7 @@ import PolicyEngine
     let spec = try! Fixture.policy(Fixture.specExample)
 
     @Test func grantWithoutPolicyDeniesEveryCall() {
-        let decision = PolicyEngine.decide(policy: nil, call: Fixture.call("list-pods"), now: Fixture.now)
+        let decision = CompiledPolicy.decide(policy: nil, call: Fixture.call("list-pods"), now: Fixture.now)
         #expect(decision.denial == PolicyDenial(code: .noPolicy, rule: "(no policy)", message: #"Tool "list-pods" is not allowed: this grant has no policy attached."#))
     }
 

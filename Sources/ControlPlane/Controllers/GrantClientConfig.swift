@@ -2,28 +2,6 @@ import Foundation
 import JSON
 import Shared
 
-/// The URLs agents reach a server through (design.md §5.1), from the operator's `--public-gateway-url`.
-struct GatewayURLs: Sendable {
-    /// Without a trailing slash, e.g. `https://mcp.example.com`.
-    let base: String
-
-    init(base: String) {
-        var base = base
-        while base.hasSuffix("/") { base.removeLast() }
-        self.base = base
-    }
-
-    /// `{base}/mcp/{serverId}`, used with `Authorization: Bearer pcs_gt_...`.
-    func gatewayURL(server: UUID) -> String {
-        "\(base)/mcp/\(server.uuidString.lowercased())"
-    }
-
-    /// `{base}/g/{token}/mcp`, for clients that cannot send headers. As secret as the token.
-    func secretURL(token: SecretToken) -> String {
-        "\(base)/g/\(token.text)/mcp"
-    }
-}
-
 /// Ready-to-paste client configuration: a Claude Code command and the JSON snippets of Claude
 /// Desktop, Cursor and VS Code. With a grant token, each sends it in the `Authorization` header
 /// (only ever part of the grant create and rotate answers, since it holds the token). Without one,

@@ -26,7 +26,7 @@ struct AccessTokenSigner: Sendable {
             exp: now + Double(settings.accessTokenLifetime.components.seconds), iat: now, jti: UUID().uuidString.lowercased(),
             clientID: subject.clientID, scope: subject.scope, authorizationID: subject.authorizationID,
             grantID: subject.grantID, accountID: subject.accountID,
-            snapshotVersion: try await keys.database.withSession(SnapshotStore.currentVersion))
+            snapshotVersion: try await keys.database.withSession(SnapshotReader.currentVersion))
         let collection = JWTKeyCollection()
         await collection.add(eddsa: EdDSA.PrivateKey(backing: key.privateKey), kid: JWKIdentifier(string: key.kid))
         var header = JWTHeader()

@@ -33,7 +33,7 @@ final class ConfigChangeWatcher: Service, Sendable {
                 switch event {
                 case .listening:
                     // Notifications sent while not listening are lost: re-read the number.
-                    if let version = try? await self.database.withSession({ try await SnapshotStore.currentVersion($0) }) {
+                    if let version = try? await self.database.withSession({ try await SnapshotReader.currentVersion($0) }) {
                         self.advance(to: version)
                     }
                 case .notification(let notification):

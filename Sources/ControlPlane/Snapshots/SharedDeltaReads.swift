@@ -13,7 +13,7 @@ final class SharedDeltaReads: Sendable {
     private struct Read {
         let id: Int
         let basis: Int64
-        let answer: Task<SnapshotStore.DeltaAnswer, any Error>
+        let answer: Task<SnapshotReader.DeltaAnswer, any Error>
     }
 
     private struct State {
@@ -22,16 +22,16 @@ final class SharedDeltaReads: Sendable {
         var waiting = 0
     }
 
-    /// Reads the changes after a version: `SnapshotStore.delta(since:)`.
-    private let read: @Sendable (_ since: Int64) async throws -> SnapshotStore.DeltaAnswer
+    /// Reads the changes after a version: `SnapshotReader.delta(since:)`.
+    private let read: @Sendable (_ since: Int64) async throws -> SnapshotReader.DeltaAnswer
     private let state = NIOLockedValueBox(State())
 
-    init(read: @escaping @Sendable (_ since: Int64) async throws -> SnapshotStore.DeltaAnswer) {
+    init(read: @escaping @Sendable (_ since: Int64) async throws -> SnapshotReader.DeltaAnswer) {
         self.read = read
     }
 
     /// The changes after `since`, as of a moment after `committed` (a change known committed).
-    func delta(since: Int64, committed: Int64) async throws -> SnapshotStore.DeltaAnswer {
+    func delta(since: Int64, committed: Int64) async throws -> SnapshotReader.DeltaAnswer {
         let (read, isOwn) = state.withLockedValue { state -> (Read, Bool) in
             state.waiting += 1
             if let read = state.reads[since], read.basis >= committed { return (read, false) }

@@ -5,12 +5,12 @@ import Shared
 /// The internal API gateway workers call (design.md §6 "workers", 6.1): snapshots (full or long-polled
 /// deltas), heartbeats, and reports of tool definitions that drifted from their pins.
 struct WorkerController<Context: RequestContext>: Sendable {
-    let store: SnapshotStore
+    let store: SnapshotReader
     let watcher: ConfigChangeWatcher
     let database: Database
     private let deltas: SharedDeltaReads
 
-    init(store: SnapshotStore, watcher: ConfigChangeWatcher, database: Database) {
+    init(store: SnapshotReader, watcher: ConfigChangeWatcher, database: Database) {
         self.store = store
         self.watcher = watcher
         self.database = database

@@ -28,7 +28,7 @@ struct ToolCallJudge: Sendable {
             return await refuseUnnamed(request, exchange)
         }
         let now = PolicyTime.now
-        switch PolicyEngine.decide(policy: exchange.caller.policy?.compiled, call: call.policyCall, now: now) {
+        switch CompiledPolicy.decide(policy: exchange.caller.policy?.compiled, call: call.policyCall, now: now) {
         case .hidden:
             return await unknownTool(call, rule: PolicyDenial.Marker.hidden, exchange)
         case .deny(let denial) where call.isUnknown:

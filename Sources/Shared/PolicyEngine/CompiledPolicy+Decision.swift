@@ -88,8 +88,8 @@ extension CompiledPolicy {
     }
 }
 
-/// The entry point for the gateway and the simulate endpoint: a grant may have no policy at all.
-public enum PolicyEngine {
+extension CompiledPolicy {
+    /// The entry point for the gateway and the simulate endpoint: a grant may have no policy at all.
     public static func decide(policy: CompiledPolicy?, call: PolicyCall, now: PolicyTime) -> PolicyDecision {
         guard let policy else {
             // Step 1: a grant with no policy denies every call (design.md §2).

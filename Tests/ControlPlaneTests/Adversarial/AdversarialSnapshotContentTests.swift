@@ -26,7 +26,7 @@ struct AdversarialSnapshotContentTests {
                         """)
                 }
             }
-            let tools = try await SnapshotStore(database: db).full().entities.tools
+            let tools = try await SnapshotReader(database: db).full().entities.tools
             let createPod = try #require(tools.first { $0.name == "create-pod" })
             let schema = try JSONValue.parse(Array(try #require(createPod.inputSchema).utf8))
             #expect(schema == ["type": "object", "required": ["imageName"]])

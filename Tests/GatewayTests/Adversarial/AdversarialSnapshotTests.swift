@@ -47,7 +47,7 @@ struct AdversarialSnapshotTests {
 
     static func decide(_ snapshot: EnforcementSnapshot, policy: UUID) -> PolicyDecision {
         let owner = CounterOwner(accountID: "a", grantID: "g", identityID: "i", serverID: "s")
-        return PolicyEngine.decide(policy: snapshot.policiesByID[policy]?.compiled, call: PolicyCall(tool: "list-pods", owner: owner),
+        return CompiledPolicy.decide(policy: snapshot.policiesByID[policy]?.compiled, call: PolicyCall(tool: "list-pods", owner: owner),
                                    now: PolicyTime(secondsSince1970: 1_773_483_343))
     }
 

@@ -4,7 +4,7 @@ import Shared
 /// Reads snapshots out of PostgreSQL. Each read runs in one REPEATABLE READ transaction, so the
 /// entities and the version they are stamped with come from the same moment. It reads across
 /// accounts by design (workers serve every tenant), so it runs as the table owner, not under RLS.
-struct SnapshotStore: Sendable {
+struct SnapshotReader: Sendable {
     let database: Database
 
     enum DeltaAnswer: Equatable {

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-extension SnapshotStore {
+extension SnapshotReader {
     /// Trusted issuers with the keys last fetched (issue 14 item 4): workers verify with these and
     /// never fetch a JWKS themselves.
     static func trustedIssuers(_ tx: DatabaseSession, ids: [UUID]?) async throws -> [SnapshotTrustedIssuer] {

@@ -156,7 +156,7 @@ struct SimulationInput: Sendable {
                 accountID: account.uuidString.lowercased(), grantID: subject.grantID, identityID: subject.identityID,
                 serverID: subject.serverID?.uuidString.lowercased() ?? ""),
             inputSchema: catalog.inputSchema)
-        return SimulationOutcome(decision: PolicyEngine.decide(policy: compiled, call: engineCall, now: time))
+        return SimulationOutcome(decision: CompiledPolicy.decide(policy: compiled, call: engineCall, now: time))
     }
 
     func json(_ outcome: SimulationOutcome) -> JSONValue {
