@@ -7,13 +7,8 @@ import Shared
 ///
 /// Keyset pagination over `(time column, id)`: the cursor is the position of the last item of the
 /// previous page, so pages stay correct while rows are inserted, and no OFFSET scan grows with the
-/// page number. A store writes, for an ascending list:
-///
-///     WHERE account_id = \(tx.account)
-///       AND (\(page.afterTime)::timestamptz IS NULL OR (created_at, id) > (\(page.afterTime), \(page.afterID)))
-///     ORDER BY created_at, id LIMIT \(page.fetchLimit)
-///
-/// (`<` and `DESC` for newest-first lists), then returns `Page(rows:request:)`.
+/// page number. A store embeds its `Keyset`'s condition and order with `LIMIT \(page.fetchLimit)`,
+/// then returns `Page(rows:request:)`.
 struct PageRequest: Sendable {
     static let defaultLimit = 50
     static let maximumLimit = 200
@@ -21,8 +16,6 @@ struct PageRequest: Sendable {
     let limit: Int
     let after: PageCursor?
 
-    var afterTime: Date? { after?.time }
-    var afterID: UUID? { after?.id }
     /// One more than the page holds: its presence says there is a next page.
     var fetchLimit: Int { limit + 1 }
 

@@ -153,11 +153,12 @@ struct OAuthAuthorizationStore {
 
     /// Newest first.
     func list(page: PageRequest) async throws -> Page<OAuthAuthorization> {
+        let keyset = Keyset(time: "created_at", id: "id", .newestFirst)
         let rows = try await tx.query("""
             SELECT \(unsafeSQL: OAuthAuthorization.columns) FROM oauth_authorizations
             WHERE account_id = \(tx.account)
-              AND (\(page.afterTime)::timestamptz IS NULL OR (created_at, id) < (\(page.afterTime), \(page.afterID)))
-            ORDER BY created_at DESC, id DESC
+              AND \(keyset.after(page.after))
+            ORDER BY \(keyset.ordering)
             LIMIT \(page.fetchLimit)
             """)
         return Page(rows: try rows.map(OAuthAuthorization.init(row:)), request: page)

@@ -68,12 +68,13 @@ struct APIKeyStore {
 
     /// Keys of the account, or of one member when `memberID` is given; revoked keys included.
     func list(memberID: UUID?, page: PageRequest) async throws -> Page<APIKey> {
+        let keyset = Keyset(time: "created_at", id: "id", .oldestFirst)
         let rows = try await tx.query("""
             SELECT \(unsafeSQL: APIKey.columns) FROM api_keys
             WHERE account_id = \(tx.account)
               AND (\(memberID)::uuid IS NULL OR member_id = \(memberID))
-              AND (\(page.afterTime)::timestamptz IS NULL OR (created_at, id) > (\(page.afterTime), \(page.afterID)))
-            ORDER BY created_at, id
+              AND \(keyset.after(page.after))
+            ORDER BY \(keyset.ordering)
             LIMIT \(page.fetchLimit)
             """)
         return Page(rows: try rows.map(APIKey.init(row:)), request: page)

@@ -52,13 +52,14 @@ struct AdminAuditStore {
 
     /// Newest first.
     func list(page: PageRequest) async throws -> Page<AdminAuditEntry> {
+        let keyset = Keyset(time: "time", id: "id", .newestFirst)
         let rows = try await tx.query("""
             SELECT id, actor_member_id, actor_api_key_id, actor_label, action, object_type, object_id,
                    before, after, request_id, time
             FROM admin_audit
             WHERE account_id = \(tx.account)
-              AND (\(page.afterTime)::timestamptz IS NULL OR (time, id) < (\(page.afterTime), \(page.afterID)))
-            ORDER BY time DESC, id DESC
+              AND \(keyset.after(page.after))
+            ORDER BY \(keyset.ordering)
             LIMIT \(page.fetchLimit)
             """)
         return Page(rows: try rows.map(AdminAuditEntry.init(row:)), request: page)

@@ -77,13 +77,14 @@ struct ApprovalStore {
 
     /// Newest first, optionally only those whose effective status is `status`.
     func list(status: Status?, page: PageRequest) async throws -> Page<Approval> {
+        let keyset = Keyset(time: "requested_at", id: "id", .newestFirst)
         let rows = try await tx.query("""
             SELECT * FROM (
                 SELECT \(unsafeSQL: Approval.columns) FROM \(unsafeSQL: Approval.from) WHERE a.account_id = \(tx.account)
             ) approval
             WHERE (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
-              AND (\(page.afterTime)::timestamptz IS NULL OR (requested_at, id) < (\(page.afterTime), \(page.afterID)))
-            ORDER BY requested_at DESC, id DESC
+              AND \(keyset.after(page.after))
+            ORDER BY \(keyset.ordering)
             LIMIT \(page.fetchLimit)
             """)
         return Page(rows: try rows.map(Approval.init(row:)), request: page)

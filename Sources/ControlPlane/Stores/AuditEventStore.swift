@@ -76,13 +76,11 @@ struct AuditEventStore {
     }
 
     private func select(_ filter: AuditFilter, after cursor: PageCursor?, newestFirst: Bool, limit: Int) async throws -> [StoredAuditEvent] {
-        let direction = newestFirst ? "DESC" : "ASC"
-        let beyond = newestFirst ? "<" : ">"
+        let keyset = Keyset(time: "time", id: "id", newestFirst ? .newestFirst : .oldestFirst)
         return try await tx.query("""
             SELECT \(unsafeSQL: AuditEvent.storedColumns) FROM audit_events
-            WHERE account_id = \(tx.account) AND \(filter.conditions)
-              AND (\(cursor?.time)::timestamptz IS NULL OR (time, id) \(unsafeSQL: beyond) (\(cursor?.time), \(cursor?.id)))
-            ORDER BY time \(unsafeSQL: direction), id \(unsafeSQL: direction)
+            WHERE account_id = \(tx.account) AND \(filter.conditions) AND \(keyset.after(cursor))
+            ORDER BY \(keyset.ordering)
             LIMIT \(limit)
             """).map(StoredAuditEvent.init(row:))
     }

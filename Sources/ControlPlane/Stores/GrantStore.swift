@@ -92,13 +92,14 @@ struct GrantStore {
 
     /// Oldest first; `identity` and `server` narrow the list.
     func list(identity: UUID?, server: UUID?, page: PageRequest) async throws -> Page<Grant> {
+        let keyset = Keyset(time: "created_at", id: "id", .oldestFirst)
         let rows = try await tx.query("""
             SELECT \(unsafeSQL: Grant.columns) FROM grants
             WHERE account_id = \(tx.account)
               AND (\(identity)::uuid IS NULL OR identity_id = \(identity))
               AND (\(server)::uuid IS NULL OR server_id = \(server))
-              AND (\(page.afterTime)::timestamptz IS NULL OR (created_at, id) > (\(page.afterTime), \(page.afterID)))
-            ORDER BY created_at, id
+              AND \(keyset.after(page.after))
+            ORDER BY \(keyset.ordering)
             LIMIT \(page.fetchLimit)
             """)
         return Page(rows: try rows.map { try Grant(row: $0, urls: urls) }, request: page)

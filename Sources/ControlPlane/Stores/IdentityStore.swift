@@ -62,11 +62,12 @@ struct IdentityStore {
     }
 
     func list(page: PageRequest) async throws -> Page<Identity> {
+        let keyset = Keyset(time: "created_at", id: "id", .oldestFirst)
         let rows = try await tx.query("""
             SELECT \(unsafeSQL: Identity.columns) FROM identities
             WHERE account_id = \(tx.account)
-              AND (\(page.afterTime)::timestamptz IS NULL OR (created_at, id) > (\(page.afterTime), \(page.afterID)))
-            ORDER BY created_at, id
+              AND \(keyset.after(page.after))
+            ORDER BY \(keyset.ordering)
             LIMIT \(page.fetchLimit)
             """)
         return Page(rows: try rows.map(Identity.init(row:)), request: page)

@@ -88,12 +88,13 @@ struct PolicyStore {
     }
 
     func list(page: PageRequest) async throws -> Page<Policy> {
+        let keyset = Keyset(time: "p.created_at", id: "p.id", .oldestFirst)
         let rows = try await tx.query("""
             SELECT \(unsafeSQL: Policy.columns)
             FROM policies p JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.current_version
             WHERE p.account_id = \(tx.account) AND p.deleted_at IS NULL
-              AND (\(page.afterTime)::timestamptz IS NULL OR (p.created_at, p.id) > (\(page.afterTime), \(page.afterID)))
-            ORDER BY p.created_at, p.id
+              AND \(keyset.after(page.after))
+            ORDER BY \(keyset.ordering)
             LIMIT \(page.fetchLimit)
             """)
         return Page(rows: try rows.map(Policy.init(row:)), request: page)

@@ -124,11 +124,12 @@ struct ServerStore {
     }
 
     func list(page: PageRequest) async throws -> Page<Server> {
+        let keyset = Keyset(time: "created_at", id: "id", .oldestFirst)
         let rows = try await tx.query("""
             SELECT \(unsafeSQL: Server.columns) FROM servers
             WHERE account_id = \(tx.account)
-              AND (\(page.afterTime)::timestamptz IS NULL OR (created_at, id) > (\(page.afterTime), \(page.afterID)))
-            ORDER BY created_at, id
+              AND \(keyset.after(page.after))
+            ORDER BY \(keyset.ordering)
             LIMIT \(page.fetchLimit)
             """)
         return Page(rows: try rows.map(Server.init(row:)), request: page)

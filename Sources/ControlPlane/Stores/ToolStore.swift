@@ -9,11 +9,12 @@ struct ToolStore {
 
     /// Every tool ever seen on the server, removed ones included, oldest first.
     func list(server: UUID, page: PageRequest) async throws -> Page<CatalogTool> {
+        let keyset = Keyset(time: "first_seen", id: "id", .oldestFirst)
         let rows = try await tx.query("""
             SELECT \(unsafeSQL: CatalogTool.columns) FROM tools
             WHERE account_id = \(tx.account) AND server_id = \(server)
-              AND (\(page.afterTime)::timestamptz IS NULL OR (first_seen, id) > (\(page.afterTime), \(page.afterID)))
-            ORDER BY first_seen, id
+              AND \(keyset.after(page.after))
+            ORDER BY \(keyset.ordering)
             LIMIT \(page.fetchLimit)
             """)
         return Page(rows: try rows.map(CatalogTool.init(row:)), request: page)

@@ -122,11 +122,12 @@ struct TrustedIssuerStore {
     }
 
     func list(page: PageRequest) async throws -> Page<TrustedIssuer> {
+        let keyset = Keyset(time: "created_at", id: "id", .oldestFirst)
         let rows = try await tx.query("""
             SELECT \(unsafeSQL: TrustedIssuer.columns) FROM trusted_issuers
             WHERE account_id = \(tx.account)
-              AND (\(page.afterTime)::timestamptz IS NULL OR (created_at, id) > (\(page.afterTime), \(page.afterID)))
-            ORDER BY created_at, id
+              AND \(keyset.after(page.after))
+            ORDER BY \(keyset.ordering)
             LIMIT \(page.fetchLimit)
             """)
         return Page(rows: try rows.map(TrustedIssuer.init(row:)), request: page)

@@ -48,6 +48,7 @@ struct UsageStore {
     /// of those names the row; the list runs longest window first (the cursor's time is the
     /// window's length before 1970, as `PageCursor` holds a time and a UUID), then by that digest.
     func current(grant: UUID?, page: PageRequest) async throws -> Page<CounterUsage> {
+        let keyset = Keyset(time: "sort_time", id: "key_id", .oldestFirst)
         let rows = try await tx.query("""
             SELECT * FROM (
                 SELECT c.scope_kind, c.scope_id, c.counter, c.window_kind, c.window_start, c.window_end, c.count::float8 AS count,
@@ -62,8 +63,8 @@ struct UsageStore {
                                   AND ((c.scope_kind = 'identity' AND c.scope_id = g.identity_id::text)
                                        OR (c.scope_kind = 'server' AND c.scope_id = g.server_id::text))))
             ) usage
-            WHERE \(page.afterTime)::timestamptz IS NULL OR (sort_time, key_id) > (\(page.afterTime), \(page.afterID))
-            ORDER BY sort_time, key_id
+            WHERE \(keyset.after(page.after))
+            ORDER BY \(keyset.ordering)
             LIMIT \(page.fetchLimit)
             """)
         return Page(rows: try rows.map(CounterUsage.init(row:)), request: page)
