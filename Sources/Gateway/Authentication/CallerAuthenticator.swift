@@ -48,14 +48,12 @@ enum CallerAuthenticator {
         }
     }
 
-    /// A refused token that names a grant (revoked, expired, another server's) is recorded on the
-    /// grant's account; the lookup is repeated on that path only.
+    /// A grant token: its grant, then the state checks. A refused token that names a grant (revoked,
+    /// expired, another server's) is recorded on the grant's account.
     private static func grantToken(_ token: String, serverID: UUID?, in snapshot: EnforcementSnapshot, now: Date) -> CallerAuthentication {
-        switch GrantAuthenticator.authenticate(token: token, serverID: serverID, in: snapshot, now: now) {
-        case .success(let caller): return .authenticated(caller)
-        case .failure(let refusal):
-            return .refused(refusal, auditedOn: refusal == .unknownToken ? nil : GrantAuthenticator.grant(of: token, in: snapshot))
-        }
+        guard let caller = GrantAuthenticator.grant(of: token, in: snapshot) else { return .refused(.unknownToken, auditedOn: nil) }
+        if let refusal = GrantAuthenticator.check(caller, serverID: serverID, now: now) { return .refused(refusal, auditedOn: caller) }
+        return .authenticated(caller)
     }
 
     /// The control plane's own tokens are told apart by their `iss`, read before any verification:
