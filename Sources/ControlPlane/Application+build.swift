@@ -96,6 +96,8 @@ func buildRouter(
     // covers the others. It records no header and no body: API keys and passwords stay out.
     if traced { router.add(middleware: TracingMiddleware()) }
     router.add(middleware: MetricsMiddleware())
+    // Outside ProblemMiddleware, so the OAuth endpoints' error answers carry the CORS header too.
+    router.add(middleware: PublicCORSMiddleware { OAuthMetadataController.crossOriginPaths.contains($0) })
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: BodyReadDeadline(timeout: configuration.bodyReadTimeout))
     OperationalRoutes(registry: metrics) {
