@@ -74,6 +74,7 @@ func buildApplication(
         // span exporter last, so the spans of the last requests are sent.
         services: (tracing.map { [$0.service] } ?? []) + [
             database, changeWatcher, rediscovery, issuerKeys, CounterSweeper(database: database, logger: logger),
+            OAuthRowSweeper(database: database, logger: logger),
             AuditPartitionMaintenance(
                 database: database, retentionMonths: options.auditRetentionMonths == 0 ? nil : options.auditRetentionMonths, logger: logger),
         ],
