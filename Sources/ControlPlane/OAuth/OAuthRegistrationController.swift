@@ -22,19 +22,19 @@ struct OAuthRegistrationController {
         guard let metadata = try? JSONValue.parse(Array(buffer: buffer)), metadata.objectValue != nil else {
             throw OAuthError.invalidClientMetadata("The body must be a JSON object of client metadata.")
         }
+        // RFC 7591 §2 makes client_secret_basic the default; MCP clients register as public ones.
+        let methodName = metadata["token_endpoint_auth_method"]?.stringValue ?? "client_secret_basic"
+        guard let method = OAuthClient.AuthMethod(rawValue: methodName) else {
+            throw OAuthError.invalidClientMetadata("token_endpoint_auth_method must be none, client_secret_post or client_secret_basic.")
+        }
         guard let uriValues = metadata["redirect_uris"]?.arrayValue, !uriValues.isEmpty, uriValues.count <= Self.maximumRedirectURIs else {
             throw OAuthError.invalidRedirectURI("redirect_uris must list 1 to \(Self.maximumRedirectURIs) URIs.")
         }
         var uris: [String] = []
         for value in uriValues {
             guard let uri = value.stringValue else { throw OAuthError.invalidRedirectURI("redirect_uris must be strings.") }
-            if let refusal = RedirectURIRules.refusal(uri) { throw OAuthError.invalidRedirectURI("The redirect URI \(refusal).") }
+            if let refusal = RedirectURIRules.refusal(uri, publicClient: method == .none) { throw OAuthError.invalidRedirectURI("The redirect URI \(refusal).") }
             uris.append(uri)
-        }
-        // RFC 7591 §2 makes client_secret_basic the default; MCP clients register as public ones.
-        let methodName = metadata["token_endpoint_auth_method"]?.stringValue ?? "client_secret_basic"
-        guard let method = OAuthClient.AuthMethod(rawValue: methodName) else {
-            throw OAuthError.invalidClientMetadata("token_endpoint_auth_method must be none, client_secret_post or client_secret_basic.")
         }
         let grantTypes = metadata["grant_types"]?.arrayValue?.compactMap(\.stringValue) ?? ["authorization_code"]
         guard Set(grantTypes).isSubset(of: ["authorization_code", "refresh_token"]) else {
