@@ -22,6 +22,8 @@ struct OAuthRegistrationController {
         guard let metadata = try? JSONValue.parse(Array(buffer: buffer)), metadata.objectValue != nil else {
             throw OAuthError.invalidClientMetadata("The body must be a JSON object of client metadata.")
         }
+        // PostgreSQL text cannot store a NUL, and a URL or name holding one is no one's (issue 14 leftover 7).
+        guard !Self.holdsNUL(metadata) else { throw OAuthError.invalidClientMetadata("The client metadata holds a NUL character.") }
         // RFC 7591 §2 makes client_secret_basic the default; MCP clients register as public ones.
         let methodName = metadata["token_endpoint_auth_method"]?.stringValue ?? "client_secret_basic"
         guard let method = OAuthClient.AuthMethod(rawValue: methodName) else {
@@ -44,7 +46,7 @@ struct OAuthRegistrationController {
         guard Set(responseTypes).isSubset(of: ["code"]) else { throw OAuthError.invalidClientMetadata("response_types may only be code.") }
         var name: String?
         if let value = metadata["client_name"] {
-            guard let text = value.stringValue, FieldRules.name(text) == nil, !text.unicodeScalars.contains("\0") else {
+            guard let text = value.stringValue, FieldRules.name(text) == nil else {
                 throw OAuthError.invalidClientMetadata("client_name must be 1 to 200 characters.")
             }
             name = text
@@ -66,5 +68,15 @@ struct OAuthRegistrationController {
         return Response(
             status: .created, headers: [.contentType: "application/json", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(bytes: JSONValue.object(body).serializedBytes())))
+    }
+
+    /// Whether a string anywhere in `value`, or a member name, holds a NUL.
+    private static func holdsNUL(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let text): text.unicodeScalars.contains("\0")
+        case .array(let items): items.contains(where: holdsNUL)
+        case .object(let object): object.members.contains { $0.key.unicodeScalars.contains("\0") || holdsNUL($0.value) }
+        case .null, .bool, .number: false
+        }
     }
 }

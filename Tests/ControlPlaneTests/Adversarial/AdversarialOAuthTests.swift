@@ -294,4 +294,40 @@ struct AdversarialOAuthTests {
             }
         }
     }
+
+    /// Issue 14 leftover 7: PostgreSQL text cannot hold a NUL; wherever it is in the metadata, the
+    /// registration is refused as invalid metadata, and nothing is stored.
+    @Test(.timeLimit(.minutes(2)))
+    func aNULInsideRegistrationStringsIsInvalidClientMetadata() async throws {
+        try await withOAuthAPI { api, database in
+            for body in [
+                #"{"redirect_uris":["https://client.example/cb"],"client_name":"a\u0000b","token_endpoint_auth_method":"none"}"#,
+                #"{"redirect_uris":["https://client.example/cb\u0000"],"token_endpoint_auth_method":"none"}"#,
+                #"{"redirect_uris":["https://client.example/cb"],"token_endpoint_auth_method":"none\u0000"}"#,
+                #"{"redirect_uris":["https://client.example/cb"],"token_endpoint_auth_method":"none","logo_uri":"x\u0000"}"#,
+                #"{"redirect_uris":["https://client.example/cb"],"token_endpoint_auth_method":"none","x\u0000":1}"#,
+            ] {
+                let response = try await api.send(.post, "/oauth/register", raw: body)
+                #expect(response.status == .badRequest, "\(body)")
+                #expect(response["error"] == "invalid_client_metadata", "\(body)")
+            }
+            #expect(try await database.query("SELECT 1 FROM oauth_clients").isEmpty)
+        }
+    }
+
+    /// Issue 14 leftover 7: a metadata document server that sends its answer one byte a second
+    /// is given up at the whole-fetch deadline, with a clear reason, not waited on byte by byte.
+    @Test(.timeLimit(.minutes(2)))
+    func aTricklingMetadataDocumentEndsAtTheFetchDeadline() async throws {
+        try await withOAuthAPI { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin)
+            try await withClientMetadataDocument(redirectURI: "http://127.0.0.1:40000/cb", trickle: true) { url in
+                let flow = OAuthFlow(api: api, clientID: url, redirectURI: "http://127.0.0.1:40000/cb")
+                let response = try await api.send(.get, flow.authorizeQuery(resource: "\(testGatewayBase)/mcp/\(server)"))
+                #expect(response.status == .badRequest)
+                #expect(response["error_description"]?.stringValue?.contains("took longer than \(ClientMetadataDocuments.fetchTimeout.components.seconds) s") == true)
+            }
+        }
+    }
 }
