@@ -74,6 +74,7 @@ func buildApplication(
         // span exporter last, so the spans of the last requests are sent.
         services: (tracing.map { [$0.service] } ?? []) + [
             database, changeWatcher, rediscovery, issuerKeys, CounterSweeper(database: database, logger: logger),
+            OAuthRowSweeper(database: database, logger: logger),
             AuditPartitionMaintenance(
                 database: database, retentionMonths: options.auditRetentionMonths == 0 ? nil : options.auditRetentionMonths, logger: logger),
         ],
@@ -96,6 +97,8 @@ func buildRouter(
     // covers the others. It records no header and no body: API keys and passwords stay out.
     if traced { router.add(middleware: TracingMiddleware()) }
     router.add(middleware: MetricsMiddleware())
+    // Outside ProblemMiddleware, so the OAuth endpoints' error answers carry the CORS header too.
+    router.add(middleware: PublicCORSMiddleware { OAuthMetadataController.crossOriginPaths.contains($0) })
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: BodyReadDeadline(timeout: configuration.bodyReadTimeout))
     OperationalRoutes(registry: metrics) {

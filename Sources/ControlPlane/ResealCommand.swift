@@ -5,10 +5,11 @@ import Shared
 
 /// `controlplane reseal`: re-encrypts every stored secret under the active key (issue 10 item 22),
 /// so that after a rotation (`PORTCULLIS_SECRET_KEYS=v2:NEW,v1:OLD`) the old key can be dropped
-/// from the ring. Today the stored secrets are upstream credentials, the servers' and the
-/// identities' own. Each row is resealed in its own transaction with its config change, so workers
-/// receive the new ciphertext
-/// in their next delta; the command can be stopped and run again at any time.
+/// from the ring. The stored secrets are upstream credentials, the servers' and the identities' own,
+/// and the OAuth signing keys' private keys (issue 14 leftover 6; trusted issuers store nothing
+/// sealed: their keys are public). Each row is resealed in its own transaction, with its config
+/// change when workers hold the ciphertext, so they receive it in their next delta; the command can
+/// be stopped and run again at any time.
 struct ResealCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reseal",
@@ -23,9 +24,8 @@ struct ResealCommand: AsyncParsableCommand {
         guard let keyRing = try common.keyRing() else { throw ValidationError("--secret-keys (or PORTCULLIS_SECRET_KEYS) is required") }
         let database = try common.openDatabase(logger: logger)
         do {
-            let count = try await CredentialResealing(database: database, sealer: SecretSealer(keyRing: keyRing, purpose: .upstreamCredentials))
-                .run(logger: logger)
-            logger.info("secrets resealed under the active key", metadata: ["credentials.resealed": "\(count)", "key.version": "\(keyRing.active.version)"])
+            let count = try await SecretResealing(database: database, keyRing: keyRing).run(logger: logger)
+            logger.info("secrets resealed under the active key", metadata: ["secrets.resealed": "\(count)", "key.version": "\(keyRing.active.version)"])
             await database.close()
         } catch {
             await database.close()
@@ -34,17 +34,20 @@ struct ResealCommand: AsyncParsableCommand {
     }
 }
 
-/// Reseals upstream credentials that are not under the sealer's active key: the servers' own and
-/// the identities' own (issue 14 item 5), each row bound where it lives.
-struct CredentialResealing {
+/// Reseals the stored secrets that are not under the active key: upstream credentials (the servers'
+/// own and the identities' own, issue 14 item 5) and OAuth signing keys, each row bound where it lives.
+struct SecretResealing {
     let database: Database
-    let sealer: SecretSealer
+    let keyRing: SecretKeyRing
 
-    /// A row holding a sealed credential: its table, the change that tells workers, its binding.
+    /// A row holding a sealed secret: where it is, the change that tells workers (none for a row
+    /// workers never see), its binding.
     private struct SealedRow {
         let table: String
-        let kind: SnapshotEntityKind
-        let account: UUID
+        let ciphertextColumn: String
+        let keyVersionColumn: String
+        let purpose: KeyPurpose
+        let change: (account: UUID, kind: SnapshotEntityKind)?
         let id: UUID
         let binding: SecretBinding
     }
@@ -52,31 +55,40 @@ struct CredentialResealing {
     /// The number of rows resealed. A row that does not open (a key missing from the ring) is
     /// logged and left as it is, and the run goes on; the error is thrown at the end.
     func run(logger: Logger) async throws -> Int {
-        let activeVersion = sealer.activeVersion
+        let activeVersion = keyRing.active.version
         let servers = try await database.query("""
             SELECT account_id, id FROM servers
             WHERE credentials_ciphertext IS NOT NULL AND credentials_key_version <> \(activeVersion)
             """).map { row in
             let (account, server): (UUID, UUID) = (try row.decode("account_id"), try row.decode("id"))
-            return SealedRow(table: "servers", kind: .server, account: account, id: server, binding: UpstreamAuth.binding(account: account, server: server))
+            return credential("servers", .server, account: account, id: server, binding: UpstreamAuth.binding(account: account, server: server))
         }
         let identityCredentials = try await database.query("""
             SELECT account_id, id, server_id, identity_id FROM identity_credentials WHERE credentials_key_version <> \(activeVersion)
             """).map { row in
             let account: UUID = try row.decode("account_id")
-            return SealedRow(
-                table: "identity_credentials", kind: .identityCredential, account: account, id: try row.decode("id"),
+            return credential(
+                "identity_credentials", .identityCredential, account: account, id: try row.decode("id"),
                 binding: UpstreamAuth.binding(account: account, server: try row.decode("server_id"), identity: try row.decode("identity_id")))
+        }
+        // Workers see only the public half of a signing key: no change to publish.
+        let signingKeys = try await database.query("""
+            SELECT id, kid FROM oauth_signing_keys WHERE private_key_key_version <> \(activeVersion)
+            """).map { row in
+            SealedRow(
+                table: "oauth_signing_keys", ciphertextColumn: "private_key_ciphertext", keyVersionColumn: "private_key_key_version",
+                purpose: .oauthSigningKeys, change: nil, id: try row.decode("id"), binding: OAuthSigningKeyStore.binding(kid: try row.decode("kid")))
         }
         var resealed = 0
         var failed = 0
-        for row in servers + identityCredentials {
+        for row in servers + identityCredentials + signingKeys {
             do {
                 if try await reseal(row) { resealed += 1 }
             } catch {
                 failed += 1
-                logger.error("cannot reseal an upstream credential", metadata: [
-                    "account.id": "\(row.account)", "credential.table": "\(row.table)", "credential.id": "\(row.id)", "error": "\(error)",
+                logger.error("cannot reseal a stored secret", metadata: [
+                    "account.id": "\(row.change?.account.uuidString ?? "none")", "secret.table": "\(row.table)", "secret.id": "\(row.id)",
+                    "error": "\(error)",
                 ])
             }
         }
@@ -84,20 +96,30 @@ struct CredentialResealing {
         return resealed
     }
 
-    /// Locks the row, so a concurrent credentials update is neither lost nor overwritten.
+    private func credential(_ table: String, _ kind: SnapshotEntityKind, account: UUID, id: UUID, binding: SecretBinding) -> SealedRow {
+        SealedRow(
+            table: table, ciphertextColumn: "credentials_ciphertext", keyVersionColumn: "credentials_key_version", purpose: .upstreamCredentials,
+            change: (account, kind), id: id, binding: binding)
+    }
+
+    /// Locks the row, so a concurrent update is neither lost nor overwritten.
     private func reseal(_ target: SealedRow) async throws -> Bool {
-        try await database.transaction { tx in
+        let sealer = SecretSealer(keyRing: keyRing, purpose: target.purpose)
+        return try await database.transaction { tx in
             guard let row = try await tx.query("""
-                SELECT credentials_ciphertext FROM \(unsafeSQL: target.table)
-                WHERE account_id = \(target.account) AND id = \(target.id) AND credentials_ciphertext IS NOT NULL FOR UPDATE
+                SELECT \(unsafeSQL: target.ciphertextColumn) AS ciphertext FROM \(unsafeSQL: target.table)
+                WHERE id = \(target.id) AND \(unsafeSQL: target.ciphertextColumn) IS NOT NULL FOR UPDATE
                 """).first else { return false }
-            let sealed = try SealedSecret(storedBytes: try row.decode("credentials_ciphertext"))
+            let sealed = try SealedSecret(storedBytes: try row.decode("ciphertext"))
             guard let fresh = try sealer.resealed(sealed, boundTo: target.binding) else { return false }
             try await tx.execute("""
-                UPDATE \(unsafeSQL: target.table) SET credentials_ciphertext = \(fresh.storedBytes), credentials_key_version = \(fresh.keyVersion)
-                WHERE account_id = \(target.account) AND id = \(target.id)
+                UPDATE \(unsafeSQL: target.table)
+                SET \(unsafeSQL: target.ciphertextColumn) = \(fresh.storedBytes), \(unsafeSQL: target.keyVersionColumn) = \(fresh.keyVersion)
+                WHERE id = \(target.id)
                 """)
-            try await ConfigChangeLog.record(tx, account: target.account, kind: target.kind, id: target.id, .upsert)
+            if let change = target.change {
+                try await ConfigChangeLog.record(tx, account: change.account, kind: change.kind, id: target.id, .upsert)
+            }
             return true
         }
     }
@@ -105,5 +127,5 @@ struct CredentialResealing {
 
 struct ResealFailed: Error, CustomStringConvertible {
     let count: Int
-    var description: String { "\(count) credential(s) could not be resealed; see the log lines above" }
+    var description: String { "\(count) secret(s) could not be resealed; see the log lines above" }
 }

@@ -129,6 +129,7 @@ func buildRouter(
 ) -> Router<GatewayRequestContext> {
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: PublicCORSMiddleware(isPublic: ProtectedResource.isMetadataPath))
     // Ready only once a policy snapshot is in force (design.md §5.10): before that every call would be refused.
     OperationalRoutes(registry: metrics) {
         snapshots.snapshot.map { .ready("ready: policy snapshot \($0.version)") } ?? .notReady("no policy snapshot loaded")

@@ -157,10 +157,10 @@ struct IdentityCredentialsTests {
                 let path = "/v1/identities/\(setup.identity)/credentials/\(setup.server)"
                 #expect(try await api.send(.put, path, key: setup.admin.key, json: ["auth": ["type": "bearer", "token": "alice-secret"]]).status == .created)
                 let newKey = "v2:" + Data((33...64).map { UInt8($0) }).base64EncodedString()
-                let rotated = SecretSealer(keyRing: try SecretKeyRing(parsing: newKey + "," + testSecretKeys), purpose: .upstreamCredentials)
+                let rotated = try SecretKeyRing(parsing: newKey + "," + testSecretKeys)
                 // The server's own credential (v1) and alice's (v1): both move.
-                #expect(try await CredentialResealing(database: database, sealer: rotated).run(logger: .init(label: "test")) == 2)
-                #expect(try await CredentialResealing(database: database, sealer: rotated).run(logger: .init(label: "test")) == 0)
+                #expect(try await SecretResealing(database: database, keyRing: rotated).run(logger: .init(label: "test")) == 2)
+                #expect(try await SecretResealing(database: database, keyRing: rotated).run(logger: .init(label: "test")) == 0)
 
                 let row = try #require(try await database.query("SELECT credentials_ciphertext, credentials_key_version FROM identity_credentials").first)
                 #expect(try row.decode("credentials_key_version", as: String.self) == "v2")

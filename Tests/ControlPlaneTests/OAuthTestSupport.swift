@@ -136,8 +136,10 @@ extension APIClient {
 /// A Client ID Metadata Document served on a loopback port for the duration of `body`; the
 /// document's `client_id` is its own URL unless `claimedID` says otherwise; `padding` bytes of
 /// filler make it as large as a test needs.
+/// Serves a Client ID Metadata Document on loopback for `body`. `trickle`: the answer's head at once,
+/// then its body one byte a second (and no more than 60 bytes), as a slow hostile server would.
 func withClientMetadataDocument<T: Sendable>(
-    redirectURI: String, claimedID: String? = nil, padding: Int = 0, _ body: (String) async throws -> T
+    redirectURI: String, claimedID: String? = nil, padding: Int = 0, trickle: Bool = false, _ body: (String) async throws -> T
 ) async throws -> T {
     let port = Mutex<Int>(0)
     let router = Router()
@@ -147,7 +149,18 @@ func withClientMetadataDocument<T: Sendable>(
             "client_id": .string(claimedID ?? url), "client_name": "Metadata Client", "redirect_uris": [.string(redirectURI)],
             "token_endpoint_auth_method": "none", "padding": .string(String(repeating: "x", count: padding)),
         ]
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document.serialized())))
+        guard trickle else {
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document.serialized())))
+        }
+        let bytes = Array(document.serialized().utf8)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { writer in
+            // Ends when the fetcher hangs up (the write fails) or after 60 bytes.
+            for byte in bytes.prefix(60) {
+                try await writer.write(ByteBuffer(bytes: [byte]))
+                try await Task.sleep(for: .seconds(1))
+            }
+            try await writer.finish(nil)
+        })
     }
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let app = Application(

@@ -36,34 +36,70 @@ struct GrantAuthenticatorTests {
                      token: tokens[0], revokedToken: tokens[1], expiredToken: tokens[2], server: server, otherServer: otherServer)
     }
 
+    /// As `MCPEndpoint` asks: a `/mcp/{server}` URL with the token in the `Authorization` header, or
+    /// (no server) the secret URL `/g/{token}/mcp`.
+    static func authenticate(_ token: String?, on server: UUID?, in world: World, now: Date) -> CallerAuthentication {
+        let credential: GrantCredential = server.map { .bearer(serverID: $0.uuidString) } ?? .secretURL(token: token ?? "")
+        return CallerAuthenticator.authenticate(
+            credential, authorization: token.map { "Bearer \($0)" }, resource: ProtectedResource(publicGatewayURL: "https://gw.example.com"),
+            in: world.snapshot, now: now)
+    }
+
     @Test func aValidTokenResolvesItsGrantIdentityServerAndPolicy() throws {
         let now = Date()
         let world = try Self.world(now: now)
-        let resolved = try GrantAuthenticator.authenticate(token: world.token, serverID: world.server, in: world.snapshot, now: now).get()
+        guard case .authenticated(let resolved) = Self.authenticate(world.token, on: world.server, in: world, now: now) else {
+            Issue.record("a valid grant token is refused")
+            return
+        }
         #expect(resolved.identity.label == "ci-runner")
         #expect(resolved.server.id == world.server)
         #expect(resolved.policy?.version == 3)
         // The secret URL names no server: the grant's own is used.
-        #expect(try GrantAuthenticator.authenticate(token: world.token, serverID: nil, in: world.snapshot, now: now).get().server.id == world.server)
+        guard case .authenticated(let bySecretURL) = Self.authenticate(world.token, on: nil, in: world, now: now) else {
+            Issue.record("a valid grant token is refused on its secret URL")
+            return
+        }
+        #expect(bySecretURL.server.id == world.server)
     }
 
     @Test func refusalsAre401ExceptAGrantOnAnotherServersURLWhichIs403() throws {
         let now = Date()
         let world = try Self.world(now: now)
         func refusal(_ token: String?, _ server: UUID?) -> GrantRefusal? {
-            if case .failure(let refusal) = GrantAuthenticator.authenticate(token: token, serverID: server, in: world.snapshot, now: now) { return refusal }
+            if case .refused(let refusal, _) = Self.authenticate(token, on: server, in: world, now: now) { return refusal }
             return nil
         }
         #expect(refusal(nil, world.server) == .missingToken)
         #expect(refusal("pcs_gt_garbage", world.server) == .unknownToken)
+        #expect(refusal("pcs_gt_garbage", nil) == .unknownToken)
         #expect(refusal(SecretToken.generate(.grant).text, world.server) == .unknownToken)
         #expect(refusal(SecretToken.generate(.apiKey).text, world.server) == .unknownToken)
         #expect(refusal(world.revokedToken, world.server) == .revoked)
+        #expect(refusal(world.revokedToken, nil) == .revoked)
         #expect(refusal(world.expiredToken, world.server) == .expired)
         #expect(refusal(world.token, world.otherServer) == .wrongServer)
         #expect(GrantRefusal.wrongServer.httpStatus == 403)
         #expect([GrantRefusal.missingToken, .unknownToken, .revoked, .expired].allSatisfy { $0.httpStatus == 401 })
         #expect(!GrantRefusal.unknownToken.message.contains("pcs_gt_"))
+    }
+
+    /// A refusal of a token that names a grant is recorded on the grant's account; an unknown
+    /// token names no account (issue 10 item 4).
+    @Test func aRefusedKnownGrantIsAuditedOnItsAccountAndAnUnknownTokenOnNone() throws {
+        let now = Date()
+        let world = try Self.world(now: now)
+        guard case .refused(.revoked, let audited) = Self.authenticate(world.revokedToken, on: world.server, in: world, now: now) else {
+            Issue.record("a revoked grant token is not refused as revoked")
+            return
+        }
+        #expect(audited?.grant.tokenHash == SecretToken.hash(of: world.revokedToken).lowercaseHex)
+        guard case .refused(.unknownToken, let none) = Self.authenticate(SecretToken.generate(.grant).text, on: world.server, in: world, now: now)
+        else {
+            Issue.record("an unknown grant token is not refused as unknown")
+            return
+        }
+        #expect(none == nil)
     }
 
     @Test(arguments: [("Bearer abc", "abc"), ("bearer  abc ", "abc"), ("Basic abc", nil), ("Bearer ", nil), ("", nil)] as [(String, String?)])

@@ -60,7 +60,7 @@ struct JudgeWorld {
                 riskClass: "write", riskSeverity: "medium")
         }
         let snapshot = EnforcementSnapshot(FullSnapshot(version: 1, entities: entities))
-        let caller = try GrantAuthenticator.authenticate(token: token.text, serverID: server, in: snapshot, now: Date()).get()
+        let caller = try #require(GrantAuthenticator.grant(of: token.text, in: snapshot))
         exchange = MCPExchange(snapshot: snapshot, caller: caller, headers: [:], session: nil, sealedSessionID: nil, started: .now)
 
         let logger = Logger(label: "judge-test")

@@ -84,6 +84,32 @@ struct OAuthGatewayTests {
         }
     }
 
+    /// Browser-based MCP clients read the metadata cross-origin (issue 14 leftover 3): every
+    /// answer of the metadata paths allows any origin, without credentials, and a preflight is
+    /// answered; the MCP endpoint grants nothing.
+    @Test func theProtectedResourceMetadataIsReadableCrossOriginAndTheMCPEndpointIsNot() async throws {
+        try await withOAuthWorker { setup in
+            let id = setup.grant.serverID.uuidString.lowercased()
+            let origin = [("Origin", "https://app.example")]
+            for path in ["/.well-known/oauth-protected-resource/mcp/\(id)", "/.well-known/oauth-protected-resource",
+                         "/.well-known/oauth-protected-resource/mcp/\(UUID())"] {
+                let answer = try await setup.worker.send(.GET, path: path, body: nil, headers: origin)
+                #expect(answer.headers.first(name: "access-control-allow-origin") == "*", "\(path)")
+                #expect(answer.headers.first(name: "access-control-allow-credentials") == nil)
+            }
+            let preflight = try await setup.worker.send(
+                .OPTIONS, path: "/.well-known/oauth-protected-resource/mcp/\(id)", body: nil,
+                headers: origin + [("Access-Control-Request-Method", "GET"), ("Access-Control-Request-Headers", "mcp-protocol-version")])
+            #expect(preflight.status == 204)
+            #expect(preflight.headers.first(name: "access-control-allow-origin") == "*")
+            #expect(preflight.headers.first(name: "access-control-allow-headers")?.lowercased().contains("mcp-protocol-version") == true)
+            let mcp = try await setup.worker.send(.OPTIONS, path: "/mcp/\(id)", body: nil, headers: origin + [("Access-Control-Request-Method", "POST")])
+            #expect(mcp.headers.first(name: "access-control-allow-origin") == nil)
+            let unauthenticated = try await setup.post(toolCall(1, "echo"), token: nil)
+            #expect(unauthenticated.headers.first(name: "access-control-allow-origin") == nil)
+        }
+    }
+
     @Test func anOAuthClientDiscoversTheGatewayCallsToolsAndIsAudited() async throws {
         try await withOAuthWorker { setup in
             let id = setup.grant.serverID.uuidString.lowercased()

@@ -99,7 +99,7 @@ final class ClientMetadataDocuments: Sendable {
               uris.count == document["redirect_uris"]?.arrayValue?.count
         else { throw Refusal(description: "the client metadata document needs redirect_uris: 1 to 10 strings") }
         for uri in uris {
-            if let refusal = RedirectURIRules.refusal(uri) { throw Refusal(description: "the document's redirect URI \(refusal)") }
+            if let refusal = RedirectURIRules.refusal(uri, publicClient: true) { throw Refusal(description: "the document's redirect URI \(refusal)") }
         }
         let method = document["token_endpoint_auth_method"]?.stringValue ?? "none"
         guard method == "none" else {

@@ -9,6 +9,13 @@ struct OAuthMetadataController {
     let settings: OAuthSettings
     let database: Database
 
+    /// What browser-based MCP clients reach cross-origin (`PublicCORSMiddleware`): discovery, keys,
+    /// and the endpoints a client calls itself. Not `/oauth/authorize` nor the consent page, which
+    /// the member's browser opens as a page, and never `/v1`.
+    static let crossOriginPaths: Set<String> = [
+        "/.well-known/oauth-authorization-server", "/oauth/jwks", "/oauth/token", "/oauth/register", "/oauth/revoke",
+    ]
+
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get("/.well-known/oauth-authorization-server", use: metadata)
         router.get("/oauth/jwks", use: jwks)

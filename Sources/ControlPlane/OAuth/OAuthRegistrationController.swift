@@ -23,19 +23,21 @@ struct OAuthRegistrationController {
         guard let metadata = try? JSONValue.parse(Array(buffer: buffer)), metadata.objectValue != nil else {
             throw OAuthError.invalidClientMetadata("The body must be a JSON object of client metadata.")
         }
+        // PostgreSQL text cannot store a NUL, and a URL or name holding one is no one's (issue 14 leftover 7).
+        guard !Self.holdsNUL(metadata) else { throw OAuthError.invalidClientMetadata("The client metadata holds a NUL character.") }
+        // RFC 7591 §2 makes client_secret_basic the default; MCP clients register as public ones.
+        let methodName = metadata["token_endpoint_auth_method"]?.stringValue ?? "client_secret_basic"
+        guard let method = OAuthClient.AuthMethod(rawValue: methodName) else {
+            throw OAuthError.invalidClientMetadata("token_endpoint_auth_method must be none, client_secret_post or client_secret_basic.")
+        }
         guard let uriValues = metadata["redirect_uris"]?.arrayValue, !uriValues.isEmpty, uriValues.count <= Self.maximumRedirectURIs else {
             throw OAuthError.invalidRedirectURI("redirect_uris must list 1 to \(Self.maximumRedirectURIs) URIs.")
         }
         var uris: [String] = []
         for value in uriValues {
             guard let uri = value.stringValue else { throw OAuthError.invalidRedirectURI("redirect_uris must be strings.") }
-            if let refusal = RedirectURIRules.refusal(uri) { throw OAuthError.invalidRedirectURI("The redirect URI \(refusal).") }
+            if let refusal = RedirectURIRules.refusal(uri, publicClient: method == .none) { throw OAuthError.invalidRedirectURI("The redirect URI \(refusal).") }
             uris.append(uri)
-        }
-        // RFC 7591 §2 makes client_secret_basic the default; MCP clients register as public ones.
-        let methodName = metadata["token_endpoint_auth_method"]?.stringValue ?? "client_secret_basic"
-        guard let method = OAuthClient.AuthMethod(rawValue: methodName) else {
-            throw OAuthError.invalidClientMetadata("token_endpoint_auth_method must be none, client_secret_post or client_secret_basic.")
         }
         let grantTypes = metadata["grant_types"]?.arrayValue?.compactMap(\.stringValue) ?? ["authorization_code"]
         guard Set(grantTypes).isSubset(of: ["authorization_code", "refresh_token"]) else {
@@ -45,7 +47,7 @@ struct OAuthRegistrationController {
         guard Set(responseTypes).isSubset(of: ["code"]) else { throw OAuthError.invalidClientMetadata("response_types may only be code.") }
         var name: String?
         if let value = metadata["client_name"] {
-            guard let text = value.stringValue, FieldRules.name(text) == nil, !text.unicodeScalars.contains("\0") else {
+            guard let text = value.stringValue, FieldRules.name(text) == nil else {
                 throw OAuthError.invalidClientMetadata("client_name must be 1 to 200 characters.")
             }
             name = text
@@ -67,5 +69,15 @@ struct OAuthRegistrationController {
         return Response(
             status: .created, headers: [.contentType: "application/json", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(bytes: JSONValue.object(body).serializedBytes())))
+    }
+
+    /// Whether a string anywhere in `value`, or a member name, holds a NUL.
+    private static func holdsNUL(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let text): text.unicodeScalars.contains("\0")
+        case .array(let items): items.contains(where: holdsNUL)
+        case .object(let object): object.members.contains { $0.key.unicodeScalars.contains("\0") || holdsNUL($0.value) }
+        case .null, .bool, .number: false
+        }
     }
 }

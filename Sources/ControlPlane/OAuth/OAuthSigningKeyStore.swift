@@ -46,6 +46,12 @@ struct OAuthSigningKeyStore: Sendable {
         }
     }
 
+    /// The `kid` of the current key for this issuer, nil when there is none yet: read per token, so
+    /// the signer notices a rotation without reopening the key (`AccessTokenSigner`).
+    func currentKid(_ session: DatabaseSession) async throws -> String? {
+        try await session.query("SELECT kid FROM oauth_signing_keys WHERE retires_at IS NULL AND issuer = \(issuer)").first?.decode("kid")
+    }
+
     private func readCurrent(_ session: DatabaseSession) async throws -> SigningKey? {
         guard let row = try await session.query("""
             SELECT kid, private_key_ciphertext FROM oauth_signing_keys WHERE retires_at IS NULL AND issuer = \(issuer)

@@ -1,5 +1,4 @@
 import Foundation
-import JWTKit
 import Shared
 
 /// What authenticating a request came to.
@@ -48,28 +47,27 @@ enum CallerAuthenticator {
         }
     }
 
-    /// A refused token that names a grant (revoked, expired, another server's) is recorded on the
-    /// grant's account; the lookup is repeated on that path only.
+    /// A grant token: its grant, then the state checks. A refused token that names a grant (revoked,
+    /// expired, another server's) is recorded on the grant's account.
     private static func grantToken(_ token: String, serverID: UUID?, in snapshot: EnforcementSnapshot, now: Date) -> CallerAuthentication {
-        switch GrantAuthenticator.authenticate(token: token, serverID: serverID, in: snapshot, now: now) {
-        case .success(let caller): return .authenticated(caller)
-        case .failure(let refusal):
-            return .refused(refusal, auditedOn: refusal == .unknownToken ? nil : GrantAuthenticator.grant(of: token, in: snapshot))
-        }
+        guard let caller = GrantAuthenticator.grant(of: token, in: snapshot) else { return .refused(.unknownToken, auditedOn: nil) }
+        if let refusal = GrantAuthenticator.check(caller, serverID: serverID, now: now) { return .refused(refusal, auditedOn: caller) }
+        return .authenticated(caller)
     }
 
-    /// The control plane's own tokens are told apart by their `iss`, read before any verification:
-    /// it only chooses the verifier, which then checks everything.
+    /// The token is parsed once, here (`CompactJWS`: bounded, strict JSON), and the parse handed to
+    /// its verifier. The control plane's own tokens are told apart by their `iss`, read before any
+    /// verification: it only chooses the verifier, which then checks everything.
     private static func jwt(
         _ token: String, serverID: UUID, resource: String, in snapshot: EnforcementSnapshot, now: Date
     ) -> CallerAuthentication {
-        guard let issuer = (try? DefaultJWTParser().parse(Array(token.utf8), as: IssuerOnly.self))?.payload.iss?.value else {
+        guard let jws = CompactJWS(token), let issuer = jws.payload["iss"]?.stringValue else {
             return .refused(.invalidAccessToken, auditedOn: nil)
         }
         if snapshot.oauth.issuers.contains(issuer) {
-            return OAuthTokenVerifier.authenticate(token: token, serverID: serverID, resource: resource, in: snapshot, now: now)
+            return OAuthTokenVerifier.authenticate(jws, serverID: serverID, resource: resource, in: snapshot, now: now)
         }
-        switch ExternalTokenVerifier.authenticate(token: token, serverID: serverID, in: snapshot, now: now) {
+        switch ExternalTokenVerifier.authenticate(jws, issuer: issuer, serverID: serverID, in: snapshot, now: now) {
         case .success(let caller): return .authenticated(caller)
         case .failure(let refusal): return .refused(refusal, auditedOn: nil)
         case nil: return .refused(.invalidAccessToken, auditedOn: nil)
@@ -81,9 +79,4 @@ enum CallerAuthenticator {
         token.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count == 2
     }
 
-    /// Only the issuer of a token, to choose its verifier.
-    private struct IssuerOnly: JWTPayload {
-        var iss: IssuerClaim?
-        func verify(using algorithm: some JWTAlgorithm) async throws {}
-    }
 }

@@ -11,14 +11,13 @@ enum ExternalTokenVerifier {
     /// Clock skew tolerated between the issuer and this worker on `exp` and `nbf`.
     static let leeway: TimeInterval = 60
 
-    /// Nil when the token is not a JWT, or no trusted issuer of the server's account matches its
-    /// `iss`: the caller then treats it as any unknown token.
+    /// `iss` is the token's issuer, as `CallerAuthenticator` read it from `jws`. Nil when no
+    /// trusted issuer of the server's account matches it: the caller then treats the token as any
+    /// unknown token.
     static func authenticate(
-        token: String, serverID: UUID, in snapshot: EnforcementSnapshot, now: Date
+        _ jws: CompactJWS, issuer iss: String, serverID: UUID, in snapshot: EnforcementSnapshot, now: Date
     ) -> Result<AuthenticatedGrant, GrantRefusal>? {
-        guard let server = snapshot.serversByID[serverID], let jws = CompactJWS(token),
-              let iss = jws.payload["iss"]?.stringValue,
-              let issuer = snapshot.trustedIssuers.issuer(iss, account: server.accountID)
+        guard let server = snapshot.serversByID[serverID], let issuer = snapshot.trustedIssuers.issuer(iss, account: server.accountID)
         else { return nil }
         do throws(GrantRefusal) {
             try verify(jws, by: issuer, now: now)

@@ -55,18 +55,8 @@ enum GrantAuthenticator {
         return token.isEmpty ? nil : token
     }
 
-    /// Resolves `token` to its grant. `serverID` is the server named by a `/mcp/{serverId}` URL;
-    /// nil for the secret URL `/g/{token}/mcp`, which names its server through the grant.
-    static func authenticate(
-        token: String?, serverID: UUID?, in snapshot: EnforcementSnapshot, now: Date
-    ) -> Result<AuthenticatedGrant, GrantRefusal> {
-        guard let token else { return .failure(.missingToken) }
-        guard let caller = grant(of: token, in: snapshot) else { return .failure(.unknownToken) }
-        return check(caller, serverID: serverID, now: now).map { .failure($0) } ?? .success(caller)
-    }
-
-    /// The grant a token names, whatever its state (revoked, expired): `authenticate` judges it,
-    /// and a refusal of a known grant is audited on its account (issue 10 item 4).
+    /// The grant a token names, whatever its state (revoked, expired): `check` judges it, and a
+    /// refusal of a known grant is audited on its account (issue 10 item 4).
     static func grant(of token: String, in snapshot: EnforcementSnapshot) -> AuthenticatedGrant? {
         // The checksum rejects typos and garbage without hashing or a lookup.
         guard SecretToken.parse(token, as: .grant) != nil else { return nil }

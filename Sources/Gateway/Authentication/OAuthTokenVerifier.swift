@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import JWTKit
 import Shared
 
 /// Verifies an access token the control plane issued to an OAuth client (issue 14 items 1 and 3)
@@ -16,9 +15,9 @@ enum OAuthTokenVerifier {
 
     /// `resource` is this server's resource URL, which the token's one audience must be exactly.
     static func authenticate(
-        token: String, serverID: UUID, resource: String, in snapshot: EnforcementSnapshot, now: Date
+        _ jws: CompactJWS, serverID: UUID, resource: String, in snapshot: EnforcementSnapshot, now: Date
     ) -> CallerAuthentication {
-        guard let claims = verifiedClaims(token, in: snapshot.oauth, now: now) else {
+        guard let claims = verifiedClaims(jws, in: snapshot.oauth, now: now) else {
             return .refused(.invalidAccessToken, auditedOn: nil)
         }
         // Signed by a key in force for the issuer it names: from here the claims are the control
@@ -50,14 +49,11 @@ enum OAuthTokenVerifier {
     /// RFC 9068 §4: `typ` must be `at+jwt`, so an ID token or any other JWT signed by the same
     /// key is never taken for an access token. A `crit` header names extensions this verifier
     /// does not implement, so it refuses (RFC 7515 §4.1.11).
-    private static func verifiedClaims(_ token: String, in index: OAuthVerificationIndex, now: Date) -> AccessTokenClaims? {
-        let bytes = Array(token.utf8)
-        guard let (header, claims, signature) = try? DefaultJWTParser().parse(bytes, as: AccessTokenClaims.self),
-              header.alg == algorithm, header.crit == nil, header.typ.map(isAccessTokenType) == true,
-              let kid = header.kid, let key = index.keysByKid[kid], !key.isRetired(at: now),
-              let lastDot = bytes.lastIndex(of: UInt8(ascii: ".")),
-              key.publicKey.isValidSignature(signature, for: bytes[..<lastDot]),
-              claims.iss.value == key.issuer
+    private static func verifiedClaims(_ jws: CompactJWS, in index: OAuthVerificationIndex, now: Date) -> AccessTokenClaims? {
+        guard jws.algorithm == algorithm, jws.header["crit"] == nil, jws.header["typ"]?.stringValue.map(isAccessTokenType) == true,
+              let kid = jws.header["kid"]?.stringValue, let key = index.keysByKid[kid], !key.isRetired(at: now),
+              key.publicKey.isValidSignature(jws.signature, for: jws.signingInput),
+              let claims = AccessTokenClaims(payload: jws.payload), claims.iss.value == key.issuer
         else { return nil }
         return claims
     }

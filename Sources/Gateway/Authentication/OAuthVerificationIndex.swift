@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import JWTKit
 import Shared
 
 /// What a worker needs to verify the control plane's access tokens (issue 14 item 3), indexed once
@@ -26,8 +25,8 @@ struct OAuthVerificationIndex: Sendable {
     init(keys: [SnapshotOAuthSigningKey], authorizations: [SnapshotOAuthAuthorization]) {
         var keysByKid: [String: Key] = [:]
         for key in keys where key.algorithm == OAuthTokenVerifier.algorithm {
-            guard let imported = try? EdDSA.PublicKey(x: key.publicKey, curve: .ed25519),
-                  let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: imported.rawRepresentation)
+            // The raw 32 bytes in base64url, a JWK's `x` (RFC 8037 §2).
+            guard let raw = Base64URL.decode(key.publicKey), let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
             else { continue }
             keysByKid[key.kid] = Key(kid: key.kid, publicKey: publicKey, issuer: key.issuer, retiresAt: key.retiresAt)
         }

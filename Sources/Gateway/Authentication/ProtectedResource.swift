@@ -11,6 +11,11 @@ struct ProtectedResource: Sendable {
 
     static let metadataPath = "/.well-known/oauth-protected-resource"
 
+    /// The root document or a server's: what browser-based clients may fetch cross-origin.
+    @Sendable static func isMetadataPath(_ path: String) -> Bool {
+        path == metadataPath || path.hasPrefix(metadataPath + "/")
+    }
+
     init(publicGatewayURL: String) {
         var url = publicGatewayURL
         while url.hasSuffix("/") { url.removeLast() }

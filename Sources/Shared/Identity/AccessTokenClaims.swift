@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import JWTKit
 
 /// The claims of an OAuth access token the control plane issues and every worker verifies
@@ -59,5 +60,37 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     /// verifier against the snapshot, which this payload cannot see.
     public func verify(using algorithm: some JWTAlgorithm) async throws {
         try exp.verifyNotExpired()
+    }
+}
+
+extension AccessTokenClaims {
+    /// The claims of a payload `CompactJWS` parsed (the gateway's one parse of a token, issue 14):
+    /// nil when a claim is missing or of the wrong type. NumericDates may be fractional (RFC 7519 §2);
+    /// `aud` is a string or an array of strings (RFC 7519 §4.1.3).
+    public init?(payload: JSONObject) {
+        func string(_ name: String) -> String? { payload[name]?.stringValue }
+        func uuid(_ name: String) -> UUID? { string(name).flatMap(UUID.init(uuidString:)) }
+        func date(_ name: String) -> Date? {
+            guard let seconds = payload[name]?.numberValue?.doubleValue, seconds.isFinite else { return nil }
+            return Date(timeIntervalSince1970: seconds)
+        }
+        let audiences: [String]? = switch payload["aud"] {
+        case .string(let one): [one]
+        case .array(let many): many.allSatisfy { $0.stringValue != nil } ? many.compactMap(\.stringValue) : nil
+        default: nil
+        }
+        var snapshotVersion: Int64?
+        if let version = payload["pcs_snapshot"], !version.isNull {
+            guard let number = version.numberValue?.int64Value else { return nil }
+            snapshotVersion = number
+        }
+        guard let iss = string("iss"), let sub = string("sub"), let audiences, let exp = date("exp"), let iat = date("iat"),
+              let jti = string("jti"), let clientID = string("client_id"), let scope = string("scope"),
+              let authorizationID = uuid("pcs_authorization"), let grantID = uuid("pcs_grant"), let accountID = uuid("pcs_account")
+        else { return nil }
+        self.init(
+            iss: iss, sub: sub, aud: "", exp: exp, iat: iat, jti: jti, clientID: clientID, scope: scope,
+            authorizationID: authorizationID, grantID: grantID, accountID: accountID, snapshotVersion: snapshotVersion)
+        aud = AudienceClaim(value: audiences)
     }
 }

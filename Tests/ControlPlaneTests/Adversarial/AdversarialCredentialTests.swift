@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Shared
 import Testing
@@ -116,9 +117,8 @@ struct AdversarialCredentialTests {
                 UPDATE servers SET auth_type = 'bearer', credentials_ciphertext = \(sealed.storedBytes), credentials_key_version = 'v1' WHERE id = \(server)
                 """)
 
-            let sealer = SecretSealer(keyRing: rotated, purpose: .upstreamCredentials)
-            #expect(try await CredentialResealing(database: database, sealer: sealer).run(logger: .init(label: "test")) == 1)
-            #expect(try await CredentialResealing(database: database, sealer: sealer).run(logger: .init(label: "test")) == 0)
+            #expect(try await SecretResealing(database: database, keyRing: rotated).run(logger: .init(label: "test")) == 1)
+            #expect(try await SecretResealing(database: database, keyRing: rotated).run(logger: .init(label: "test")) == 0)
 
             let row = try await database.query("SELECT credentials_ciphertext, credentials_key_version FROM servers WHERE id = \(server)")[0]
             #expect(try row.decode("credentials_key_version", as: String.self) == "v2")
@@ -128,6 +128,28 @@ struct AdversarialCredentialTests {
             #expect(opened == auth)
             let changes = try await database.query("SELECT 1 FROM config_changes WHERE entity_kind = 'server' AND entity_id = \(server)")
             #expect(!changes.isEmpty)
+        }
+    }
+
+    /// Issue 14 leftover 6: the OAuth signing keys' private keys move too, still bound to their
+    /// `kid`, and the key signs tokens under the new secret key alone.
+    @Test func resealMovesTheOAuthSigningKeysToTheActiveKey() async throws {
+        try await withOAuthAPI { _, database in
+            let oldRing = try SecretKeyRing(parsing: testSecretKeys)
+            let newKey = "v2:" + Data((33...64).map { UInt8($0) }).base64EncodedString()
+            let rotated = try SecretKeyRing(parsing: newKey + "," + testSecretKeys)
+            let before = try await OAuthSigningKeyStore(database: database, sealer: SecretSealer(keyRing: oldRing, purpose: .oauthSigningKeys), issuer: testIssuer)
+                .current()
+
+            #expect(try await SecretResealing(database: database, keyRing: rotated).run(logger: .init(label: "test")) == 1)
+            #expect(try await SecretResealing(database: database, keyRing: rotated).run(logger: .init(label: "test")) == 0)
+
+            let versions = try await database.query("SELECT private_key_key_version FROM oauth_signing_keys").map { try $0.decode("private_key_key_version", as: String.self) }
+            #expect(versions == ["v2"])
+            let newOnly = SecretSealer(keyRing: try SecretKeyRing(parsing: newKey), purpose: .oauthSigningKeys)
+            let after = try await OAuthSigningKeyStore(database: database, sealer: newOnly, issuer: testIssuer).current()
+            #expect(after.kid == before.kid)
+            #expect(after.privateKey.rawRepresentation == before.privateKey.rawRepresentation)
         }
     }
 }

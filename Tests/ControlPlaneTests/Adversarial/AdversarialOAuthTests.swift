@@ -238,4 +238,96 @@ struct AdversarialOAuthTests {
             #expect(try await api.send(.get, "/v1/oauth/requests/\(requestID)", key: admin.key).status == .notFound)
         }
     }
+
+    /// RFC 8252 §7.1 (issue 14 leftover 5): a public client (a native app) may redirect to its
+    /// private-use scheme; nothing a browser runs or reads itself, no plain http off loopback, no
+    /// fragment; a confidential client keeps to https and loopback.
+    @Test(.timeLimit(.minutes(2)))
+    func nativeAppSchemesAreRedirectURIsOfPublicClientsAndBrowserSchemesNever() async throws {
+        try await withOAuthAPI { api, _ in
+            func register(_ uri: String, method: String = "none") async throws -> APIResponse {
+                try await api.send(.post, "/oauth/register", json: ["redirect_uris": [.string(uri)], "token_endpoint_auth_method": .string(method)])
+            }
+            for uri in [
+                "cursor://anysphere.cursor-retrieval/oauth/callback", "vscode://vscode.github-authentication/did-authenticate",
+                "com.example.app:/oauth2redirect", "http://127.0.0.1:33418/cb", "http://[::1]/cb", "https://client.example/cb",
+            ] {
+                #expect(try await register(uri).status == .created, "\(uri)")
+            }
+            for uri in [
+                "javascript:alert(1)", "JavaScript://x/%0aalert(1)", "data:text/html,<script>alert(1)</script>", "file:///etc/passwd",
+                "vbscript:msgbox(1)", "blob:https://client.example/1", "http://evil.example/cb", "cursor://app/cb#fragment",
+                "com.example.app:/cb#x", "cursor:", "https:///cb", "about:blank",
+            ] {
+                let response = try await register(uri)
+                #expect(response.status == .badRequest, "\(uri)")
+                #expect(response["error"] == "invalid_redirect_uri", "\(uri)")
+            }
+            let confidential = try await register("cursor://anysphere.cursor-retrieval/oauth/callback", method: "client_secret_post")
+            #expect(confidential["error"] == "invalid_redirect_uri")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aNativeAppCompletesTheFlowThroughItsPrivateUseSchemeByRegistrationAndByMetadataDocument() async throws {
+        try await withOAuthAPI { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin)
+            let resource = "\(testGatewayBase)/mcp/\(server)"
+            let redirect = "com.example.app:/oauth2redirect"
+            let registered = try await api.send(.post, "/oauth/register", json: [
+                "redirect_uris": [.string(redirect)], "token_endpoint_auth_method": "none",
+            ])
+            let flow = OAuthFlow(api: api, clientID: try #require(registered["client_id"]?.stringValue), redirectURI: redirect)
+            #expect(try await flow.tokens(resource: resource, member: admin)["access_token"]?.stringValue != nil)
+
+            try await withClientMetadataDocument(redirectURI: "cursor://anysphere.cursor-retrieval/oauth/callback") { url in
+                let byDocument = OAuthFlow(api: api, clientID: url, redirectURI: "cursor://anysphere.cursor-retrieval/oauth/callback")
+                let answer = try await byDocument.tokens(resource: resource, member: admin)
+                #expect(answer["access_token"]?.stringValue != nil)
+            }
+            try await withClientMetadataDocument(redirectURI: "javascript:alert(1)") { url in
+                let hostile = OAuthFlow(api: api, clientID: url, redirectURI: "javascript:alert(1)")
+                let response = try await api.send(.get, hostile.authorizeQuery(resource: resource))
+                #expect(response.status == .badRequest)
+                #expect(response.headers[.location] == nil)
+            }
+        }
+    }
+
+    /// Issue 14 leftover 7: PostgreSQL text cannot hold a NUL; wherever it is in the metadata, the
+    /// registration is refused as invalid metadata, and nothing is stored.
+    @Test(.timeLimit(.minutes(2)))
+    func aNULInsideRegistrationStringsIsInvalidClientMetadata() async throws {
+        try await withOAuthAPI { api, database in
+            for body in [
+                #"{"redirect_uris":["https://client.example/cb"],"client_name":"a\u0000b","token_endpoint_auth_method":"none"}"#,
+                #"{"redirect_uris":["https://client.example/cb\u0000"],"token_endpoint_auth_method":"none"}"#,
+                #"{"redirect_uris":["https://client.example/cb"],"token_endpoint_auth_method":"none\u0000"}"#,
+                #"{"redirect_uris":["https://client.example/cb"],"token_endpoint_auth_method":"none","logo_uri":"x\u0000"}"#,
+                #"{"redirect_uris":["https://client.example/cb"],"token_endpoint_auth_method":"none","x\u0000":1}"#,
+            ] {
+                let response = try await api.send(.post, "/oauth/register", raw: body)
+                #expect(response.status == .badRequest, "\(body)")
+                #expect(response["error"] == "invalid_client_metadata", "\(body)")
+            }
+            #expect(try await database.query("SELECT 1 FROM oauth_clients").isEmpty)
+        }
+    }
+
+    /// Issue 14 leftover 7: a metadata document server that sends its answer one byte a second
+    /// is given up at the whole-fetch deadline, with a clear reason, not waited on byte by byte.
+    @Test(.timeLimit(.minutes(2)))
+    func aTricklingMetadataDocumentEndsAtTheFetchDeadline() async throws {
+        try await withOAuthAPI { api, database in
+            let admin = try await api.signup()
+            let server = try await Fixtures(database: database).server(of: admin)
+            try await withClientMetadataDocument(redirectURI: "http://127.0.0.1:40000/cb", trickle: true) { url in
+                let flow = OAuthFlow(api: api, clientID: url, redirectURI: "http://127.0.0.1:40000/cb")
+                let response = try await api.send(.get, flow.authorizeQuery(resource: "\(testGatewayBase)/mcp/\(server)"))
+                #expect(response.status == .badRequest)
+                #expect(response["error_description"]?.stringValue?.contains("took longer than \(ClientMetadataDocuments.fetchTimeout.components.seconds) s") == true)
+            }
+        }
+    }
 }

@@ -124,4 +124,20 @@ extension AdversarialTrustedIssuerTests {
             #expect(!error.contains("127.0.0.1"))
         }
     }
+
+    /// Issue 14 leftover 7: a JWKS (or discovery document) server that trickles its answer one
+    /// byte a second is given up at the whole-fetch deadline, with a clear reason.
+    @Test func aTricklingDocumentServerEndsAtTheWholeFetchDeadline() async throws {
+        var configuration = APIConfiguration()
+        allowLoopbackUpstreams(&configuration)
+        let fetch = GuardedDocumentFetch(addressGuard: configuration.upstreamAddressGuard, timeout: .seconds(2))
+        try await withClientMetadataDocument(redirectURI: "http://127.0.0.1:40000/cb", trickle: true) { url in
+            do throws(GuardedDocumentFetch.Failure) {
+                _ = try await fetch.object(at: url, what: "issuer's JWKS")
+                Issue.record("a trickling document was accepted")
+            } catch {
+                #expect(error.description.hasPrefix("The issuer's JWKS did not answer within"))
+            }
+        }
+    }
 }

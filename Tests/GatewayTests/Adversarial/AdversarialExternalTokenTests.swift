@@ -148,7 +148,8 @@ struct AdversarialExternalTokenTests {
             id: UUID(), accountID: first.accountID, identityID: first.identityID, serverID: first.serverID, policyID: nil,
             tokenHash: "00", expiresAt: nil, revoked: false))
         let snapshot = EnforcementSnapshot(FullSnapshot(version: 2, entities: entities))
-        let result = ExternalTokenVerifier.authenticate(token: try world.token(), serverID: world.server, in: snapshot, now: Date())
+        let jws = try #require(CompactJWS(try world.token()))
+        let result = ExternalTokenVerifier.authenticate(jws, issuer: ExternalIssuerWorld.issuer, serverID: world.server, in: snapshot, now: Date())
         guard case .failure(let refusal)? = result else { Issue.record("two grants were guessed between"); return }
         #expect(refusal == .externalToken("The identity has more than one active grant on this server; keep one for tokens from an identity provider."))
     }

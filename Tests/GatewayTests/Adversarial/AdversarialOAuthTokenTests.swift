@@ -119,4 +119,37 @@ struct AdversarialOAuthTokenTests {
         // Not a JWT and not a grant token: the grant token's answer, as before issue 14.
         #expect(world.authenticate("garbage").refusal == .unknownToken)
     }
+
+    /// The claims are read from the one parse of the token (`CompactJWS`, issue 14 leftover 1): a
+    /// claim of the wrong type, a missing one, or a claim written twice (which another parser could
+    /// read as the other value) is refused even under a good signature.
+    @Test func signedTokensWithMistypedMissingOrDuplicatedClaimsAreRefused() throws {
+        let good = try #require(try payload().objectValue)
+        /// The good payload with `name` set to `value`, or without it.
+        func replacing(_ name: String, with value: JSONValue?) -> JSONValue {
+            let others = good.members.filter { $0.key != name }.map { ($0.key, $0.value) }
+            return .object(JSONObject(others + (value.map { [(name, $0)] } ?? [])))
+        }
+        for mistyped in [
+            replacing("pcs_grant", with: .string("not-a-uuid")), replacing("exp", with: .string("9999999999")),
+            replacing("aud", with: .array([.number(JSONNumber(1))])), replacing("pcs_snapshot", with: .string("7")),
+            replacing("client_id", with: nil), replacing("iat", with: nil),
+        ] {
+            expectUnverifiable(try world.mint.handBuilt(header: header(), payload: mistyped))
+        }
+        let payloadText = String(decoding: try payload().serializedBytes(), as: UTF8.self)
+        let duplicated = payloadText.dropLast() + #","pcs_grant":"\#(UUID().uuidString)"}"#
+        let signingInput = AccessTokenMint.base64URL(header().serializedBytes()) + "." + AccessTokenMint.base64URL(Array(duplicated.utf8))
+        let signature = try world.mint.privateKey.signature(for: Array(signingInput.utf8))
+        expectUnverifiable(signingInput + "." + AccessTokenMint.base64URL(Array(signature)))
+    }
+
+    /// RFC 7519 §4.1.3: `aud` may be an array; the one audience it holds must be the resource.
+    @Test func anAudienceWrittenAsAOneElementArrayIsAccepted() throws {
+        let good = try #require(try payload().objectValue)
+        let arrayAudience = JSONValue.object(JSONObject(good.members.filter { $0.key != "aud" }.map { ($0.key, $0.value) } + [
+            ("aud", .array([.string(world.resource)])),
+        ]))
+        #expect(world.authenticate(try world.mint.handBuilt(header: header(), payload: arrayAudience)).caller != nil)
+    }
 }
