@@ -28,7 +28,7 @@ struct ControlPlaneOptions: ParsableArguments {
     @Option(help: "Seconds between background refreshes of every trusted issuer's JWKS (issue 14). Env: PORTCULLIS_TRUSTED_ISSUER_REFRESH_INTERVAL.")
     var trustedIssuerRefreshInterval: Int = EnvironmentVariables.int("PORTCULLIS_TRUSTED_ISSUER_REFRESH_INTERVAL") ?? 900
 
-    @Option(help: "Seconds between rounds of refreshing identities' upstream OAuth access tokens that are close to expiry (issue 14). Env: PORTCULLIS_UPSTREAM_OAUTH_REFRESH_INTERVAL.")
+    @Option(name: .customLong("upstream-oauth-refresh-interval"), help: "Seconds between rounds of refreshing identities' upstream OAuth access tokens that are close to expiry (issue 14). Env: PORTCULLIS_UPSTREAM_OAUTH_REFRESH_INTERVAL.")
     var upstreamOAuthRefreshInterval: Int = EnvironmentVariables.int("PORTCULLIS_UPSTREAM_OAUTH_REFRESH_INTERVAL") ?? 30
 
     @Option(help: "PBKDF2-SHA256 iterations for new password hashes (existing hashes keep theirs). Env: PORTCULLIS_PASSWORD_HASH_ITERATIONS.")
