@@ -34,16 +34,21 @@ struct ResealCommand: AsyncParsableCommand {
     }
 }
 
-/// Reseals upstream credentials that are not under the sealer's active key: the servers' own and
-/// the identities' own (issue 14 item 5), each row bound where it lives.
+/// Reseals upstream credentials that are not under the sealer's active key: the servers' own, the
+/// identities' own (issue 14 item 5), and the secrets of upstream OAuth connect (refresh tokens and
+/// client secrets, which workers never see), each row bound where it lives. Pending OAuth requests
+/// live 10 minutes and are left to expire.
 struct CredentialResealing {
     let database: Database
     let sealer: SecretSealer
 
-    /// A row holding a sealed credential: its table, the change that tells workers, its binding.
+    /// A row holding a sealed secret: its table and columns, the change that tells workers (nil
+    /// for secrets only the control plane reads), its binding.
     private struct SealedRow {
         let table: String
-        let kind: SnapshotEntityKind
+        var ciphertextColumn = "credentials_ciphertext"
+        var versionColumn = "credentials_key_version"
+        let kind: SnapshotEntityKind?
         let account: UUID
         let id: UUID
         let binding: SecretBinding
@@ -68,9 +73,29 @@ struct CredentialResealing {
                 table: "identity_credentials", kind: .identityCredential, account: account, id: try row.decode("id"),
                 binding: UpstreamAuth.binding(account: account, server: try row.decode("server_id"), identity: try row.decode("identity_id")))
         }
+        let refreshTokens = try await database.query("""
+            SELECT account_id, id, server_id, identity_id FROM upstream_oauth_connections
+            WHERE refresh_token_ciphertext IS NOT NULL AND refresh_token_key_version <> \(activeVersion)
+            """).map { row in
+            let account: UUID = try row.decode("account_id")
+            return SealedRow(
+                table: "upstream_oauth_connections", ciphertextColumn: "refresh_token_ciphertext", versionColumn: "refresh_token_key_version",
+                kind: nil, account: account, id: try row.decode("id"),
+                binding: UpstreamOAuthBinding.refreshToken(account: account, server: try row.decode("server_id"), identity: try row.decode("identity_id")))
+        }
+        let clientSecrets = try await database.query("""
+            SELECT account_id, id, server_id, issuer FROM upstream_oauth_clients
+            WHERE client_secret_ciphertext IS NOT NULL AND client_secret_key_version <> \(activeVersion)
+            """).map { row in
+            let account: UUID = try row.decode("account_id")
+            return SealedRow(
+                table: "upstream_oauth_clients", ciphertextColumn: "client_secret_ciphertext", versionColumn: "client_secret_key_version",
+                kind: nil, account: account, id: try row.decode("id"),
+                binding: UpstreamOAuthBinding.clientSecret(account: account, server: try row.decode("server_id"), issuer: try row.decode("issuer")))
+        }
         var resealed = 0
         var failed = 0
-        for row in servers + identityCredentials {
+        for row in servers + identityCredentials + refreshTokens + clientSecrets {
             do {
                 if try await reseal(row) { resealed += 1 }
             } catch {
@@ -88,16 +113,17 @@ struct CredentialResealing {
     private func reseal(_ target: SealedRow) async throws -> Bool {
         try await database.transaction { tx in
             guard let row = try await tx.query("""
-                SELECT credentials_ciphertext FROM \(unsafeSQL: target.table)
-                WHERE account_id = \(target.account) AND id = \(target.id) AND credentials_ciphertext IS NOT NULL FOR UPDATE
+                SELECT \(unsafeSQL: target.ciphertextColumn) AS sealed FROM \(unsafeSQL: target.table)
+                WHERE account_id = \(target.account) AND id = \(target.id) AND \(unsafeSQL: target.ciphertextColumn) IS NOT NULL FOR UPDATE
                 """).first else { return false }
-            let sealed = try SealedSecret(storedBytes: try row.decode("credentials_ciphertext"))
+            let sealed = try SealedSecret(storedBytes: try row.decode("sealed"))
             guard let fresh = try sealer.resealed(sealed, boundTo: target.binding) else { return false }
             try await tx.execute("""
-                UPDATE \(unsafeSQL: target.table) SET credentials_ciphertext = \(fresh.storedBytes), credentials_key_version = \(fresh.keyVersion)
+                UPDATE \(unsafeSQL: target.table)
+                SET \(unsafeSQL: target.ciphertextColumn) = \(fresh.storedBytes), \(unsafeSQL: target.versionColumn) = \(fresh.keyVersion)
                 WHERE account_id = \(target.account) AND id = \(target.id)
                 """)
-            try await ConfigChangeLog.record(tx, account: target.account, kind: target.kind, id: target.id, .upsert)
+            if let kind = target.kind { try await ConfigChangeLog.record(tx, account: target.account, kind: kind, id: target.id, .upsert) }
             return true
         }
     }

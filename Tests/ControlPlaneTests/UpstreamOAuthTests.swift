@@ -166,4 +166,34 @@ struct UpstreamOAuthTests {
             }
         }
     }
+
+    @Test func resealMovesRefreshTokensAndClientSecretsToTheActiveKeyAndTheRefreshStillWorks() async throws {
+        try await withAPI(configure: allowLoopbackUpstreams) { api, database in
+            try await FakeUpstreamAuthorizationServer.run { upstream in
+                upstream.update { $0.expiresIn = 30 }
+                let setup = try await UpstreamOAuthSetup.make(api, upstream: upstream)
+                let url = try await setup.start(api, body: ["client_id": "admin-client", "client_secret": "admin-secret"])
+                _ = try await api.callback(try await upstream.approve(url))
+                let newKey = "v2:" + Data((33...64).map { UInt8($0) }).base64EncodedString()
+                let rotated = SecretSealer(keyRing: try SecretKeyRing(parsing: newKey + "," + testSecretKeys), purpose: .upstreamCredentials)
+                // The access token, the refresh token and the client secret.
+                #expect(try await CredentialResealing(database: database, sealer: rotated).run(logger: .init(label: "test")) == 3)
+                let versions = try await database.query("""
+                    SELECT (SELECT refresh_token_key_version FROM upstream_oauth_connections) AS refresh,
+                           (SELECT client_secret_key_version FROM upstream_oauth_clients) AS client
+                    """).first!
+                #expect(try versions.decode("refresh", as: String.self) == "v2" && versions.decode("client", as: String.self) == "v2")
+
+                // A refresher holding only the new key opens both where they live.
+                var configuration = APIConfiguration()
+                allowLoopbackUpstreams(&configuration)
+                configuration.credentialSealer = SecretSealer(keyRing: try SecretKeyRing(parsing: newKey), purpose: .upstreamCredentials)
+                await UpstreamOAuthRefresher(
+                    database: database, connect: configuration.upstreamOAuthConnect(tenants: TenantDatabase(database: database)),
+                    interval: .seconds(3600), logger: Logger(label: "test")
+                ).refreshDueConnections()
+                #expect(upstream.tokenRequests.last?["refresh_token"] == "refresh-1" && upstream.tokenRequests.last?["client_secret"] == "admin-secret")
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@
 -- issuer): registered by RFC 7591 dynamic registration, or supplied by an admin. The secret, when
 -- there is one, is sealed bound to `account|server|oauth_client_secret`.
 CREATE TABLE upstream_oauth_clients (
+    id                        uuid        NOT NULL UNIQUE DEFAULT gen_random_uuid(),
     account_id                uuid        NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     server_id                 uuid        NOT NULL,
     issuer                    text        NOT NULL,
