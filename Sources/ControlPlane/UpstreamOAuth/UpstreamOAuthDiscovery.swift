@@ -111,7 +111,18 @@ struct UpstreamOAuthDiscovery: Sendable {
 
     /// The quoted (or token) value of `name` in a `WWW-Authenticate` challenge.
     static func parameter(_ name: String, in header: String) -> String? {
-        guard let start = header.range(of: "\(name)=", options: .caseInsensitive) else { return nil }
+        // The name must start a parameter: `scope=` inside `x_scope=` or a quoted value is not it.
+        var searchFrom = header.startIndex
+        var found: Range<String.Index>?
+        while let match = header.range(of: "\(name)=", options: .caseInsensitive, range: searchFrom..<header.endIndex) {
+            let before = match.lowerBound == header.startIndex ? nil : header[header.index(before: match.lowerBound)]
+            if before == nil || before == " " || before == "," {
+                found = match
+                break
+            }
+            searchFrom = match.upperBound
+        }
+        guard let start = found else { return nil }
         let rest = header[start.upperBound...]
         if rest.first == "\"" {
             let value = rest.dropFirst().prefix { $0 != "\"" }
