@@ -56,6 +56,13 @@ struct UpstreamOAuthTests {
                 let sealed: [UInt8] = try stored.decode("refresh_token_ciphertext")
                 #expect(!String(decoding: sealed, as: UTF8.self).contains("refresh-"))
 
+                // The admin audit log names who started it, never the state or the verifier.
+                let audit = try await api.send(.get, "/v1/admin-audit?limit=100", key: setup.admin.key)
+                let started = try #require(audit["items"]?.arrayValue?.first { $0["action"] == "connect" })
+                #expect(started["object_type"] == "identity_credential" && started["after"]?["issuer"] == .string(upstream.url))
+                #expect(started["after"]?["identity_id"] == .string(setup.identity) && started["after"]?["client_id"] == "fake-client")
+                #expect(!audit.bodyText.contains(components.query("state") ?? "-") && !audit.bodyText.contains("refresh-"))
+
                 // A second connect reuses the registered client.
                 _ = try await setup.start(api)
                 #expect(upstream.state.withLock { $0.registrations } == 1)

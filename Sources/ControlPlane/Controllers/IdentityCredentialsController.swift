@@ -59,7 +59,7 @@ struct IdentityCredentialsController {
         }
         if secret != nil, clientID == nil { throw ProblemError.invalidFields([.init(pointer: "/client_secret", message: "is only used with client_id")]) }
         let supplied = clientID.map { UpstreamOAuthConnect.SuppliedClient(clientID: $0, clientSecret: secret) }
-        let url = try await connect.start(identity: identity, server: server, account: context.accountID, client: supplied)
+        let url = try await connect.start(identity: identity, server: server, account: context.accountID, client: supplied, by: context.actor)
         return JSONResponse(["authorization_url": .string(url)])
     }
 

@@ -21,9 +21,19 @@ struct UpstreamOAuthConnect: Sendable {
         let clientSecret: String?
     }
 
+    /// What the admin audit log records of a started connect (never the state or the verifier).
+    struct StartedConnect: JSONRepresentable {
+        let identity: UUID
+        let server: UUID
+        let issuer: String
+        let clientID: String
+
+        var json: JSONValue { ["identity_id": .uuid(identity), "server_id": .uuid(server), "issuer": .string(issuer), "client_id": .string(clientID)] }
+    }
+
     /// Discovers the upstream's authorization server, registers (or reuses) a client there, and
     /// stores a pending request. Returns the URL the member opens in a browser.
-    func start(identity: UUID, server: UUID, account: UUID, client supplied: SuppliedClient?) async throws -> String {
+    func start(identity: UUID, server: UUID, account: UUID, client supplied: SuppliedClient?, by actor: AdminActor) async throws -> String {
         guard let sealer else { throw ProblemError.noSecretKeys }
         let (serverURL, cidrs) = try await tenants.transaction(account: account) { tx in
             _ = try await IdentityStore(tx: tx).find(identity)
@@ -43,6 +53,9 @@ struct UpstreamOAuthConnect: Sendable {
             try await UpstreamOAuthStore(tx: tx).createRequest(.init(
                 stateHash: SecretToken.hash(of: state), identity: identity, server: server, authorizationServer: authorizationServer,
                 clientID: client.clientID, redirectURI: redirectURI, sealedVerifier: sealedVerifier))
+            try await AdminAuditStore(tx: tx).record(
+                .connect, .identityCredential, id: nil, by: actor,
+                after: StartedConnect(identity: identity, server: server, issuer: authorizationServer.issuer, clientID: client.clientID))
         }
         return OAuthRedirect.url(authorizationServer.authorizationEndpoint, [
             ("response_type", "code"), ("client_id", client.clientID), ("redirect_uri", redirectURI),
