@@ -112,8 +112,10 @@ func buildRouter(
     OpenAPIDocumentRoute().addRoute(to: router)
     ConsoleRoutes().addRoutes(to: router)
     // Outside the API-key group: the authorization server's redirect carries no key, its state is the capability.
-    UpstreamOAuthCallbackController(connect: configuration.upstreamOAuthConnect(tenants: TenantDatabase(database: database)), database: database)
-        .addRoutes(to: router)
+    UpstreamOAuthCallbackController(
+        connect: configuration.upstreamOAuthConnect(tenants: TenantDatabase(database: database)), database: database,
+        throttle: AuthenticationThrottle(rate: configuration.oauthRate, proxies: configuration.trustedProxies)
+    ).addRoutes(to: router)
 
     let tenants = TenantDatabase(database: database)
     let throttle = AuthenticationThrottle(rate: configuration.authenticationRate, proxies: configuration.trustedProxies)

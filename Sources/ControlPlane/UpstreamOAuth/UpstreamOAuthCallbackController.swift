@@ -12,9 +12,13 @@ struct UpstreamOAuthCallbackController: Sendable {
 
     let connect: UpstreamOAuthConnect
     let database: Database
+    /// Per client address, at the OAuth endpoints' rate: a state cannot be guessed, but each try
+    /// costs a database round trip, so an unauthenticated caller cannot make unbounded ones.
+    let throttle: AuthenticationThrottle
 
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get(RouterPath(Self.path)) { request, context in
+            try throttle.admit(request, context: context)
             let outcome: UpstreamOAuthConnect.Outcome
             do {
                 let query = try OAuthParameters(encoded: request.uri.query ?? "")

@@ -143,4 +143,12 @@ struct AdversarialUpstreamOAuthTests {
             }
         }
     }
+
+    @Test func guessingStatesIsRateLimitedPerClient() async throws {
+        try await withAPI(configure: { allowLoopbackUpstreams(&$0); $0.oauthRate = .init(burst: 3, refillInterval: 3600) }) { api, _ in
+            var statuses: [HTTPResponse.Status] = []
+            for guess in 0..<5 { statuses.append(try await api.callback("/v1/upstream-oauth/callback?code=c&state=guess-\(guess)").status) }
+            #expect(statuses == [.badRequest, .badRequest, .badRequest, .tooManyRequests, .tooManyRequests])
+        }
+    }
 }
