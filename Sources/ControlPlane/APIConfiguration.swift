@@ -44,6 +44,8 @@ struct APIConfiguration: Sendable {
     /// The OAuth authorization server (issue 14 item 2): `--public-url`, `--oauth-access-token-lifetime`,
     /// and the sealer of its signing keys; without `PORTCULLIS_SECRET_KEYS` there is no OAuth.
     var oauth = OAuthSettings()
+    /// Bounds each exchange with an upstream's authorization server (upstream OAuth connect).
+    var upstreamOAuthTimeout: Duration = .seconds(10)
     /// Limits of the MCP client that lists upstream tools.
     var discoveryClient = MCPClientConfiguration()
 }

@@ -75,6 +75,9 @@ func buildApplication(
         services: (tracing.map { [$0.service] } ?? []) + [
             database, changeWatcher, rediscovery, issuerKeys, CounterSweeper(database: database, logger: logger),
             OAuthRowSweeper(database: database, logger: logger),
+            UpstreamOAuthRefresher(
+                database: database, connect: configuration.upstreamOAuthConnect(tenants: TenantDatabase(database: database)),
+                interval: .seconds(options.upstreamOAuthRefreshInterval), logger: logger),
             AuditPartitionMaintenance(
                 database: database, retentionMonths: options.auditRetentionMonths == 0 ? nil : options.auditRetentionMonths, logger: logger),
         ],
@@ -111,6 +114,11 @@ func buildRouter(
     }.add(to: router)
     OpenAPIDocumentRoute().addRoute(to: router)
     ConsoleRoutes().addRoutes(to: router)
+    // Outside the API-key group: the authorization server's redirect carries no key, its state is the capability.
+    UpstreamOAuthCallbackController(
+        connect: configuration.upstreamOAuthConnect(tenants: TenantDatabase(database: database)), database: database,
+        throttle: AuthenticationThrottle(rate: configuration.oauthRate, proxies: configuration.trustedProxies)
+    ).addRoutes(to: router)
 
     let tenants = TenantDatabase(database: database)
     let throttle = AuthenticationThrottle(rate: configuration.authenticationRate, proxies: configuration.trustedProxies)
@@ -131,7 +139,8 @@ func buildRouter(
     MembersController(tenants: tenants, passwordHashing: passwordHashing).addRoutes(to: v1)
     APIKeysController(tenants: tenants, lifetime: APIKeyLifetime(maximum: configuration.apiKeyMaxLifetime)).addRoutes(to: v1)
     IdentitiesController(tenants: tenants).addRoutes(to: v1)
-    IdentityCredentialsController(tenants: tenants, sealer: configuration.credentialSealer).addRoutes(to: v1)
+    let upstreamOAuth = configuration.upstreamOAuthConnect(tenants: tenants)
+    IdentityCredentialsController(tenants: tenants, sealer: configuration.credentialSealer, connect: upstreamOAuth).addRoutes(to: v1)
     TrustedIssuersController(tenants: tenants, refresh: configuration.issuerKeyRefresh(tenants: tenants)).addRoutes(to: v1)
     AdminAuditController(tenants: tenants).addRoutes(to: v1)
     ServersController(tenants: tenants, discovery: configuration.serverDiscovery(tenants: tenants), urls: gatewayURLs).addRoutes(to: v1)

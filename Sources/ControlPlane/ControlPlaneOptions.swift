@@ -28,6 +28,9 @@ struct ControlPlaneOptions: ParsableArguments {
     @Option(help: "Seconds between background refreshes of every trusted issuer's JWKS (issue 14). Env: PORTCULLIS_TRUSTED_ISSUER_REFRESH_INTERVAL.")
     var trustedIssuerRefreshInterval: Int = EnvironmentVariables.int("PORTCULLIS_TRUSTED_ISSUER_REFRESH_INTERVAL") ?? 900
 
+    @Option(name: .customLong("upstream-oauth-refresh-interval"), help: "Seconds between rounds of refreshing identities' upstream OAuth access tokens that are close to expiry (issue 14). Env: PORTCULLIS_UPSTREAM_OAUTH_REFRESH_INTERVAL.")
+    var upstreamOAuthRefreshInterval: Int = EnvironmentVariables.int("PORTCULLIS_UPSTREAM_OAUTH_REFRESH_INTERVAL") ?? 30
+
     @Option(help: "PBKDF2-SHA256 iterations for new password hashes (existing hashes keep theirs). Env: PORTCULLIS_PASSWORD_HASH_ITERATIONS.")
     var passwordHashIterations: Int = EnvironmentVariables.int("PORTCULLIS_PASSWORD_HASH_ITERATIONS") ?? PasswordHasher.defaultIterations
 
@@ -85,6 +88,7 @@ extension ControlPlaneOptions {
         guard passwordHashIterations >= 1000 else { throw ValidationError("--password-hash-iterations must be at least 1000") }
         guard rediscoveryInterval > 0 else { throw ValidationError("--rediscovery-interval must be at least 1 second") }
         guard trustedIssuerRefreshInterval > 0 else { throw ValidationError("--trusted-issuer-refresh-interval must be at least 1 second") }
+        guard upstreamOAuthRefreshInterval > 0 else { throw ValidationError("--upstream-oauth-refresh-interval must be at least 1 second") }
         guard idleTimeout > 0, bodyReadTimeout > 0 else { throw ValidationError("--idle-timeout and --body-read-timeout must be at least 1 second") }
         guard maxConcurrentPasswordHashes > 0 else { throw ValidationError("--max-concurrent-password-hashes must be at least 1") }
         guard adminRequestsPerMinute > 0, simulationsPerMinute > 0 else {

@@ -35,7 +35,9 @@ struct ResealCommand: AsyncParsableCommand {
 }
 
 /// Reseals the stored secrets that are not under the active key: upstream credentials (the servers'
-/// own and the identities' own, issue 14 item 5) and OAuth signing keys, each row bound where it lives.
+/// own and the identities' own, issue 14 item 5), the secrets of upstream OAuth connect (refresh
+/// tokens and client secrets, which workers never see) and OAuth signing keys, each row bound where
+/// it lives. Pending upstream OAuth requests live 10 minutes and are left to expire.
 struct SecretResealing {
     let database: Database
     let keyRing: SecretKeyRing
@@ -79,9 +81,29 @@ struct SecretResealing {
                 table: "oauth_signing_keys", ciphertextColumn: "private_key_ciphertext", keyVersionColumn: "private_key_key_version",
                 purpose: .oauthSigningKeys, change: nil, id: try row.decode("id"), binding: OAuthSigningKeyStore.binding(kid: try row.decode("kid")))
         }
+        let refreshTokens = try await database.query("""
+            SELECT account_id, id, server_id, identity_id FROM upstream_oauth_connections
+            WHERE refresh_token_ciphertext IS NOT NULL AND refresh_token_key_version <> \(activeVersion)
+            """).map { row in
+            let account: UUID = try row.decode("account_id")
+            return SealedRow(
+                table: "upstream_oauth_connections", ciphertextColumn: "refresh_token_ciphertext", keyVersionColumn: "refresh_token_key_version",
+                purpose: .upstreamCredentials, change: nil, id: try row.decode("id"),
+                binding: UpstreamOAuthBinding.refreshToken(account: account, server: try row.decode("server_id"), identity: try row.decode("identity_id")))
+        }
+        let clientSecrets = try await database.query("""
+            SELECT account_id, id, server_id, issuer FROM upstream_oauth_clients
+            WHERE client_secret_ciphertext IS NOT NULL AND client_secret_key_version <> \(activeVersion)
+            """).map { row in
+            let account: UUID = try row.decode("account_id")
+            return SealedRow(
+                table: "upstream_oauth_clients", ciphertextColumn: "client_secret_ciphertext", keyVersionColumn: "client_secret_key_version",
+                purpose: .upstreamCredentials, change: nil, id: try row.decode("id"),
+                binding: UpstreamOAuthBinding.clientSecret(account: account, server: try row.decode("server_id"), issuer: try row.decode("issuer")))
+        }
         var resealed = 0
         var failed = 0
-        for row in servers + identityCredentials + signingKeys {
+        for row in servers + identityCredentials + refreshTokens + clientSecrets + signingKeys {
             do {
                 if try await reseal(row) { resealed += 1 }
             } catch {

@@ -35,5 +35,7 @@ def stack(request: pytest.FixtureRequest, bin_dir: Path, venv2: Path | None):
     workdir, kept = session_workdir(request, "portcullis-oauth.")
     stack = Stack(bin_dir=bin_dir, venv2=venv2, workdir=workdir,
                   upstream_specs=[next(u for u in UPSTREAMS if u.name == UPSTREAM)],
-                  controlplane_args=["--oauth-access-token-lifetime", str(ACCESS_TOKEN_LIFETIME)])
+                  controlplane_args=["--oauth-access-token-lifetime", str(ACCESS_TOKEN_LIFETIME),
+                                     # Upstream OAuth connect: refresh rounds every 2 s, so short upstream tokens are renewed in time.
+                                     "--upstream-oauth-refresh-interval", "2"])
     yield from serve_for_session(stack, lambda: request.session.testsfailed, workdir, kept, "OAuth interop")

@@ -21,6 +21,8 @@ struct AdminAuditStore {
         case discover
         /// A trusted issuer's keys fetched through the API (`POST /v1/trusted-issuers/{id}/refresh`).
         case refresh
+        /// An upstream OAuth connect started (`POST /v1/identities/{id}/credentials/{serverId}/oauth`).
+        case connect
     }
 
     /// The kinds of object the log names; later resources add theirs.

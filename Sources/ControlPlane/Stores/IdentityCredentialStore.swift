@@ -9,8 +9,12 @@ struct IdentityCredential: JSONRepresentable {
     let identityID: UUID
     let serverID: UUID
     let authType: String
-    /// `static` when set through the API; the schema keeps `oauth` for credentials an upstream
-    /// OAuth connection will obtain (with `expiresAt`).
+    /// Where the credential came from: set through the API, or an access token an upstream OAuth
+    /// connection obtained (with `expiresAt`).
+    enum Source: String {
+        case `static`, oauth
+    }
+
     let source: String
     let expiresAt: Date?
     let createdAt: Date
@@ -43,13 +47,15 @@ struct IdentityCredential: JSONRepresentable {
 struct IdentityCredentialStore {
     let tx: TenantTransaction
 
-    /// Sets the identity's static credential for the server, replacing any it had. `created` is
-    /// false when one was replaced. The caller has checked that both exist in this account.
-    func put(identity: UUID, server: UUID, type: String, sealed: SealedSecret) async throws -> (credential: IdentityCredential, created: Bool) {
+    /// Sets the identity's credential for the server, replacing any it had. `created` is false when
+    /// one was replaced. The caller has checked that both exist in this account.
+    func put(
+        identity: UUID, server: UUID, type: String, sealed: SealedSecret, source: IdentityCredential.Source = .static, expiresAt: Date? = nil
+    ) async throws -> (credential: IdentityCredential, created: Bool) {
         let rows = try await tx.query("""
             INSERT INTO identity_credentials (account_id, identity_id, server_id, auth_type, credentials_ciphertext,
                                               credentials_key_version, source, expires_at)
-            VALUES (\(tx.account), \(identity), \(server), \(type), \(sealed.storedBytes), \(sealed.keyVersion), 'static', NULL)
+            VALUES (\(tx.account), \(identity), \(server), \(type), \(sealed.storedBytes), \(sealed.keyVersion), \(source.rawValue), \(expiresAt))
             ON CONFLICT (account_id, identity_id, server_id) DO UPDATE SET
                 auth_type = excluded.auth_type, credentials_ciphertext = excluded.credentials_ciphertext,
                 credentials_key_version = excluded.credentials_key_version, source = excluded.source,
@@ -83,14 +89,17 @@ struct IdentityCredentialStore {
             """).map(IdentityCredential.init(row:))
     }
 
-    func delete(identity: UUID, server: UUID) async throws {
+    /// True when there was one.
+    @discardableResult
+    func delete(identity: UUID, server: UUID) async throws -> Bool {
         let rows = try await tx.query("""
             DELETE FROM identity_credentials
             WHERE account_id = \(tx.account) AND identity_id = \(identity) AND server_id = \(server)
             RETURNING id
             """)
-        guard let row = rows.first else { throw ProblemError.notFound("Credential") }
+        guard let row = rows.first else { return false }
         try await tx.recordChange(.identityCredential, id: try row.decode("id"), .delete)
+        return true
     }
 
     /// The credentials an identity's deletion takes with it (read before it cascades).

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import JSON
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 /// GETs a small JSON document from a URL a tenant entered (an identity provider's discovery
@@ -39,8 +40,54 @@ public struct GuardedDocumentFetch: Sendable {
         return widened
     }
 
+    /// A request to send through the guard: a GET, or a POST of a form or a JSON body (the OAuth
+    /// exchanges with an upstream's authorization server, issue 14 item 5).
+    public struct Request: Sendable {
+        public var method: HTTPMethod = .GET
+        public var headers: [(name: String, value: String)] = [("Accept", "application/json")]
+        public var body: [UInt8]?
+
+        public init() {}
+
+        /// `application/x-www-form-urlencoded` (RFC 6749 §4.1.3 and §6).
+        public static func form(_ fields: [(String, String)]) -> Request {
+            var request = Request()
+            request.method = .POST
+            request.headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+            request.body = Array(FormEncoding.encode(fields).utf8)
+            return request
+        }
+
+        public static func json(_ value: JSONValue) -> Request {
+            var request = Request()
+            request.method = .POST
+            request.headers.append(("Content-Type", "application/json"))
+            request.body = value.serializedBytes()
+            return request
+        }
+    }
+
+    /// What came back: any status, the headers, and the body (at most `maxBytes`).
+    public struct Answer: Sendable {
+        public let status: UInt
+        public let headers: HTTPHeaders
+        public let body: [UInt8]
+
+        /// The body as a JSON object, or nil when it is not one.
+        public var object: JSONObject? { (try? JSONParser().parse(body))?.objectValue }
+    }
+
     /// The JSON object at `url`, which must answer 200 within `timeout` and `maxBytes`.
     public func object(at url: String, what: String) async throws(Failure) -> JSONObject {
+        let answer = try await send(Request(), to: url, what: what)
+        guard answer.status == 200 else { throw Failure("The \(what) answered HTTP \(answer.status), not 200.") }
+        guard let object = answer.object else { throw Failure("The \(what) is not a JSON object.") }
+        return object
+    }
+
+    /// Sends `request` to `url` and returns whatever status it answers, within `timeout` and
+    /// `maxBytes`; a redirect is an answer like any other (never followed).
+    public func send(_ request: Request, to url: String, what: String) async throws(Failure) -> Answer {
         let pinned: PinnedUpstream
         do {
             pinned = try await addressGuard.check(url)
@@ -48,20 +95,19 @@ public struct GuardedDocumentFetch: Sendable {
             throw Failure("The \(what) URL is refused: \(error.reason).", refused: true)
         }
         let configuration = HTTPClient.Configuration.untrustedHost(pinned, connectTimeout: TimeAmount(timeout))
-        let bytes: [UInt8]
         do {
-            bytes = try await HTTPClient.withHTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration) {
+            return try await HTTPClient.withHTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration) {
                 [maxBytes, timeout] client in
                 try await withTimeout(timeout) {
-                    var request = HTTPClientRequest(url: url)
-                    request.headers.add(name: "Accept", value: "application/json")
-                    let response = try await client.execute(request, timeout: TimeAmount(timeout))
-                    guard response.status == .ok else { throw StatusFailure(code: response.status.code) }
-                    return Array(buffer: try await response.body.collect(upTo: maxBytes))
+                    var outgoing = HTTPClientRequest(url: url)
+                    outgoing.method = request.method
+                    for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
+                    if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
+                    let response = try await client.execute(outgoing, timeout: TimeAmount(timeout))
+                    let body = Array(buffer: try await response.body.collect(upTo: maxBytes))
+                    return Answer(status: response.status.code, headers: response.headers, body: body)
                 }
             }
-        } catch let error as StatusFailure {
-            throw Failure("The \(what) answered HTTP \(error.code), not 200.")
         } catch is TimeoutExceeded {
             throw Failure("The \(what) did not answer within \(timeout).")
         } catch is NIOTooManyBytesError {
@@ -70,13 +116,5 @@ public struct GuardedDocumentFetch: Sendable {
             // A fixed phrase, never NIO's error: it names the checked (maybe internal) address (issue 10 item 9).
             throw Failure("The \(what) could not be fetched: \(UpstreamConnectionFailure.reason(for: error)).")
         }
-        guard let object = (try? JSONParser().parse(bytes))?.objectValue else {
-            throw Failure("The \(what) is not a JSON object.")
-        }
-        return object
-    }
-
-    private struct StatusFailure: Error {
-        let code: UInt
     }
 }
