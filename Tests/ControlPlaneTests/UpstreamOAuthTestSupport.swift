@@ -69,7 +69,7 @@ extension URLComponents {
 /// The access token a worker would send for the identity, opened from the full snapshot; nil when
 /// none is published.
 func publishedAccessToken(_ database: Database, _ setup: UpstreamOAuthSetup) async throws -> (token: String, expiresAt: Date?)? {
-    guard let published = try await SnapshotStore(database: database).full().entities.identityCredentials.first(where: {
+    guard let published = try await SnapshotReader(database: database).full().entities.identityCredentials.first(where: {
         $0.identityID.uuidString.lowercased() == setup.identity && $0.serverID.uuidString.lowercased() == setup.server
     }) else { return nil }
     let sealer = SecretSealer(keyRing: try SecretKeyRing(parsing: testSecretKeys), purpose: .upstreamCredentials)

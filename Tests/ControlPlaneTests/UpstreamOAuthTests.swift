@@ -46,7 +46,7 @@ struct UpstreamOAuthTests {
                 let published = try #require(try await publishedAccessToken(database, setup))
                 #expect(published.token == "access-1" && published.expiresAt != nil)
                 // The refresh token is sealed in the connection and nowhere in what workers or admins see.
-                let snapshot = try await SnapshotStore(database: database).full()
+                let snapshot = try await SnapshotReader(database: database).full()
                 let list = try await api.send(.get, "/v1/identities/\(setup.identity)/credentials", key: setup.admin.key)
                 for text in [String(decoding: try JSONEncoder().encode(snapshot), as: UTF8.self), credential.bodyText, list.bodyText, page.text] {
                     #expect(!text.contains("refresh-") && !text.contains("access-1") && !text.contains("code-"))
