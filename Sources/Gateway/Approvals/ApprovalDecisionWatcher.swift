@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import ServiceLifecycle
 import Shared
 
@@ -14,17 +13,10 @@ import Shared
 final class ApprovalDecisionWatcher: Service, Sendable {
     static let channel = "portcullis_approvals"
 
-    private struct Holder {
-        let approval: UUID
-        var woken = false
-        var continuation: CheckedContinuation<Void, Never>?
-    }
-
     /// Nil for a watcher told of decisions by its owner through `decided(_:)` (the in-memory
     /// approval ledger of the judge's tests).
     private let database: Database?
-    private let holders = NIOLockedValueBox<[Int: Holder]>([:])
-    private let nextTicket = NIOLockedValueBox(0)
+    private let holders = WakeList<UUID>()
 
     init(database: Database?) {
         self.database = database
@@ -35,7 +27,7 @@ final class ApprovalDecisionWatcher: Service, Sendable {
         try await cancelWhenGracefulShutdown {
             for try await event in database.listen(to: [Self.channel]) {
                 switch event {
-                case .listening: self.wake { _ in true }
+                case .listening: self.holders.wake { _ in true }
                 case .notification(let notification):
                     guard let id = UUID(uuidString: notification.payload) else { continue }
                     self.decided(id)
@@ -46,80 +38,12 @@ final class ApprovalDecisionWatcher: Service, Sendable {
 
     /// Wakes the holders of `approval`: a human decided it.
     func decided(_ approval: UUID) {
-        wake { $0 == approval }
+        holders.wake { $0 == approval }
     }
 
-    /// A registration: create it, read the approval's status, then `wait` if still undecided.
-    struct Ticket: Sendable {
-        fileprivate let number: Int
-        fileprivate let watcher: ApprovalDecisionWatcher
-
-        /// Returns true when woken (the status may have changed), false after `timeout`.
-        func wait(timeout: Duration) async -> Bool {
-            await watcher.wait(number, timeout: timeout)
-        }
-
-        func cancel() {
-            watcher.remove(number)
-        }
-    }
-
-    func register(for approval: UUID) -> Ticket {
-        let number = nextTicket.withLockedValue { next in
-            next += 1
-            return next
-        }
-        holders.withLockedValue { $0[number] = Holder(approval: approval) }
-        return Ticket(number: number, watcher: self)
-    }
-
-    private func wake(where matches: (UUID) -> Bool) {
-        let continuations: [CheckedContinuation<Void, Never>] = holders.withLockedValue { holders in
-            var ready: [CheckedContinuation<Void, Never>] = []
-            for (number, holder) in holders where matches(holder.approval) {
-                holders[number]?.woken = true
-                if let continuation = holder.continuation {
-                    ready.append(continuation)
-                    holders[number]?.continuation = nil
-                }
-            }
-            return ready
-        }
-        continuations.forEach { $0.resume() }
-    }
-
-    private func wait(_ number: Int, timeout: Duration) async -> Bool {
-        defer { remove(number) }
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.suspend(number); return !Task.isCancelled }
-            group.addTask { try? await Task.sleep(for: timeout); return false }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-    }
-
-    private func suspend(_ number: Int) async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = holders.withLockedValue { holders -> Bool in
-                    guard let holder = holders[number], !holder.woken, !Task.isCancelled else { return true }
-                    holders[number]?.continuation = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let continuation = holders.withLockedValue { holders -> CheckedContinuation<Void, Never>? in
-                defer { holders[number]?.continuation = nil }
-                return holders[number]?.continuation
-            }
-            continuation?.resume()
-        }
-    }
-
-    fileprivate func remove(_ number: Int) {
-        let continuation = holders.withLockedValue { $0.removeValue(forKey: number)?.continuation }
-        continuation?.resume()
+    /// A registration: create it, read the approval's status, then `wait` (true when woken: the
+    /// status may have changed; false after the timeout) if still undecided, or `cancel`.
+    func register(for approval: UUID) -> WakeList<UUID>.Ticket {
+        holders.register(approval)
     }
 }

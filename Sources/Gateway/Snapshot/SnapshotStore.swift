@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 import Synchronization
 
 /// The snapshot in force. Request handlers read the current reference; the snapshot client swaps
@@ -13,6 +14,8 @@ final class SnapshotStore: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Callers of `snapshot(atLeast:within:)`, each waiting for the version it holds.
+    private let arrivals = WakeList<Int64>()
 
     init() {}
 
@@ -27,16 +30,19 @@ final class SnapshotStore: Sendable {
             $0.snapshot = snapshot
             $0.confirmedAt = confirmedAt ?? $0.confirmedAt
         }
+        arrivals.wake { $0 <= snapshot.version }
     }
 
-    /// The snapshot in force once it reaches `version`, or nil after `timeout`. Polled: it serves
-    /// only the first call of a freshly authorized OAuth client, which may outrun its consent's change.
+    /// The snapshot in force once it reaches `version`, or nil after `timeout`. It serves only the
+    /// first call of a freshly authorized OAuth client, which may outrun its consent's change.
     func snapshot(atLeast version: Int64, within timeout: Duration) async -> EnforcementSnapshot? {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let snapshot, snapshot.version >= version { return snapshot }
-            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(20))) != nil else { return nil }
+        let ticket = arrivals.register(version)
+        if let snapshot, snapshot.version >= version {
+            ticket.cancel()
+            return snapshot
         }
+        guard await ticket.wait(timeout: timeout), let snapshot, snapshot.version >= version else { return nil }
+        return snapshot
     }
 
     func markConfirmed(at date: Date) {
