@@ -105,8 +105,10 @@ final class AuditSpoolWriter: @unchecked Sendable {
         self.logger = logger
         state = State(extents: extents, active: activeSegment, activeDescriptor: activeDescriptor, nextSegment: activeSegment + 1, shipped: shipped)
         state.unshippedBytes = Self.unshippedBytes(extents, shipped: shipped)
-        startThread(named: "portcullis-audit-writer") { [self] in writeContinuously() }
-        startThread(named: "portcullis-audit-sync") { [self] in syncContinuously() }
+        // At most 15 bytes: Linux refuses a longer thread name, and profiles then showed these
+        // threads under their creator's name.
+        startThread(named: "audit-writer") { [self] in writeContinuously() }
+        startThread(named: "audit-sync") { [self] in syncContinuously() }
     }
 
     private func startThread(named name: String, _ body: @escaping @Sendable () -> Void) {
