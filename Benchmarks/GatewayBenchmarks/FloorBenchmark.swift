@@ -34,13 +34,25 @@ struct FloorBenchmark {
                 name: "gateway (a) no limit, \(durability.label)", url: stack.gatewayURL(for: stack.tenants[0], on: worker.server),
                 headers: LoadGenerator.headers(bearer: stack.tenants[0].grantToken), cpuProcesses: { [workerPID] })
             try await stack.waitUntilServing(gateway, on: worker.server, generator: generator)
-            targets += [floorTarget, gateway]
+            // The same path through an earlier build, interleaved with this one, so a change is
+            // measured against its baseline under the same load (`--baseline-gateway`).
+            var measured = [(gateway, workerPID)]
+            if let binary = options.baselineGateway {
+                let baseline = try await stack.launcher.start(durability.arguments, binary: binary)
+                let baselinePID = baseline.pid
+                let target = CallTarget(
+                    name: "\(binary) (a) no limit, \(durability.label)", url: stack.gatewayURL(for: stack.tenants[0], on: baseline.server),
+                    headers: gateway.headers, cpuProcesses: { [baselinePID] })
+                try await stack.waitUntilServing(target, on: baseline.server, generator: generator)
+                measured.insert((target, baselinePID), at: 0)
+            }
+            targets += [floorTarget] + measured.map(\.0)
             try await GatewayBenchmark(options: options).measure(targets, generator: generator)
 
             let cost = SyscallBenchmark(options: options)
             let (perf, strace) = SyscallBenchmark.tools()
             var rows: [SyscallBenchmark.Row] = []
-            for (target, pid) in [(floorTarget, floorPID), (gateway, workerPID)] {
+            for (target, pid) in [(floorTarget, floorPID)] + measured {
                 for concurrency in [1, options.concurrency] {
                     progress("per-call cost: \(target.name), concurrency \(concurrency)")
                     rows.append(try await cost.measure(target, pid: pid, concurrency: concurrency, generator: generator, perf: perf, strace: strace))

@@ -56,19 +56,22 @@ struct GatewayBenchmark {
         _ = try await generator.sequential(targets, count: 200)
 
         progress("concurrency 1, alternating: \(options.calls) calls per path")
+        // CPU per call here too: interleaved, every path is charged under the same load, which
+        // makes this the column to compare two builds by on a shared machine.
+        let cpuBefore = targets.map(Self.cpuSeconds)
         let alternating = try await generator.sequential(targets, count: options.calls)
         Report.concurrencyOne(
             "alternating: one call to each path in turn, \(options.calls) per path",
-            zip(targets, alternating).map { (name: $0.name, samples: $1, cpuMicrosecondsPerCall: nil) })
+            zip(targets, zip(alternating, cpuBefore)).map { target, measured in
+                (name: target.name, samples: measured.0, cpuMicrosecondsPerCall: Self.cpuPerCall(target, since: measured.1, calls: options.calls))
+            })
 
         var backToBack: [(name: String, samples: [Double], cpuMicrosecondsPerCall: Double?)] = []
         for target in targets {
             progress("concurrency 1, back to back: \(target.name)")
-            let processes = target.cpuProcesses()
-            let cpuBefore = processes.map(ProcessCPU.seconds).reduce(0, +)
+            let cpuBefore = Self.cpuSeconds(target)
             let samples = try await generator.sequential([target], count: options.calls)[0]
-            let cpu = processes.isEmpty ? nil : (processes.map(ProcessCPU.seconds).reduce(0, +) - cpuBefore) / Double(options.calls) * 1e6
-            backToBack.append((target.name, samples, cpu))
+            backToBack.append((target.name, samples, Self.cpuPerCall(target, since: cpuBefore, calls: options.calls)))
         }
         Report.concurrencyOne("back to back: \(options.calls) calls to one path, then the next", backToBack)
 
@@ -89,6 +92,17 @@ struct GatewayBenchmark {
             }
         }
         Report.saturation(totals, concurrency: options.concurrency, clientCPUSeconds: ProcessCPU.ownSeconds() - ownCPUBefore)
+    }
+
+    /// The CPU seconds used so far by the target's processes; nil when it has none (direct).
+    private static func cpuSeconds(_ target: CallTarget) -> Double? {
+        let processes = target.cpuProcesses()
+        return processes.isEmpty ? nil : processes.map(ProcessCPU.seconds).reduce(0, +)
+    }
+
+    private static func cpuPerCall(_ target: CallTarget, since before: Double?, calls: Int) -> Double? {
+        guard let before, let now = cpuSeconds(target) else { return nil }
+        return (now - before) / Double(calls) * 1e6
     }
 
     private func stop(_ stack: BenchmarkStack, _ nginx: NginxProxy?) async {

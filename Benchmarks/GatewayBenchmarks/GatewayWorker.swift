@@ -17,12 +17,12 @@ struct WorkerLauncher: Sendable {
     let arguments: [String]
     let spoolParent: String
 
-    /// A new worker; on `spoolFolder` when given (a restart after `kill -9` ships what the
-    /// killed one left there), else on a new folder under `spoolParent`.
-    func start(_ own: [String], spoolFolder: String? = nil) async throws -> GatewayWorker {
+    /// A new worker of `binary` (a file of the release folder); on `spoolFolder` when given (a
+    /// restart after `kill -9` ships what the killed one left there), else on a new folder under `spoolParent`.
+    func start(_ own: [String], spoolFolder: String? = nil, binary: String = "gateway") async throws -> GatewayWorker {
         let folder = spoolFolder ?? URL(fileURLWithPath: spoolParent).appendingPathComponent("portcullis-bench-spool-\(UUID().uuidString)").path
         if spoolFolder == nil { BenchmarkStack.temporaryFolders.withLockedValue { $0.append(folder) } }
-        let server = try await BenchmarkStack.startChild("gateway", arguments + ["--audit-spool-dir", folder] + own)
+        let server = try await BenchmarkStack.startChild(binary, arguments + ["--audit-spool-dir", folder] + own)
         return GatewayWorker(server: server, spoolFolder: folder, arguments: own)
     }
 }

@@ -16,6 +16,9 @@ struct Options {
     var memoryCalls = 100_000
     var soakMinutes = 2
     var streams = 200
+    /// floor: a second gateway binary beside this one (e.g. `gateway-before`, a copy of an earlier
+    /// build), measured in the same run as the built one.
+    var baselineGateway: String?
 
     static let usage = """
         usage: GatewayBenchmarks [SUBCOMMAND] [options]
@@ -45,6 +48,8 @@ struct Options {
           --memory-calls N     memory: calls before the soak (default 100000)
           --soak-minutes N     memory: minutes of soak under load (default 2; docs/performance.md shows 10)
           --streams N          memory: open event streams (default 200)
+          --baseline-gateway B floor: also measure the gateway binary B of the release folder (a copy of an
+                               earlier build, e.g. gateway-before) in the same run, interleaved with this one
         """
 
     init(_ arguments: [String]) throws {
@@ -70,6 +75,9 @@ struct Options {
             case "--memory-calls": memoryCalls = try number()
             case "--soak-minutes": soakMinutes = try number()
             case "--streams": streams = try number()
+            case "--baseline-gateway":
+                guard let binary = rest.popFirst(), !binary.contains("/") else { throw BenchmarkError(Self.usage) }
+                baselineGateway = binary
             default: throw BenchmarkError(Self.usage)
             }
         }

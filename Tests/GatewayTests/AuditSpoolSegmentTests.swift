@@ -120,6 +120,24 @@ struct AuditSpoolSegmentTests {
         }
     }
 
+    /// Issue 11 (CPU per call): a `process` append that finds the writer idle and nothing queued
+    /// writes its own records, without a hand-off to the writer thread and back; a `machine` append
+    /// always goes through the writer and the sync thread.
+    @Test func inProcessDurabilityAnAppendThatFindsTheWriterIdleIsWrittenByItsCaller() async throws {
+        try await withSpoolFolder { folder in
+            let process = try await AuditSpool.open(path: folder, sizeLimit: 1 << 20, durability: .process)
+            for index in 0..<5 { try await process.append([AuditEvent.sample(account: account, index: index)]) }
+            #expect(process.progress.written > 0 && process.progress.writtenByAppenders == process.progress.written)
+            #expect(try await readAll(process).count == 5)
+            await process.close()
+
+            let machine = try await AuditSpool.open(path: folder, sizeLimit: 1 << 20, durability: .machine)
+            try await machine.append([AuditEvent.sample(account: account, index: 5)])
+            #expect(machine.progress.written > 0 && machine.progress.writtenByAppenders == 0)
+            await machine.close()
+        }
+    }
+
     @Test func anEventAppendedWithoutWaitingIsWrittenByCloseAndLaterAppendsAreRefused() async throws {
         try await withSpoolFolder { folder in
             let spool = try await AuditSpool.open(path: folder, sizeLimit: 1 << 20)

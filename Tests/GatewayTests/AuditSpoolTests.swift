@@ -78,38 +78,63 @@ struct AuditSpoolTests {
 
     @Test func concurrentAppendsAreAllDurableAndEachCallersOrderIsKept() async throws {
         try await withSpoolFolder { folder in
-            let spool = try await AuditSpool.open(path: folder, sizeLimit: 16 << 20, segmentSizeLimit: 8_192)
-            let appenders = 20, eventsPerAppender = 10
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for appender in 0..<appenders {
-                    group.addTask {
-                        for index in 0..<eventsPerAppender {
-                            var event = AuditEvent.sample(account: account, index: index)
-                            event.workerID = "appender-\(appender)"
+            _ = try await appendConcurrentlyAndCheckEachCallersOrder(in: folder, everyOtherWithoutWaiting: false)
+        }
+    }
+
+    /// Issue 11 (CPU per call): `process` appends that find the writer idle write themselves, beside
+    /// the writer thread writing what was queued (`response` rows, appends that found it busy) and
+    /// starting segments: every record stays whole and each caller's order is kept.
+    @Test func appendsWrittenByTheirCallersAndByTheWriterThreadStayWholeAndInOrder() async throws {
+        try await withSpoolFolder { folder in
+            let progress = try await appendConcurrentlyAndCheckEachCallersOrder(in: folder, everyOtherWithoutWaiting: true)
+            #expect(progress.writtenByAppenders > 0 && progress.writtenByAppenders < progress.written)
+        }
+    }
+
+    /// 20 callers append 20 events each, concurrently, into small segments (every other one without
+    /// waiting, if asked); a new instance then reads them all, each caller's in its order. Returns
+    /// the first instance's progress.
+    private func appendConcurrentlyAndCheckEachCallersOrder(
+        in folder: String, everyOtherWithoutWaiting: Bool
+    ) async throws -> (written: Int, synced: Int, writtenByAppenders: Int) {
+        let spool = try await AuditSpool.open(path: folder, sizeLimit: 16 << 20, segmentSizeLimit: 8_192)
+        let appenders = 20, eventsPerAppender = 20
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for appender in 0..<appenders {
+                group.addTask {
+                    for index in 0..<eventsPerAppender {
+                        var event = AuditEvent.sample(account: account, index: index)
+                        event.workerID = "appender-\(appender)"
+                        if everyOtherWithoutWaiting && index % 2 == 1 {
+                            try spool.appendWithoutWaiting([event])
+                        } else {
                             try await spool.append([event])
                         }
                     }
                 }
-                try await group.waitForAll()
             }
-            await spool.close()
-            // A new instance reads only what reached the disk.
-            let reopened = try await AuditSpool.open(path: folder, sizeLimit: 16 << 20)
-            var read: [AuditEvent] = []
-            var position = await reopened.shippedPosition
-            while true {
-                let batch = try await reopened.readSynced(from: position, maxEvents: 50)
-                if batch.events.isEmpty { break }
-                read += batch.events
-                position = batch.end
-            }
-            #expect(read.count == appenders * eventsPerAppender)
-            for appender in 0..<appenders {
-                let indexes = read.filter { $0.workerID == "appender-\(appender)" }.map { $0.jsonrpcID }
-                #expect(indexes == (0..<eventsPerAppender).map { .number(JSONNumber(Int64($0))) })
-            }
-            await reopened.close()
+            try await group.waitForAll()
         }
+        await spool.close()
+        let progress = spool.progress
+        // A new instance reads only what reached the disk.
+        let reopened = try await AuditSpool.open(path: folder, sizeLimit: 16 << 20)
+        var read: [AuditEvent] = []
+        var position = await reopened.shippedPosition
+        while true {
+            let batch = try await reopened.readSynced(from: position, maxEvents: 50)
+            if batch.events.isEmpty { break }
+            read += batch.events
+            position = batch.end
+        }
+        #expect(read.count == appenders * eventsPerAppender)
+        for appender in 0..<appenders {
+            let indexes = read.filter { $0.workerID == "appender-\(appender)" }.map { $0.jsonrpcID }
+            #expect(indexes == (0..<eventsPerAppender).map { .number(JSONNumber(Int64($0))) })
+        }
+        await reopened.close()
+        return progress
     }
 
     @Test func releasingShippedEventsDeletesTheirSegments() async throws {

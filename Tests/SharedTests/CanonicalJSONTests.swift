@@ -19,6 +19,22 @@ import JSON
         #expect(value.canonicalString() == #"{"Z":3,"a":4,"z":2,"é":1}"#)
     }
 
+    /// Issue 11: strings are written a run of plain bytes at a time; escapes between, before and
+    /// after runs, and multi-byte UTF-8 inside them, come out exactly as the byte-by-byte writer did.
+    @Test func escapesAmongRunsOfPlainBytesAreWrittenExactly() {
+        let value: JSONValue = .string("\"plain \"q\" back\\slash\nnew\u{0}nul é\t\r\u{8}\u{C}end\u{1F}")
+        #expect(value.serialized() == #""\"plain \"q\" back\\slash\nnew\u0000nul é\t\r\b\fend\u001f""#)
+        #expect(JSONValue.string("").serialized() == "\"\"")
+        #expect(JSONValue.string("é").serialized() == "\"é\"")
+    }
+
+    /// Issue 11: keys compare by their bytes; one that is a prefix of another sorts first.
+    @Test func aKeyThatIsAPrefixOfAnotherSortsBeforeIt() {
+        let value: JSONValue = ["ab": 1, "a": 2, "": 3, "a\u{0}": 4, "é": 5, "e\u{301}": 6]
+        // Bytes, not `String ==`, which would take "e\u{301}" for "é".
+        #expect(value.canonicalBytes() == Array((#"{"":3,"a":2,"a\u0000":4,"ab":1,"e"# + "\u{301}" + #"":6,"é":5}"#).utf8))
+    }
+
     @Test func controlCharactersAreEscapedAsUnicode() {
         let value: JSONValue = .string("\u{1}\u{1F}\"\\")
         #expect(value.serialized() == #""\u0001\u001f\"\\""#)

@@ -38,8 +38,8 @@ actor AuditSpool {
     /// Bytes appended but not yet written, which `readSynced` cannot return yet.
     nonisolated var queuedBytes: Int { writer.queuedBytes }
 
-    /// Bytes written by this process, and how many of them are synced.
-    nonisolated var progress: (written: Int, synced: Int) { writer.progress }
+    /// Bytes written by this process, how many of them are synced, and how many their appenders wrote.
+    nonisolated var progress: (written: Int, synced: Int, writtenByAppenders: Int) { writer.progress }
 
     /// Opens (or creates) the spool in `path`, locks it for this process (`AuditSpoolError.inUse` if
     /// another one holds it) and starts a new segment for this process's appends.

@@ -14,6 +14,15 @@ import Logging
 /// after a write, which bounds what a machine crash could lose. A segment is preallocated when it
 /// starts, so a full disk fails that one start (an append answered 503), never a write half-way.
 ///
+/// A `process` appender that finds the writer idle and nothing queued writes its records itself,
+/// with one `pwrite` on its own thread, and returns (issue 11, CPU per call): handing them to the
+/// writer thread and waiting to be resumed cost two context switches, a futex wake-up each way and
+/// a wake-up of the caller's event loop per call, for a write of a few microseconds to the page
+/// cache. Whoever writes (that appender or the writer thread) owns the end of the active segment
+/// (`writing`) until its bytes are counted, so records stay whole and in order; appenders that find
+/// it owned queue as before, and the writer thread keeps starting segments, retrying failed rows
+/// and group commits. docs/gateway.md, "Audit durability", says why this is safe.
+///
 /// Each thread is woken only when it sleeps and has work (issue 11, CPU per call): the writer
 /// waits on `condition` and an append signals it only while it waits; the sync thread waits on
 /// `syncWakeup` of its own, and a write wakes it only for a `machine` appender, a retired
@@ -56,14 +65,19 @@ final class AuditSpoolWriter: @unchecked Sendable {
         var activeDamaged = false
         var shipped: AuditSpoolPosition
         var unshippedBytes = 0
-        /// Bytes written by this process, and how many of them are known synced.
+        /// Bytes written by this process, how many of them are known synced, and how many the
+        /// appenders wrote themselves.
         var written = 0
         var synced = 0
+        var writtenByAppenders = 0
         var lastSync = Date()
         var closing = false
         var threadsRunning = 2
         /// The writer waits on `condition` for appends.
         var writerAsleep = false
+        /// An appender or the writer thread is writing at the end of the active segment; nobody
+        /// else writes until it has counted its bytes.
+        var writing = false
         /// The sync thread has nothing to do until woken: nothing unsynced, nobody waiting.
         var syncIdle = false
         var closed: [CheckedContinuation<Void, Never>] = []
@@ -91,8 +105,10 @@ final class AuditSpoolWriter: @unchecked Sendable {
         self.logger = logger
         state = State(extents: extents, active: activeSegment, activeDescriptor: activeDescriptor, nextSegment: activeSegment + 1, shipped: shipped)
         state.unshippedBytes = Self.unshippedBytes(extents, shipped: shipped)
-        startThread(named: "portcullis-audit-writer") { [self] in writeContinuously() }
-        startThread(named: "portcullis-audit-sync") { [self] in syncContinuously() }
+        // At most 15 bytes: Linux refuses a longer thread name, and profiles then showed these
+        // threads under their creator's name.
+        startThread(named: "audit-writer") { [self] in writeContinuously() }
+        startThread(named: "audit-sync") { [self] in syncContinuously() }
     }
 
     private func startThread(named name: String, _ body: @escaping @Sendable () -> Void) {
@@ -111,8 +127,8 @@ final class AuditSpoolWriter: @unchecked Sendable {
     var queuedBytes: Int { locked { $0.queuedBytes } }
 
     /// Bytes written by this process, and how many of them are synced: the difference is what a
-    /// machine crash could lose right now.
-    var progress: (written: Int, synced: Int) { locked { ($0.written, $0.synced) } }
+    /// machine crash could lose right now. Of the written ones, how many their appenders wrote.
+    var progress: (written: Int, synced: Int, writtenByAppenders: Int) { locked { ($0.written, $0.synced, $0.writtenByAppenders) } }
 
     /// Every segment with where its records end, and the one being appended to.
     var segments: (extents: [UInt64: Extent], active: UInt64) { locked { ($0.extents, $0.active) } }
@@ -120,6 +136,7 @@ final class AuditSpoolWriter: @unchecked Sendable {
     /// Queues `bytes` (whole records) and returns once they are as durable as `wait` says, with
     /// the bytes the spool then holds. Throws `spoolFull` (nothing queued) when they do not fit.
     func append(_ bytes: [UInt8], wait: Wait) async throws -> Int {
+        if wait == .written, let spooled = try writeInline(bytes) { return spooled }
         var spooled = 0
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
             do {
@@ -137,15 +154,80 @@ final class AuditSpoolWriter: @unchecked Sendable {
     }
 
     private func enqueue(_ append: Append) throws -> Int {
-        try locked { state in
-            guard !state.closing else { throw AuditSpoolError.closed }
-            let spooled = state.unshippedBytes + state.queuedBytes + append.bytes.count
-            guard spooled <= sizeLimit else { throw AuditSpoolError.spoolFull }
+        let (spooled, wake) = try locked { state in
+            let spooled = try admit(append.bytes.count, &state)
             state.queue.append(append)
             state.queuedBytes += append.bytes.count
-            if state.writerAsleep { condition.signal() }
-            return spooled
+            return (spooled, state.writerAsleep)
         }
+        if wake { wakeWriter() }
+        return spooled
+    }
+
+    /// Signalled with the lock released: woken while the appender still holds it, the writer would
+    /// block on the lock at once, a futex wait and a wake more per hand-over (issue 11, CPU per
+    /// call). No wake-up is lost: the writer checks the queue with the lock held before it waits.
+    private func wakeWriter() {
+        condition.signal()
+    }
+
+    /// The bytes the spool holds with `count` more; throws when the spool is closing or they do not fit.
+    private func admit(_ count: Int, _ state: inout State) throws -> Int {
+        guard !state.closing else { throw AuditSpoolError.closed }
+        let spooled = state.unshippedBytes + state.queuedBytes + count
+        guard spooled <= sizeLimit else { throw AuditSpoolError.spoolFull }
+        return spooled
+    }
+
+    /// Writes `bytes` on the caller's thread when nobody writes, nothing is queued and the active
+    /// segment takes them as it is; nil (nothing done) otherwise, and the caller queues them. A
+    /// failed write throws, and the next write starts a new segment, as a failed round does.
+    private func writeInline(_ bytes: [UInt8]) throws -> Int? {
+        let claimed: (descriptor: Int32, offset: Int, spooled: Int)? = try locked { state in
+            let spooled = try admit(bytes.count, &state)
+            let end = state.extents[state.active]?.end ?? 0
+            guard !state.writing, state.queue.isEmpty, !state.activeDamaged, state.activeDescriptor >= 0, end < segmentSizeLimit
+            else { return nil }
+            state.writing = true
+            state.queuedBytes += bytes.count
+            return (state.activeDescriptor, end, spooled)
+        }
+        guard let claimed else { return nil }
+        do {
+            try directory.write(bytes, at: claimed.offset, to: claimed.descriptor)
+        } catch {
+            let wake = locked { state in
+                state.activeDamaged = true
+                state.queuedBytes -= bytes.count
+                return handOver(&state)
+            }
+            if wake { wakeWriter() }
+            logger.error("audit spool write failed", metadata: ["audit.error": "\(error)", "audit.appends_refused": "1"])
+            throw error
+        }
+        let wake = locked { state in
+            counted(written: bytes.count, &state)
+            state.writtenByAppenders += bytes.count
+            return handOver(&state)
+        }
+        if wake { wakeWriter() }
+        return claimed.spooled
+    }
+
+    /// Bytes just written at the end of the active segment: readers and the sync thread may have them.
+    private func counted(written count: Int, _ state: inout State) {
+        state.extents[state.active, default: Extent(start: 0, end: 0)].end += count
+        state.queuedBytes -= count
+        state.unshippedBytes += count
+        state.written += count
+        if state.syncIdle || !state.syncWaiters.isEmpty || !state.retired.isEmpty { syncWakeup.wake() }
+    }
+
+    /// An inline writer is done: true when the writer thread sleeps and must be woken for what was
+    /// queued meanwhile (or its close); at concurrency 1 nothing is, and it stays asleep.
+    private func handOver(_ state: inout State) -> Bool {
+        state.writing = false
+        return state.writerAsleep && (!state.queue.isEmpty || state.closing)
     }
 
     /// Everything before `position` is shipped: returns the segments before it, which the caller deletes.
@@ -237,10 +319,11 @@ extension AuditSpoolWriter {
             state.writerAsleep = true
             defer { state.writerAsleep = false }
             if pausing { _ = condition.wait(until: Date(timeIntervalSinceNow: 0.1)) }
-            while state.queue.isEmpty && !state.closing { condition.wait() }
+            while (state.queue.isEmpty && !state.closing) || state.writing { condition.wait() }
             guard !state.queue.isEmpty else { return nil }
             let appends = state.queue
             state.queue = []
+            state.writing = true
             let extent = state.extents[state.active] ?? Extent(start: 0, end: 0)
             return Round(
                 appends: appends, descriptor: state.activeDescriptor, offset: extent.end,
@@ -260,16 +343,13 @@ extension AuditSpoolWriter {
             return false
         }
         let resumed: [CheckedContinuation<Void, any Error>] = locked { state in
-            state.extents[state.active, default: Extent(start: 0, end: 0)].end += bytes.count
-            state.queuedBytes -= bytes.count
-            state.unshippedBytes += bytes.count
-            state.written += bytes.count
+            state.writing = false
             var resumed: [CheckedContinuation<Void, any Error>] = []
             for append in round.appends {
                 guard let waiter = append.waiter else { continue }
-                if append.wait == .synced { state.syncWaiters.append((state.written, waiter)) } else { resumed.append(waiter) }
+                if append.wait == .synced { state.syncWaiters.append((state.written + bytes.count, waiter)) } else { resumed.append(waiter) }
             }
-            if state.syncIdle || !state.syncWaiters.isEmpty || !state.retired.isEmpty { syncWakeup.wake() }
+            counted(written: bytes.count, &state)
             return resumed
         }
         for waiter in resumed { waiter.resume() }
@@ -309,6 +389,7 @@ extension AuditSpoolWriter {
     /// whose appender did not wait, go back to the front of the queue and are retried in a new segment.
     private func failed(_ round: Round, bytes: Int, error: any Error) {
         let refused: [CheckedContinuation<Void, any Error>] = locked { state in
+            state.writing = false
             state.activeDamaged = true
             // Closing, there is no later round to retry in: those rows are counted in the log below.
             let retried = state.closing ? [] : round.appends.filter { $0.waiter == nil }
@@ -414,11 +495,12 @@ private final class Wakeup: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending = false
 
+    /// Signalled with the lock released, so the woken thread does not block on it at once.
     func wake() {
         condition.lock()
         pending = true
-        condition.signal()
         condition.unlock()
+        condition.signal()
     }
 
     /// Returns when woken (now or earlier) or at `deadline` (none: only when woken).

@@ -14,7 +14,9 @@ extension AuditEvent {
         func hex(_ value: [UInt8]?) -> JSONValue { value.map { .string($0.lowercaseHex) } ?? .null }
         func strings(_ value: [String]?) -> JSONValue { value.map { .array($0.map(JSONValue.string)) } ?? .null }
         func json(_ value: JSONValue?) -> JSONValue { value ?? .null }
-        var members = JSONObject([
+        // The keys are distinct literals: `uniqueMembers` skips the duplicate check, which compared
+        // every key with every earlier one (issue 11, the shipper's chaining).
+        var members = JSONObject(uniqueMembers: [
             ("id", uuid(id)),
             ("account_id", uuid(accountID)),
             ("kind", .string(kind)),
