@@ -15,8 +15,9 @@ public struct JSONObject: Sendable, Equatable {
         for (key, value) in pairs { self[key] = value }
     }
 
-    /// Used by the parser, which has already proved the keys unique.
-    init(uniqueMembers: [(key: String, value: JSONValue)]) {
+    /// For callers that have proved the keys unique (the parser, the audit columns' literal keys):
+    /// no duplicate check. `package`, not public: a wrong caller would break the object's invariant.
+    package init(uniqueMembers: [(key: String, value: JSONValue)]) {
         members = uniqueMembers
     }
 
