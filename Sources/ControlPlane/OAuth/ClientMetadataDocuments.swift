@@ -1,15 +1,13 @@
-import AsyncHTTPClient
 import Foundation
 import JSON
-import NIOCore
-import NIOPosix
 import Shared
 import Synchronization
 
 /// Client ID Metadata Documents (issue 14 item 2; MCP authorization, "Client ID Metadata
 /// Documents"): a client whose `client_id` is an https URL is described by the JSON document at
-/// that URL. The URL is the client's, so it is fetched like an upstream: through the SSRF guard,
-/// pinned to the checked address, without redirects, within a timeout and a size cap. Documents
+/// that URL. The URL is the client's, so it is fetched like an upstream (`GuardedDocumentFetch`):
+/// through the SSRF guard, pinned to the checked address, without redirects, within a timeout and
+/// a size cap. Documents
 /// are cached for `cacheLifetime`, at most `cacheCapacity` of them.
 final class ClientMetadataDocuments: Sendable {
     static let maximumBytes = 5 * 1024
@@ -19,6 +17,17 @@ final class ClientMetadataDocuments: Sendable {
 
     struct Refusal: Error, CustomStringConvertible {
         let description: String
+
+        init(description: String) {
+            self.description = description
+        }
+
+        /// The fetch's sentence as a fragment, like every refusal here ("Unknown client: ….").
+        init(_ failure: GuardedDocumentFetch.Failure) {
+            var text = failure.description
+            if text.hasSuffix(".") { text.removeLast() }
+            description = text.prefix(1).lowercased() + text.dropFirst()
+        }
     }
 
     private struct Cached {
@@ -49,40 +58,13 @@ final class ClientMetadataDocuments: Sendable {
     }
 
     private func fetch(_ url: String) async throws(Refusal) -> [UInt8] {
-        let pinned: PinnedUpstream
-        do {
-            pinned = try await addressGuard.check(url)
+        let fetch = GuardedDocumentFetch(addressGuard: addressGuard, maxBytes: Self.maximumBytes, timeout: Self.fetchTimeout)
+        do throws(GuardedDocumentFetch.Failure) {
+            let answer = try await fetch.send(.init(), to: url, what: "client metadata document")
+            guard answer.status == 200 else { throw GuardedDocumentFetch.Failure("The client metadata document answered HTTP \(answer.status), not 200.") }
+            return answer.body
         } catch {
-            throw Refusal(description: "the client_id URL is refused: \(error.reason)")
-        }
-        let timeout = TimeAmount.seconds(Int64(Self.fetchTimeout.components.seconds))
-        let configuration = HTTPClient.Configuration.untrustedHost(
-            pinned.host, pinnedTo: pinned.pinnedAddress, connectTimeout: timeout, readTimeout: timeout)
-        do {
-            return try await HTTPClient.withHTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration) { http in
-                // The whole fetch, body included, within the timeout: the client's own covers the head only.
-                try await withThrowingTaskGroup(of: [UInt8].self) { group in
-                    group.addTask {
-                        var request = HTTPClientRequest(url: url)
-                        request.headers.add(name: "Accept", value: "application/json")
-                        let response = try await http.execute(request, timeout: .seconds(Int64(Self.fetchTimeout.components.seconds)))
-                        guard response.status == .ok else { throw Refusal(description: "the client metadata document answered \(response.status.code)") }
-                        return Array(buffer: try await response.body.collect(upTo: Self.maximumBytes))
-                    }
-                    group.addTask {
-                        try await Task.sleep(for: Self.fetchTimeout)
-                        throw Refusal(description: "the client metadata document took longer than \(Self.fetchTimeout.components.seconds) s")
-                    }
-                    defer { group.cancelAll() }
-                    return try await group.next()!
-                }
-            }
-        } catch let refusal as Refusal {
-            throw refusal
-        } catch is NIOTooManyBytesError {
-            throw Refusal(description: "the client metadata document is larger than \(Self.maximumBytes) bytes")
-        } catch {
-            throw Refusal(description: "the client metadata document could not be fetched")
+            throw Refusal(error)
         }
     }
 
