@@ -46,8 +46,9 @@ struct SecretResealing {
     /// workers never see), its binding.
     private struct SealedRow {
         let table: String
-        let ciphertextColumn: String
-        let keyVersionColumn: String
+        /// The sealed columns' common prefix: every table stores `<secret>_ciphertext` and
+        /// `<secret>_key_version`.
+        let secret: String
         let purpose: KeyPurpose
         let change: (account: UUID, kind: SnapshotEntityKind)?
         let id: UUID
@@ -78,7 +79,7 @@ struct SecretResealing {
             SELECT id, kid FROM oauth_signing_keys WHERE private_key_key_version <> \(activeVersion)
             """).map { row in
             SealedRow(
-                table: "oauth_signing_keys", ciphertextColumn: "private_key_ciphertext", keyVersionColumn: "private_key_key_version",
+                table: "oauth_signing_keys", secret: "private_key",
                 purpose: .oauthSigningKeys, change: nil, id: try row.decode("id"), binding: OAuthSigningKeyStore.binding(kid: try row.decode("kid")))
         }
         let refreshTokens = try await database.query("""
@@ -87,7 +88,7 @@ struct SecretResealing {
             """).map { row in
             let account: UUID = try row.decode("account_id")
             return SealedRow(
-                table: "upstream_oauth_connections", ciphertextColumn: "refresh_token_ciphertext", keyVersionColumn: "refresh_token_key_version",
+                table: "upstream_oauth_connections", secret: "refresh_token",
                 purpose: .upstreamCredentials, change: nil, id: try row.decode("id"),
                 binding: UpstreamOAuthBinding.refreshToken(account: account, server: try row.decode("server_id"), identity: try row.decode("identity_id")))
         }
@@ -97,7 +98,7 @@ struct SecretResealing {
             """).map { row in
             let account: UUID = try row.decode("account_id")
             return SealedRow(
-                table: "upstream_oauth_clients", ciphertextColumn: "client_secret_ciphertext", keyVersionColumn: "client_secret_key_version",
+                table: "upstream_oauth_clients", secret: "client_secret",
                 purpose: .upstreamCredentials, change: nil, id: try row.decode("id"),
                 binding: UpstreamOAuthBinding.clientSecret(account: account, server: try row.decode("server_id"), issuer: try row.decode("issuer")))
         }
@@ -120,7 +121,7 @@ struct SecretResealing {
 
     private func credential(_ table: String, _ kind: SnapshotEntityKind, account: UUID, id: UUID, binding: SecretBinding) -> SealedRow {
         SealedRow(
-            table: table, ciphertextColumn: "credentials_ciphertext", keyVersionColumn: "credentials_key_version", purpose: .upstreamCredentials,
+            table: table, secret: "credentials", purpose: .upstreamCredentials,
             change: (account, kind), id: id, binding: binding)
     }
 
@@ -129,14 +130,14 @@ struct SecretResealing {
         let sealer = SecretSealer(keyRing: keyRing, purpose: target.purpose)
         return try await database.transaction { tx in
             guard let row = try await tx.query("""
-                SELECT \(unsafeSQL: target.ciphertextColumn) AS ciphertext FROM \(unsafeSQL: target.table)
-                WHERE id = \(target.id) AND \(unsafeSQL: target.ciphertextColumn) IS NOT NULL FOR UPDATE
+                SELECT \(unsafeSQL: target.secret)_ciphertext AS ciphertext FROM \(unsafeSQL: target.table)
+                WHERE id = \(target.id) AND \(unsafeSQL: target.secret)_ciphertext IS NOT NULL FOR UPDATE
                 """).first else { return false }
             let sealed = try SealedSecret(storedBytes: try row.decode("ciphertext"))
             guard let fresh = try sealer.resealed(sealed, boundTo: target.binding) else { return false }
             try await tx.execute("""
                 UPDATE \(unsafeSQL: target.table)
-                SET \(unsafeSQL: target.ciphertextColumn) = \(fresh.storedBytes), \(unsafeSQL: target.keyVersionColumn) = \(fresh.keyVersion)
+                SET \(unsafeSQL: target.secret)_ciphertext = \(fresh.storedBytes), \(unsafeSQL: target.secret)_key_version = \(fresh.keyVersion)
                 WHERE id = \(target.id)
                 """)
             if let change = target.change {
