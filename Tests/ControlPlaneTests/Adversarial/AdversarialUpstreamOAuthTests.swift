@@ -97,6 +97,24 @@ struct AdversarialUpstreamOAuthTests {
         }
     }
 
+    /// A NUL in any callback parameter (PostgreSQL text cannot hold one) and a state far longer
+    /// than ours are refused like a forged state: 400, no token request, nothing stored.
+    @Test func aCallbackWithANULOrAHugeStateIsRefusedAndStoresNothing() async throws {
+        try await withAPI(configure: allowLoopbackUpstreams) { api, database in
+            try await FakeUpstreamAuthorizationServer.run { upstream in
+                _ = try await UpstreamOAuthSetup.make(api, upstream: upstream)
+                let huge = String(repeating: "s", count: 8 * 1024)
+                for query in ["code=code-1&state=a%00b", "code=a%00b&state=forged", "code=code-1&state=forged&iss=x%00", "code=code-1&state=\(huge)"] {
+                    let refused = try await api.callback("/v1/upstream-oauth/callback?\(query)")
+                    #expect(refused.status == .badRequest, "\(query.prefix(60))")
+                    #expect(!refused.text.contains("code-1"))
+                }
+                #expect(upstream.tokenRequests.isEmpty)
+                #expect(try await Self.nothingStored(database))
+            }
+        }
+    }
+
     @Test func aCallbackCarryingAnErrorOrAnotherIssuerStoresNoCredential() async throws {
         try await withAPI(configure: allowLoopbackUpstreams) { api, database in
             try await FakeUpstreamAuthorizationServer.run { upstream in
