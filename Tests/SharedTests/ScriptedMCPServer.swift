@@ -50,7 +50,11 @@ final class ScriptedMCPServer: Sendable {
                                      "serverInfo": ["name": "fake", "version": "1.0"]]
             var headers: [(String, String)] = []
             if stateful {
-                let id = "session-\(sessionCounter.withLock { $0 += 1; return $0 })"
+                let number = sessionCounter.withLock { counter in
+                    counter += 1
+                    return counter
+                }
+                let id = "session-\(number)"
                 sessions.withLock { _ = $0.insert(id) }
                 headers.append(("Mcp-Session-Id", id))
             }
