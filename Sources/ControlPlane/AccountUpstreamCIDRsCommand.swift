@@ -36,20 +36,12 @@ struct AccountUpstreamCIDRsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        bootstrapLogging(format: common.logFormat, level: common.logLevel)
-        let logger = Logger(label: "portcullis.controlplane")
-        let database = try common.openDatabase(logger: logger)
-        let written: (id: UUID, cidrs: String)?
-        do {
-            written = try await write(database)
-            await database.close()
-        } catch {
-            await database.close()
-            throw error
-        }
-        guard let written else { throw ValidationError("no account has the slug or id \(account)") }
-        if clear || !ranges.isEmpty {
-            logger.notice("account upstream ranges set", metadata: ["account.id": "\(written.id)", "upstream.cidrs": "\(written.cidrs)"])
+        let written = try await common.withDatabase { database, logger in
+            guard let written = try await write(database) else { throw ValidationError("no account has the slug or id \(account)") }
+            if clear || !ranges.isEmpty {
+                logger.notice("account upstream ranges set", metadata: ["account.id": "\(written.id)", "upstream.cidrs": "\(written.cidrs)"])
+            }
+            return written
         }
         print(written.cidrs.isEmpty ? "\(written.id): no ranges beyond the installation's" : "\(written.id): \(written.cidrs.replacingOccurrences(of: ",", with: " "))")
     }

@@ -17,16 +17,9 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        bootstrapLogging(format: common.logFormat, level: common.logLevel)
-        let logger = Logger(label: "portcullis.controlplane")
-        let database = try common.openDatabase(logger: logger)
-        do {
+        try await common.withDatabase { database, logger in
             let applied = try await MigrationRunner(database: database, migrations: Migration.bundled()).apply(logger: logger)
             logger.info("schema is current", metadata: ["migrations.applied": "\(applied.count)"])
-            await database.close()
-        } catch {
-            await database.close()
-            throw error
         }
     }
 }

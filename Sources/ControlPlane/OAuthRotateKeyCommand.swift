@@ -24,19 +24,12 @@ struct OAuthRotateKeyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        bootstrapLogging(format: common.logFormat, level: common.logLevel)
-        let logger = Logger(label: "portcullis.controlplane")
-        guard let keyRing = try common.keyRing() else { throw ValidationError("--secret-keys (or PORTCULLIS_SECRET_KEYS) is required") }
-        let database = try common.openDatabase(logger: logger)
-        do {
+        let keyRing = try common.requiredKeyRing()
+        try await common.withDatabase { database, logger in
             let keys = OAuthSettings(issuer: publicURL, keySealer: SecretSealer(keyRing: keyRing, purpose: .oauthSigningKeys))
                 .signingKeys(database: database)!
             let kid = try await keys.rotate(overlap: .seconds(overlap))
             logger.info("new OAuth signing key", metadata: ["key.kid": "\(kid)", "key.overlap_seconds": "\(overlap)"])
-            await database.close()
-        } catch {
-            await database.close()
-            throw error
         }
     }
 }

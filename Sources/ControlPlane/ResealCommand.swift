@@ -19,17 +19,10 @@ struct ResealCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        bootstrapLogging(format: common.logFormat, level: common.logLevel)
-        let logger = Logger(label: "portcullis.controlplane")
-        guard let keyRing = try common.keyRing() else { throw ValidationError("--secret-keys (or PORTCULLIS_SECRET_KEYS) is required") }
-        let database = try common.openDatabase(logger: logger)
-        do {
+        let keyRing = try common.requiredKeyRing()
+        try await common.withDatabase { database, logger in
             let count = try await SecretResealing(database: database, keyRing: keyRing).run(logger: logger)
             logger.info("secrets resealed under the active key", metadata: ["secrets.resealed": "\(count)", "key.version": "\(keyRing.active.version)"])
-            await database.close()
-        } catch {
-            await database.close()
-            throw error
         }
     }
 }

@@ -62,6 +62,21 @@ struct ControlPlaneProcessTests {
         }
     }
 
+    @Test func resealAndSigningKeyRotationRunOnceWithTheSecretKeysAndRefuseWithoutThem() async throws {
+        try await withTestDatabase { _, conninfo in
+            let controlplane = "\(builtProductsFolder())/controlplane"
+            _ = try ChildProcess.run([controlplane, "migrate", "--database-url", conninfo])
+            for command in ["reseal", "oauth-rotate-key"] {
+                let refused = #expect(throws: ChildProcessError.self) { try ChildProcess.run([controlplane, command, "--database-url", conninfo]) }
+                #expect(refused?.description.contains("--secret-keys (or PORTCULLIS_SECRET_KEYS) is required") == true, "\(command)")
+            }
+            let rotated = try ChildProcess.run([controlplane, "oauth-rotate-key", "--database-url", conninfo, "--secret-keys", testSecretKeys])
+            #expect(rotated.contains("new OAuth signing key"))
+            let resealed = try ChildProcess.run([controlplane, "reseal", "--database-url", conninfo, "--secret-keys", testSecretKeys])
+            #expect(resealed.contains("secrets resealed under the active key"))
+        }
+    }
+
     @Test func unreachableDatabaseIsAClearStartUpError() async throws {
         let child = try ChildProcess.spawn([
             "\(builtProductsFolder())/controlplane", "serve", "--port", "\(try freeLoopbackPort())",
