@@ -1,3 +1,5 @@
+import Shared
+
 /// The framing of one spooled record: `length (UInt32 LE) | CRC-32 (UInt32 LE) | payload`. In the
 /// `json` format the checksum covers the payload; in the `binary` format it covers the length's
 /// four bytes and then the payload, so a run of zero bytes is not an empty record (the CRC-32 of
@@ -53,17 +55,5 @@ enum AuditSpoolRecord {
 
     private static func readLittleEndian(_ bytes: ArraySlice<UInt8>, at offset: Int) -> UInt32 {
         (0..<4).reduce(0) { value, index in value | UInt32(bytes[offset + index]) << UInt32(8 * index) }
-    }
-}
-
-/// CRC-32 (IEEE 802.3, as zlib computes it): catches the torn and zero-filled tails a crash leaves.
-enum CRC32 {
-    private static let table: [UInt32] = (0..<256).map { index in
-        (0..<8).reduce(UInt32(index)) { crc, _ in crc & 1 == 1 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
-    }
-
-    /// The checksum of `bytes`, or of the bytes checksummed to `previous` followed by `bytes`.
-    static func checksum(_ bytes: some Collection<UInt8>, continuing previous: UInt32 = 0) -> UInt32 {
-        ~bytes.reduce(~previous) { crc, byte in table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
     }
 }
