@@ -1,0 +1,1 @@
+../../../Sources/Shared/Security/CRC32.swift
